@@ -1,0 +1,8 @@
+//! lbsim: a load-balancing simulator and algorithm engine.
+//!
+//! A scenario file (a Huawei Cloud ELB pool or APIG VPC channel body plus workload, backend
+//! behaviour and a timeline) is parsed and validated by [`scenario`], lowered to a
+//! [`model::PoolConfig`], and replayed deterministically.
+
+pub mod model;
+pub mod time;
