@@ -5,4 +5,5 @@
 //! [`model::PoolConfig`], and replayed deterministically.
 
 pub mod model;
+pub mod scenario;
 pub mod time;

@@ -1,0 +1,375 @@
+//! APIG / ROMA Connect VPC channels as the API takes them (seed 001 `POST …/vpc-channels`, seed
+//! 003 `PUT …/vpc-channels/{id}`, seed 004 member bodies) and their validation rules
+//! (`huawei-semantics.md` §11–§14).
+
+use super::diag::{Code, Findings};
+use super::elb::check_code_list;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+pub const CHANNEL_NOT_MODELLED: &[&str] = &[
+    "id",
+    "dict_code",
+    "microservice_info",
+    "instance_ids",
+    "instance_id",
+    "instance_name",
+    "create_time",
+    "update_time",
+    "project_id",
+    "project_vpc_channels",
+    "status",
+];
+
+pub const MEMBER_NOT_MODELLED: &[&str] = &[
+    "id",
+    "ecs_name",
+    "vpc_channel_id",
+    "member_group_id",
+    "health_status",
+    "create_time",
+    "update_time",
+    "status_code",
+];
+
+pub const GROUP_NOT_MODELLED: &[&str] = &[
+    "member_group_id",
+    "member_group_remark",
+    "dict_code",
+    "microservice_version",
+    "microservice_port",
+    "microservice_labels",
+    "reference_vpc_channel_id",
+    "create_time",
+    "update_time",
+];
+
+pub const HEALTH_NOT_MODELLED: &[&str] = &[
+    "id",
+    "vpc_channel_id",
+    "create_time",
+    "update_time",
+    "method",
+    "port",
+    "enable_client_ssl",
+];
+
+/// A VPC channel body (`POST`/`PUT …/vpc-channels`).
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct VpcChannel {
+    pub name: Option<String>,
+    pub port: Option<i64>,
+    /// 1 WRR, 2 WLC, 3 source hash, 4 URI hash.
+    pub balance_strategy: Option<i64>,
+    /// `ip` or `ecs`.
+    pub member_type: Option<String>,
+    /// 2 server, 3 microservice (being discarded in favour of `vpc_channel_type`).
+    #[serde(rename = "type")]
+    pub channel_type: Option<i64>,
+    /// `builtin`, `microservice` or `reference`.
+    pub vpc_channel_type: Option<String>,
+    pub members: Option<Vec<VpcMember>>,
+    pub member_groups: Option<Vec<MemberGroup>>,
+    pub vpc_health_config: Option<VpcHealthConfig>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct VpcMember {
+    /// IP address (member_type `ip`).
+    pub host: Option<String>,
+    /// ECS id (member_type `ecs`).
+    pub ecs_id: Option<String>,
+    /// 0..=10000.
+    pub weight: Option<i64>,
+    /// Standby node: used only when every non-standby node is faulty.
+    pub is_backup: Option<bool>,
+    pub member_group_name: Option<String>,
+    /// 1 enabled, 2 disabled.
+    pub status: Option<i64>,
+    /// 0..=65535; 0 = the channel port.
+    pub port: Option<i64>,
+    /// Simulation-side: the AZ this backend runs in (not part of the vendor body).
+    pub availability_zone: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct MemberGroup {
+    pub member_group_name: Option<String>,
+    /// 0..=100; applied to the group's members' weights.
+    pub member_group_weight: Option<i64>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct VpcHealthConfig {
+    /// TCP, HTTP or HTTPS in any case.
+    pub protocol: Option<String>,
+    pub path: Option<String>,
+    pub threshold_normal: Option<i64>,
+    pub threshold_abnormal: Option<i64>,
+    pub time_interval: Option<i64>,
+    pub timeout: Option<i64>,
+    pub http_code: Option<String>,
+    /// 1 available, 2 unavailable.
+    pub status: Option<i64>,
+}
+
+const MISSING: Code = Code::APIG_MISSING;
+const RANGE: Code = Code::APIG_RANGE;
+const INVALID: Code = Code::APIG_INVALID;
+
+impl VpcChannel {
+    pub fn validate(&self, p: &str, f: &mut Findings) {
+        match &self.name {
+            Some(name) => {
+                if let Err(why) = check_name(name) {
+                    f.error(&format!("{p}.name"), name, why, INVALID);
+                }
+            }
+            None => f.missing(&format!("{p}.name"), "", MISSING),
+        }
+        match self.port {
+            Some(port) => {
+                f.range(&format!("{p}.port"), port, 1, 65535, "", RANGE);
+            }
+            None => f.missing(&format!("{p}.port"), "", MISSING),
+        }
+        match self.balance_strategy {
+            Some(s) => {
+                f.range(
+                    &format!("{p}.balance_strategy"),
+                    s,
+                    1,
+                    4,
+                    "(1 WRR, 2 WLC, 3 source hash, 4 URI hash)",
+                    RANGE,
+                );
+            }
+            None => f.missing(&format!("{p}.balance_strategy"), "", MISSING),
+        }
+        match &self.member_type {
+            Some(t) => {
+                f.one_of(&format!("{p}.member_type"), t, &["ip", "ecs"], INVALID);
+            }
+            None => f.missing(&format!("{p}.member_type"), "", MISSING),
+        }
+        if let Some(t) = self.channel_type {
+            f.one_of_int(&format!("{p}.type"), t, &[0, 2, 3], INVALID);
+        }
+        if let Some(vt) = &self.vpc_channel_type {
+            let path = format!("{p}.vpc_channel_type");
+            if f.one_of(
+                &path,
+                vt,
+                &["builtin", "microservice", "reference"],
+                INVALID,
+            ) && self.channel_type.is_some_and(|t| t != 0)
+            {
+                // Seed 001: "If vpc_channel_type is non-empty and type is non-empty or non-zero,
+                // an error occurs."
+                f.error(
+                    &path,
+                    vt,
+                    "conflicts with a non-zero `type`: give only one of them",
+                    INVALID,
+                );
+            }
+        }
+        let groups = self.member_groups.as_deref().unwrap_or_default();
+        for (i, g) in groups.iter().enumerate() {
+            let gp = format!("{p}.member_groups[{i}]");
+            match &g.member_group_name {
+                Some(name) => {
+                    if let Err(why) = check_name(name) {
+                        f.error(&format!("{gp}.member_group_name"), name, why, INVALID);
+                    } else if groups[..i]
+                        .iter()
+                        .any(|o| o.member_group_name.as_deref() == Some(name))
+                    {
+                        f.error(
+                            &format!("{gp}.member_group_name"),
+                            name,
+                            "duplicates an earlier group name",
+                            INVALID,
+                        );
+                    }
+                }
+                None => f.missing(&format!("{gp}.member_group_name"), "", MISSING),
+            }
+            f.opt_range(
+                &format!("{gp}.member_group_weight"),
+                g.member_group_weight,
+                0,
+                100,
+                "",
+                RANGE,
+            );
+        }
+        let ecs = self.member_type.as_deref() == Some("ecs");
+        for (i, m) in self.members.iter().flatten().enumerate() {
+            m.validate(&format!("{p}.members[{i}]"), ecs, groups, f);
+        }
+        self.warn_duplicate_members(p, f);
+        if let Some(hc) = &self.vpc_health_config {
+            hc.validate(&format!("{p}.vpc_health_config"), f);
+        }
+    }
+
+    /// Seed 004: duplicate addresses in one request — the first definition wins.
+    fn warn_duplicate_members(&self, p: &str, f: &mut Findings) {
+        let members = self.members.as_deref().unwrap_or_default();
+        for (i, m) in members.iter().enumerate() {
+            let Some(addr) = m.address() else { continue };
+            if let Some(first) = members[..i].iter().position(|o| o.address() == Some(addr)) {
+                f.warn(
+                    &format!("{p}.members[{i}]"),
+                    addr,
+                    format!(
+                        "duplicates {p}.members[{first}]: the first definition wins (seed 004)"
+                    ),
+                );
+            }
+        }
+    }
+}
+
+impl VpcMember {
+    /// The member's address: `host` for IP channels, `ecs_id` for ECS channels.
+    pub fn address(&self) -> Option<&str> {
+        self.host.as_deref().or(self.ecs_id.as_deref())
+    }
+
+    pub fn validate(&self, p: &str, ecs: bool, groups: &[MemberGroup], f: &mut Findings) {
+        if ecs && self.ecs_id.is_none() {
+            f.missing(&format!("{p}.ecs_id"), " when member_type is ecs", MISSING);
+        }
+        if !ecs {
+            match &self.host {
+                Some(h) => {
+                    if h.parse::<std::net::IpAddr>().is_err() {
+                        f.error(
+                            &format!("{p}.host"),
+                            h,
+                            "is not an IPv4 or IPv6 address",
+                            INVALID,
+                        );
+                    }
+                }
+                None => f.missing(&format!("{p}.host"), " when member_type is ip", MISSING),
+            }
+        }
+        f.opt_range(&format!("{p}.weight"), self.weight, 0, 10000, "", RANGE);
+        f.opt_range(&format!("{p}.port"), self.port, 0, 65535, "", RANGE);
+        if let Some(s) = self.status {
+            f.one_of_int(&format!("{p}.status"), s, &[1, 2], INVALID);
+        }
+        if let Some(g) = &self.member_group_name {
+            if !groups
+                .iter()
+                .any(|x| x.member_group_name.as_deref() == Some(g))
+            {
+                let names = groups.iter().filter_map(|x| x.member_group_name.as_deref());
+                let mut rule = String::from("names no group in member_groups");
+                if let Some(s) = super::suggest::closest(g, names) {
+                    rule.push_str(&format!(" (did you mean {s}?)"));
+                }
+                f.error(&format!("{p}.member_group_name"), g, rule, INVALID);
+            }
+        }
+    }
+}
+
+impl VpcHealthConfig {
+    pub fn validate(&self, p: &str, f: &mut Findings) {
+        let protocol = self.protocol.as_deref().map(str::to_ascii_uppercase);
+        match protocol.as_deref() {
+            Some(proto) => {
+                if f.one_of(
+                    &format!("{p}.protocol"),
+                    proto,
+                    &["TCP", "HTTP", "HTTPS"],
+                    INVALID,
+                ) && proto != "TCP"
+                {
+                    if self.path.is_none() {
+                        f.missing(&format!("{p}.path"), " for http(s) health checks", MISSING);
+                    }
+                    if self.http_code.is_none() {
+                        f.missing(
+                            &format!("{p}.http_code"),
+                            " for http(s) health checks",
+                            MISSING,
+                        );
+                    }
+                }
+            }
+            None => f.missing(&format!("{p}.protocol"), "", MISSING),
+        }
+        for (name, v, lo, hi, unit) in [
+            ("threshold_normal", self.threshold_normal, 1, 10, ""),
+            ("threshold_abnormal", self.threshold_abnormal, 1, 10, ""),
+            ("time_interval", self.time_interval, 1, 300, "seconds"),
+            ("timeout", self.timeout, 1, 30, "seconds"),
+        ] {
+            match v {
+                Some(v) => {
+                    f.range(&format!("{p}.{name}"), v, lo, hi, unit, RANGE);
+                }
+                None => f.missing(&format!("{p}.{name}"), "", MISSING),
+            }
+        }
+        if let (Some(t), Some(i)) = (self.timeout, self.time_interval) {
+            if t >= i {
+                f.error(
+                    &format!("{p}.timeout"),
+                    t,
+                    format!("must be less than time_interval {i}"),
+                    INVALID,
+                );
+            }
+        }
+        if let Some(codes) = &self.http_code {
+            if let Err(why) = check_code_list(codes, 100, 599, 0) {
+                f.error(&format!("{p}.http_code"), codes, why, INVALID);
+            }
+        }
+        if let Some(s) = self.status {
+            f.one_of_int(&format!("{p}.status"), s, &[1, 2], INVALID);
+        }
+    }
+}
+
+/// Channel and member-group names: 3–64 characters, starting with a letter (Chinese
+/// included, seed 001), then letters, digits, `-`, `_` and `.`.
+fn check_name(name: &str) -> Result<(), String> {
+    let len = name.chars().count();
+    if !(3..=64).contains(&len) {
+        return Err(format!("is {len} characters long; 3 to 64 are allowed"));
+    }
+    if !name.chars().next().is_some_and(char::is_alphabetic) {
+        return Err("must start with a letter".into());
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(format!(
+            "contains {c:?}: only letters, digits, -, _ and . are allowed"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_name;
+
+    #[test]
+    fn channel_names_follow_seed_001() {
+        assert!(check_name("VPC_demo").is_ok());
+        assert!(check_name("负载通道-1").is_ok());
+        assert!(check_name("ab").is_err());
+        assert!(check_name("1abc").is_err());
+        assert!(check_name("abc def").is_err());
+        assert!(check_name(&"a".repeat(65)).is_err());
+    }
+}

@@ -1,0 +1,772 @@
+//! ELB v3 backend server groups as the API takes and returns them (seed 000 `PUT …/pools/{id}`,
+//! seed 002 `POST …/master-slave-pools`, the create-pool body and the `GET` response), and
+//! their validation rules. Ranges and enumerations cite seed 000/002 or
+//! `huawei-semantics.md` (§ numbers).
+
+use super::diag::{Code, Findings};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// Vendor pool fields lbsim accepts and does not simulate.
+pub const POOL_NOT_MODELLED: &[&str] = &[
+    "id",
+    "name",
+    "description",
+    "project_id",
+    "tenant_id",
+    "enterprise_project_id",
+    "vpc_id",
+    "listener_id",
+    "loadbalancer_id",
+    "listeners",
+    "loadbalancers",
+    "healthmonitor_id",
+    "created_at",
+    "updated_at",
+    "public_border_group",
+    "provisioning_status",
+    "operating_status",
+    "ip_version",
+];
+
+pub const MEMBER_NOT_MODELLED: &[&str] = &[
+    "id",
+    "project_id",
+    "tenant_id",
+    "subnet_cidr_id",
+    "ip_version",
+    "device_owner",
+    "device_id",
+    "member_type",
+    "instance_id",
+    "status",
+    "reason",
+    "operating_status",
+    "created_at",
+    "updated_at",
+    "pool_id",
+    "loadbalancer_id",
+];
+
+pub const MONITOR_NOT_MODELLED: &[&str] = &[
+    "id",
+    "name",
+    "project_id",
+    "tenant_id",
+    "pools",
+    "pool_id",
+    "created_at",
+    "updated_at",
+    "domain_name",
+    "http_method",
+    "monitor_port",
+];
+
+/// `pool`: a backend server group (create, update, master-slave create, or `GET` response).
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct Pool {
+    pub admin_state_up: Option<bool>,
+    /// ROUND_ROBIN, LEAST_CONNECTIONS, SOURCE_IP, QUIC_CID, 2_TUPLE_HASH, 3_TUPLE_HASH, 5_TUPLE_HASH.
+    pub lb_algorithm: Option<String>,
+    /// TCP, UDP, IP, TLS, GRPC, HTTP, HTTPS, QUIC. Update bodies omit it: TCP is assumed.
+    pub protocol: Option<String>,
+    /// `instance`, `ip` or `""`.
+    #[serde(rename = "type")]
+    pub pool_type: Option<String>,
+    pub members: Option<Vec<Member>>,
+    pub healthmonitor: Option<HealthMonitor>,
+    pub session_persistence: Option<SessionPersistence>,
+    pub slow_start: Option<SlowStart>,
+    pub connection_drain: Option<ConnectionDrain>,
+    pub pool_health: Option<PoolHealth>,
+    pub quic_cid_hash_strategy: Option<QuicCidHashStrategy>,
+    pub az_affinity: Option<AzAffinity>,
+    pub any_port_enable: Option<bool>,
+    pub member_deletion_protection_enable: Option<bool>,
+    /// `nonProtection` or `consoleProtection`.
+    pub protection_status: Option<String>,
+    pub protection_reason: Option<String>,
+}
+
+/// An ELB member (`POST …/pools/{id}/members` body, or a master-slave member with `role`).
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct Member {
+    pub address: Option<String>,
+    pub protocol_port: Option<i64>,
+    /// 0..=100, default 1.
+    pub weight: Option<i64>,
+    pub name: Option<String>,
+    pub availability_zone: Option<String>,
+    /// `master` or `slave` (master-slave pools only).
+    pub role: Option<String>,
+    pub admin_state_up: Option<bool>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct HealthMonitor {
+    /// TCP, UDP_CONNECT, HTTP, HTTPS, TLS, GRPC (allowed set depends on the pool protocol).
+    #[serde(rename = "type")]
+    pub monitor_type: Option<String>,
+    pub delay: Option<i64>,
+    pub timeout: Option<i64>,
+    pub max_retries: Option<i64>,
+    pub max_retries_down: Option<i64>,
+    pub admin_state_up: Option<bool>,
+    pub expected_codes: Option<String>,
+    pub url_path: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct SessionPersistence {
+    /// SOURCE_IP, HTTP_COOKIE, APP_COOKIE.
+    #[serde(rename = "type")]
+    pub persistence_type: Option<String>,
+    pub cookie_name: Option<String>,
+    /// Minutes.
+    pub persistence_timeout: Option<i64>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct SlowStart {
+    pub enable: Option<bool>,
+    /// Seconds, 30..=1200, default 30.
+    pub duration: Option<i64>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct ConnectionDrain {
+    pub enable: Option<bool>,
+    /// Seconds, 10..=4000.
+    pub timeout: Option<i64>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct PoolHealth {
+    /// 0 (off) or 1 (forward to all members when none is ONLINE).
+    pub minimum_healthy_member_count: Option<i64>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct QuicCidHashStrategy {
+    /// 1..=20, default 3.
+    pub len: Option<i64>,
+    /// 0..=19, default 1.
+    pub offset: Option<i64>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct AzAffinity {
+    pub enable: Option<bool>,
+    pub az_minimum_healthy_member_percentage: Option<i64>,
+    pub az_minimum_healthy_member_count: Option<i64>,
+    pub az_unhealthy_fallback_strategy: Option<String>,
+}
+
+pub const ALGORITHMS: &[&str] = &[
+    "ROUND_ROBIN",
+    "LEAST_CONNECTIONS",
+    "SOURCE_IP",
+    "QUIC_CID",
+    "2_TUPLE_HASH",
+    "3_TUPLE_HASH",
+    "5_TUPLE_HASH",
+];
+pub const PROTOCOLS: &[&str] = &["TCP", "UDP", "IP", "TLS", "GRPC", "HTTP", "HTTPS", "QUIC"];
+pub const FALLBACKS: &[&str] = &[
+    "forward_to_all_member_of_local_az",
+    "forward_to_healthy_member_of_remote_az",
+    "forward_to_all_healthy_member",
+    "forward_to_all_member",
+];
+const ELB: Code = Code::ELB;
+
+impl Pool {
+    /// The pool protocol, TCP when the body omits it (update bodies cannot change it).
+    pub fn protocol(&self) -> &str {
+        self.protocol.as_deref().unwrap_or("TCP")
+    }
+
+    /// The algorithm; an IP pool defaults to 5_TUPLE_HASH, any other to ROUND_ROBIN (§1).
+    pub fn algorithm(&self) -> &str {
+        match (&self.lb_algorithm, self.protocol()) {
+            (Some(a), _) => a,
+            (None, "IP") => "5_TUPLE_HASH",
+            (None, _) => "ROUND_ROBIN",
+        }
+    }
+
+    /// A pool whose members carry `role` is a master-slave pool (seed 002).
+    pub fn is_master_slave(&self) -> bool {
+        self.members.iter().flatten().any(|m| m.role.is_some())
+    }
+
+    pub fn slow_start_enabled(&self) -> bool {
+        self.slow_start.as_ref().and_then(|s| s.enable) == Some(true)
+    }
+
+    pub fn validate(&self, p: &str, f: &mut Findings) {
+        if self.protocol.is_none() {
+            f.warn(
+                &format!("{p}.protocol"),
+                "",
+                "is not given (update bodies omit it); simulating a TCP pool",
+            );
+        }
+        let protocol = self.protocol();
+        let protocol_ok = f.one_of(&format!("{p}.protocol"), protocol, PROTOCOLS, ELB);
+        if self.admin_state_up == Some(false) {
+            f.error(
+                &format!("{p}.admin_state_up"),
+                false,
+                "can only be true (seed 000)",
+                ELB,
+            );
+        }
+        let algorithm = self.algorithm();
+        let algo_path = format!("{p}.lb_algorithm");
+        if f.one_of(&algo_path, algorithm, ALGORITHMS, ELB) && protocol_ok {
+            if algorithm == "QUIC_CID" && protocol != "QUIC" {
+                f.error(
+                    &algo_path,
+                    algorithm,
+                    format!("is only allowed on QUIC pools, not {protocol}"),
+                    ELB,
+                );
+            }
+            if algorithm.ends_with("_TUPLE_HASH") && protocol != "IP" {
+                f.error(
+                    &algo_path,
+                    algorithm,
+                    format!("is only allowed on IP pools, not {protocol}"),
+                    ELB,
+                );
+            }
+            if protocol == "IP" && !algorithm.ends_with("_TUPLE_HASH") {
+                f.error(
+                    &algo_path,
+                    algorithm,
+                    "is not allowed on IP pools (use a tuple hash)",
+                    ELB,
+                );
+            }
+        }
+        if let Some(t) = &self.pool_type {
+            if f.one_of(&format!("{p}.type"), t, &["instance", "ip", ""], ELB)
+                && t == "ip"
+                && protocol == "IP"
+            {
+                f.error(
+                    &format!("{p}.type"),
+                    t,
+                    "is not allowed when the pool protocol is IP",
+                    ELB,
+                );
+            }
+        }
+        self.validate_features(p, protocol, algorithm, f);
+        if let Some(hm) = &self.healthmonitor {
+            hm.validate(&format!("{p}.healthmonitor"), protocol, f);
+        }
+        self.validate_members(p, f);
+        if self.is_master_slave() {
+            self.validate_master_slave(p, protocol, algorithm, f);
+        }
+        if let Some(ps) = &self.protection_status {
+            f.one_of(
+                &format!("{p}.protection_status"),
+                ps,
+                &["nonProtection", "consoleProtection"],
+                ELB,
+            );
+        }
+        if let Some(reason) = &self.protection_reason {
+            let path = format!("{p}.protection_reason");
+            if reason.chars().count() > 255 {
+                f.error(
+                    &path,
+                    reason.chars().count() as u64,
+                    "characters exceed the maximum of 255",
+                    ELB,
+                );
+            }
+            if reason.contains(['<', '>']) {
+                f.error(&path, reason, "must not contain < or >", ELB);
+            }
+        }
+    }
+
+    fn validate_features(&self, p: &str, protocol: &str, algorithm: &str, f: &mut Findings) {
+        let http_like = matches!(protocol, "HTTP" | "HTTPS" | "GRPC");
+        let l4 = matches!(protocol, "TCP" | "UDP" | "QUIC");
+        if let Some(ss) = &self.slow_start {
+            let path = format!("{p}.slow_start");
+            f.opt_range(
+                &format!("{path}.duration"),
+                ss.duration,
+                30,
+                1200,
+                "seconds",
+                ELB,
+            );
+            if ss.enable == Some(true) {
+                if !http_like {
+                    f.error(&path, "", format!("is only allowed on HTTP, HTTPS and GRPC pools, not {protocol} (seed 000)"), ELB);
+                } else if algorithm != "ROUND_ROBIN" {
+                    f.warn(&path, "", format!("has no effect with {algorithm}: slow start works only with ROUND_ROBIN"));
+                }
+            }
+        }
+        if let Some(cd) = &self.connection_drain {
+            let path = format!("{p}.connection_drain");
+            f.opt_range(
+                &format!("{path}.timeout"),
+                cd.timeout,
+                10,
+                4000,
+                "seconds",
+                ELB,
+            );
+            if cd.enable == Some(true) {
+                if !l4 {
+                    f.error(
+                        &path,
+                        "",
+                        format!("is only allowed on TCP, UDP and QUIC pools, not {protocol}"),
+                        ELB,
+                    );
+                }
+                if cd.timeout.is_none() {
+                    f.missing(&format!("{path}.timeout"), " when drain is enabled (\"Connection drain timeout must be explict defined.\")", ELB);
+                }
+            }
+        }
+        if self.any_port_enable == Some(true) && !l4 {
+            f.error(
+                &format!("{p}.any_port_enable"),
+                true,
+                format!("is only allowed on TCP, UDP and QUIC pools, not {protocol}"),
+                ELB,
+            );
+        }
+        if let Some(sp) = &self.session_persistence {
+            validate_persistence(
+                &format!("{p}.session_persistence"),
+                sp,
+                protocol,
+                algorithm,
+                f,
+            );
+            if self.slow_start_enabled() && sp.persistence_type.is_some() {
+                f.warn(
+                    &format!("{p}.session_persistence"),
+                    "",
+                    "is ignored while slow start is enabled (seed 000)",
+                );
+            }
+        } else if protocol == "QUIC" && algorithm != "SOURCE_IP" {
+            f.warn(&format!("{p}.session_persistence"), "", "is mandatory on QUIC pools with type SOURCE_IP; simulating it with the default 1-minute timeout");
+        }
+        if let Some(q) = &self.quic_cid_hash_strategy {
+            let path = format!("{p}.quic_cid_hash_strategy");
+            f.opt_range(&format!("{path}.len"), q.len, 1, 20, "bytes", ELB);
+            f.opt_range(&format!("{path}.offset"), q.offset, 0, 19, "", ELB);
+            if algorithm != "QUIC_CID" {
+                f.warn(
+                    &path,
+                    "",
+                    format!("has no effect with {algorithm}: only with QUIC_CID"),
+                );
+            }
+        }
+        if let Some(az) = &self.az_affinity {
+            validate_az_affinity(&format!("{p}.az_affinity"), az, protocol, f);
+        }
+        if let Some(ph) = &self.pool_health {
+            let path = format!("{p}.pool_health.minimum_healthy_member_count");
+            if let Some(n) = ph.minimum_healthy_member_count {
+                if n != 0 && n != 1 {
+                    f.error(&path, n, "is not one of 0, 1", ELB);
+                } else if n == 1 && self.az_affinity.as_ref().and_then(|a| a.enable) == Some(true) {
+                    f.warn(&path, n, "is ignored while AZ affinity is enabled");
+                }
+            }
+        }
+    }
+
+    fn validate_members(&self, p: &str, f: &mut Findings) {
+        let members = match &self.members {
+            Some(m) => m,
+            None => return,
+        };
+        let any_port = self.any_port_enable == Some(true);
+        let mut seen: Vec<(&str, i64, usize)> = Vec::new();
+        for (i, m) in members.iter().enumerate() {
+            let mp = format!("{p}.members[{i}]");
+            f.opt_range(&format!("{mp}.weight"), m.weight, 0, 100, "", ELB);
+            if let Some(port) = m.protocol_port {
+                if self.protocol() == "IP" {
+                    if port != 0 {
+                        f.error(
+                            &format!("{mp}.protocol_port"),
+                            port,
+                            "must be 0 in IP pools",
+                            ELB,
+                        );
+                    }
+                } else {
+                    f.range(&format!("{mp}.protocol_port"), port, 1, 65535, "", ELB);
+                }
+            } else if !any_port && self.protocol() != "IP" && m.address.is_some() {
+                f.missing(
+                    &format!("{mp}.protocol_port"),
+                    " unless the pool has any_port_enable",
+                    ELB,
+                );
+            }
+            if m.admin_state_up == Some(false) {
+                f.error(
+                    &format!("{mp}.admin_state_up"),
+                    false,
+                    "can only be true in requests",
+                    ELB,
+                );
+            }
+            match &m.address {
+                None => f.warn(
+                    &mp,
+                    "",
+                    "has no address (a GET reference by id?); it is not simulated",
+                ),
+                Some(addr) => {
+                    if addr.parse::<std::net::IpAddr>().is_err() {
+                        f.error(
+                            &format!("{mp}.address"),
+                            addr,
+                            "is not an IPv4 or IPv6 address",
+                            ELB,
+                        );
+                    }
+                    let port = m.protocol_port.unwrap_or(0);
+                    if let Some((_, _, first)) =
+                        seen.iter().find(|(a, pt, _)| *a == addr && *pt == port)
+                    {
+                        f.error(
+                            &format!("{mp}.address"),
+                            addr,
+                            format!("with port {port} duplicates {p}.members[{first}]"),
+                            ELB,
+                        );
+                    } else {
+                        seen.push((addr, port, i));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Seed 002 / §10: exactly one master and one slave, a health monitor, TCP/UDP/QUIC/TLS.
+    fn validate_master_slave(&self, p: &str, protocol: &str, algorithm: &str, f: &mut Findings) {
+        let members = self.members.as_deref().unwrap_or_default();
+        for (i, m) in members.iter().enumerate() {
+            match &m.role {
+                Some(r) => {
+                    f.one_of(
+                        &format!("{p}.members[{i}].role"),
+                        r,
+                        &["master", "slave"],
+                        ELB,
+                    );
+                }
+                None => f.missing(
+                    &format!("{p}.members[{i}].role"),
+                    " in a master-slave pool",
+                    ELB,
+                ),
+            }
+        }
+        let count = |role: &str| {
+            members
+                .iter()
+                .filter(|m| m.role.as_deref() == Some(role))
+                .count()
+        };
+        if members.len() != 2 || count("master") != 1 || count("slave") != 1 {
+            f.error(
+                &format!("{p}.members"),
+                members.len() as u64,
+                "members given: a master-slave pool needs exactly one master and one slave",
+                ELB,
+            );
+        }
+        if self.healthmonitor.is_none() {
+            f.missing(
+                &format!("{p}.healthmonitor"),
+                " in a master-slave pool",
+                ELB,
+            );
+        } else if self.healthmonitor.as_ref().and_then(|h| h.admin_state_up) == Some(false) {
+            f.error(
+                &format!("{p}.healthmonitor.admin_state_up"),
+                false,
+                "cannot be disabled in a master-slave pool",
+                ELB,
+            );
+        }
+        if !matches!(protocol, "TCP" | "UDP" | "QUIC" | "TLS") {
+            f.error(
+                &format!("{p}.protocol"),
+                protocol,
+                "is not one of TCP, UDP, QUIC, TLS (master-slave pool)",
+                ELB,
+            );
+        }
+        if !matches!(
+            algorithm,
+            "ROUND_ROBIN" | "LEAST_CONNECTIONS" | "SOURCE_IP" | "QUIC_CID"
+        ) {
+            f.error(
+                &format!("{p}.lb_algorithm"),
+                algorithm,
+                "is not allowed in a master-slave pool",
+                ELB,
+            );
+        }
+        if self.pool_type.is_none() {
+            f.missing(&format!("{p}.type"), " in a master-slave pool", ELB);
+        }
+    }
+}
+
+fn validate_persistence(
+    path: &str,
+    sp: &SessionPersistence,
+    protocol: &str,
+    algorithm: &str,
+    f: &mut Findings,
+) {
+    let Some(kind) = &sp.persistence_type else {
+        f.missing(&format!("{path}.type"), "", ELB);
+        return;
+    };
+    let tpath = format!("{path}.type");
+    if !f.one_of(
+        &tpath,
+        kind,
+        &["SOURCE_IP", "HTTP_COOKIE", "APP_COOKIE"],
+        ELB,
+    ) {
+        return;
+    }
+    if algorithm == "SOURCE_IP" {
+        f.error(
+            path,
+            "",
+            "cannot be set with lb_algorithm SOURCE_IP (the algorithm already binds by source IP)",
+            ELB,
+        );
+    }
+    match protocol {
+        "HTTP" | "HTTPS" | "GRPC" if kind == "SOURCE_IP" => {
+            f.error(
+                &tpath,
+                kind,
+                format!("is not allowed on {protocol} pools (HTTP_COOKIE or APP_COOKIE)"),
+                ELB,
+            );
+        }
+        "TCP" | "UDP" if kind != "SOURCE_IP" => {
+            f.warn(
+                &tpath,
+                kind,
+                format!("is ignored on {protocol} pools: persistence acts as SOURCE_IP"),
+            );
+        }
+        "QUIC" if kind != "SOURCE_IP" => {
+            f.error(
+                &tpath,
+                kind,
+                "is not allowed on QUIC pools (SOURCE_IP only)",
+                ELB,
+            );
+        }
+        _ => {}
+    }
+    match &sp.cookie_name {
+        Some(name) if kind != "APP_COOKIE" => {
+            f.error(
+                &format!("{path}.cookie_name"),
+                name,
+                "is only allowed with type APP_COOKIE",
+                ELB,
+            );
+        }
+        Some(name) if name.chars().count() > 1024 => {
+            f.error(
+                &format!("{path}.cookie_name"),
+                name.chars().count() as u64,
+                "characters exceed the maximum of 1024",
+                ELB,
+            );
+        }
+        None if kind == "APP_COOKIE" => {
+            f.missing(&format!("{path}.cookie_name"), " with type APP_COOKIE", ELB)
+        }
+        _ => {}
+    }
+    if let Some(t) = sp.persistence_timeout {
+        let max = if matches!(protocol, "HTTP" | "HTTPS" | "GRPC") {
+            1440
+        } else {
+            60
+        };
+        f.range(
+            &format!("{path}.persistence_timeout"),
+            t,
+            1,
+            max,
+            "minutes",
+            ELB,
+        );
+    }
+}
+
+fn validate_az_affinity(path: &str, az: &AzAffinity, protocol: &str, f: &mut Findings) {
+    let pct = az.az_minimum_healthy_member_percentage;
+    let count = az.az_minimum_healthy_member_count;
+    f.opt_range(
+        &format!("{path}.az_minimum_healthy_member_percentage"),
+        pct,
+        -1,
+        100,
+        "",
+        ELB,
+    );
+    f.opt_range(
+        &format!("{path}.az_minimum_healthy_member_count"),
+        count,
+        -1,
+        10000,
+        "",
+        ELB,
+    );
+    if let Some(s) = &az.az_unhealthy_fallback_strategy {
+        f.one_of(
+            &format!("{path}.az_unhealthy_fallback_strategy"),
+            s,
+            FALLBACKS,
+            ELB,
+        );
+    }
+    if az.enable == Some(true) {
+        if !matches!(protocol, "IP" | "TCP" | "UDP") {
+            f.error(
+                path,
+                "",
+                format!("is only allowed on IP, TCP and UDP pools, not {protocol}"),
+                ELB,
+            );
+        }
+        let unset = [pct, count]
+            .iter()
+            .filter(|v| **v == Some(-1) || v.is_none())
+            .count();
+        if unset != 1 {
+            f.error(path, "", "needs exactly one of az_minimum_healthy_member_percentage and az_minimum_healthy_member_count set to -1", ELB);
+        }
+    }
+}
+
+impl HealthMonitor {
+    pub fn validate(&self, p: &str, protocol: &str, f: &mut Findings) {
+        let allowed: &[&str] = match protocol {
+            "QUIC" | "UDP" => &["UDP_CONNECT"],
+            "TCP" | "IP" => &["TCP", "HTTP", "HTTPS"],
+            _ => &["TCP", "HTTP", "HTTPS", "TLS", "GRPC"],
+        };
+        match &self.monitor_type {
+            Some(t) => {
+                if !allowed.contains(&t.as_str()) {
+                    f.error(
+                        &format!("{p}.type"),
+                        t,
+                        format!(
+                            "is not allowed for a {protocol} pool (allowed: {})",
+                            allowed.join(", ")
+                        ),
+                        ELB,
+                    );
+                }
+            }
+            None => f.missing(&format!("{p}.type"), "", ELB),
+        }
+        for (name, v, lo, hi, required) in [
+            ("delay", self.delay, 1, 50, true),
+            ("timeout", self.timeout, 1, 50, true),
+            ("max_retries", self.max_retries, 1, 10, true),
+            ("max_retries_down", self.max_retries_down, 1, 10, false),
+        ] {
+            let path = format!("{p}.{name}");
+            match v {
+                Some(v) => {
+                    f.range(
+                        &path,
+                        v,
+                        lo,
+                        hi,
+                        if name == "delay" || name == "timeout" {
+                            "seconds"
+                        } else {
+                            ""
+                        },
+                        ELB,
+                    );
+                }
+                None if required => f.missing(&path, "", ELB),
+                None => {}
+            }
+        }
+        if let (Some(d), Some(t)) = (self.delay, self.timeout) {
+            if t >= d {
+                f.warn(&format!("{p}.timeout"), t, format!("is not below delay {d}: the API recommends (does not enforce) a timeout shorter than the interval"));
+            }
+        }
+        if let Some(codes) = &self.expected_codes {
+            let grpc = self.monitor_type.as_deref() == Some("GRPC");
+            let (lo, hi) = if grpc { (0, 99) } else { (200, 599) };
+            if let Err(why) = check_code_list(codes, lo, hi, 5) {
+                f.error(&format!("{p}.expected_codes"), codes, why, ELB);
+            }
+        }
+        if let Some(url) = &self.url_path {
+            if !url.starts_with('/') {
+                f.error(&format!("{p}.url_path"), url, "must start with /", ELB);
+            }
+        }
+    }
+}
+
+/// Status-code lists: `200`, `200,202`, `200-204,300-399`: each code or range bound within
+/// `lo..=hi`, at most `max_items` comma-separated items (0 = unlimited).
+pub fn check_code_list(text: &str, lo: u32, hi: u32, max_items: usize) -> Result<(), String> {
+    let items: Vec<&str> = text.split(',').collect();
+    if max_items > 0 && items.len() > max_items {
+        return Err(format!(
+            "has {} items; at most {max_items} codes or ranges",
+            items.len()
+        ));
+    }
+    for item in items {
+        let bounds: Vec<&str> = item.trim().split('-').collect();
+        let parsed: Result<Vec<u32>, _> = bounds.iter().map(|b| b.trim().parse::<u32>()).collect();
+        match parsed.as_deref() {
+            Ok([c]) | Ok([c, _]) | Ok([_, c]) if *c < lo || *c > hi => {
+                return Err(format!("has code {c} outside {lo}..={hi}"));
+            }
+            Ok([_]) => {}
+            Ok([a, b]) if a <= b => {}
+            Ok([a, b]) => return Err(format!("has range {a}-{b} whose start exceeds its end")),
+            _ => return Err(format!("has item {item:?}: not a code or a range a-b")),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,450 @@
+//! The simulation-side sections of a scenario: `loadbalancer`, `backends`, `workload` and
+//! `events`. These are lbsim's own keys (the vendor API has no such objects).
+
+use super::diag::{Code, Findings};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+const NONE: Code = Code::NONE;
+
+/// Facts about the load balancer itself.
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct LoadBalancer {
+    /// AZs the load balancer's nodes run in; client traffic enters through them (default: one
+    /// AZ, the first member AZ or `az1`).
+    pub availability_zones: Option<Vec<String>>,
+    /// Relative share of client traffic entering through each AZ (default: even).
+    pub traffic_weights: Option<BTreeMap<String, f64>>,
+    /// Extra network latency of a request forwarded to a member in another AZ (default 0).
+    pub cross_az_latency_ms: Option<f64>,
+}
+
+/// How members behave: `default`, overridden per member key.
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct Backends {
+    pub default: Option<Backend>,
+    /// Keyed by member key (`name`, else address, with `:port` when ambiguous).
+    pub members: Option<BTreeMap<String, Backend>>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct Backend {
+    /// Concurrent requests served (default 8).
+    pub capacity: Option<u64>,
+    /// Requests waiting beyond capacity before new ones are rejected (default 1000).
+    pub queue_limit: Option<u64>,
+    /// Service time distribution in milliseconds (default exponential, mean 4).
+    pub service_time_ms: Option<ServiceTime>,
+    /// Service times are divided by this (default 1).
+    pub speed: Option<f64>,
+}
+
+/// Service-time distributions (milliseconds).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceTime {
+    Constant { value: f64 },
+    Exponential { mean: f64 },
+    Lognormal { mean: f64, p99: f64 },
+    Pareto { mean: f64, shape: f64 },
+    Uniform { min: f64, max: f64 },
+}
+
+/// The client population and what it sends.
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct Workload {
+    pub clients: Option<Clients>,
+    pub arrivals: Option<Arrivals>,
+    /// Requests per connection: a number (default 1) or `{"geometric": mean}`.
+    pub requests_per_connection: Option<RequestsPerConnection>,
+    /// Pause between a response and the next request on the same connection (default 0).
+    pub think_time_ms: Option<f64>,
+    /// Client protocol (default: the pool's).
+    pub protocol: Option<String>,
+    /// Clients give up after this long (default 30000).
+    pub timeout_ms: Option<f64>,
+    /// URI set for HTTP requests (URI hash).
+    pub uris: Option<Uris>,
+    /// QUIC connection behaviour.
+    pub quic: Option<QuicWorkload>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct Clients {
+    /// Distinct clients (default 1000).
+    pub count: Option<u64>,
+    /// `"uniform"` (default) or `{"zipf": s}`.
+    pub popularity: Option<Popularity>,
+    /// Client addresses are drawn from this block (default `100.64.0.0/10`).
+    pub cidr: Option<String>,
+    /// Clients share this many source addresses (NAT); default: one address each.
+    pub nat_addresses: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Popularity {
+    Uniform,
+    Zipf(f64),
+}
+
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct Arrivals {
+    /// `poisson` (default) or `constant`.
+    pub process: Option<String>,
+    /// New connections (TCP/UDP/QUIC) or requests (HTTP) per second (default 1000).
+    pub rate_per_s: Option<f64>,
+    /// Rate changes over time.
+    pub schedule: Option<Vec<RateStep>>,
+    /// Replay arrivals from a CSV file (`t_s,client[,uri][,connection]`), relative to the scenario.
+    pub trace: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct RateStep {
+    pub at_s: f64,
+    pub rate_per_s: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RequestsPerConnection {
+    Fixed(u64),
+    Geometric { geometric: f64 },
+}
+
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct Uris {
+    /// Distinct paths (default 1000).
+    pub count: Option<u64>,
+    /// `"uniform"` (default) or `{"zipf": s}`.
+    pub popularity: Option<Popularity>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct QuicWorkload {
+    /// Destination connection ID length in bytes (default 8, RFC 9000 §7.2 minimum; 0..=20).
+    pub dcid_len: Option<u64>,
+    /// Probability that a connection changes client address mid-way (NAT rebinding).
+    pub migration_probability: Option<f64>,
+}
+
+/// One timeline entry: `at_s` plus exactly one action.
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct Event {
+    pub at_s: Option<f64>,
+    pub member_down: Option<String>,
+    pub member_up: Option<String>,
+    pub member_slow: Option<MemberFactor>,
+    pub az_down: Option<String>,
+    pub az_up: Option<String>,
+    pub set_weight: Option<MemberWeight>,
+    /// An add-members body (seed 004: `{"members": [...]}`), ELB or APIG members per dialect.
+    pub add_members: Option<serde_json::Value>,
+    pub remove_member: Option<String>,
+    /// An ELB `PUT /v3/{project_id}/elb/pools/{pool_id}` body (seed 000), applied live.
+    pub update_pool: Option<serde_json::Value>,
+    /// A VPC channel `PUT` body (seed 003), with its overwrite semantics.
+    pub update_vpc_channel: Option<serde_json::Value>,
+    pub set_rate: Option<f64>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct MemberFactor {
+    pub member: String,
+    /// Service times are multiplied by this.
+    pub factor: f64,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct MemberWeight {
+    pub member: String,
+    pub weight: i64,
+}
+
+impl Event {
+    /// The names of the actions this event carries (exactly one is valid).
+    pub fn actions(&self) -> Vec<&'static str> {
+        [
+            ("member_down", self.member_down.is_some()),
+            ("member_up", self.member_up.is_some()),
+            ("member_slow", self.member_slow.is_some()),
+            ("az_down", self.az_down.is_some()),
+            ("az_up", self.az_up.is_some()),
+            ("set_weight", self.set_weight.is_some()),
+            ("add_members", self.add_members.is_some()),
+            ("remove_member", self.remove_member.is_some()),
+            ("update_pool", self.update_pool.is_some()),
+            ("update_vpc_channel", self.update_vpc_channel.is_some()),
+            ("set_rate", self.set_rate.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, present)| present.then_some(name))
+        .collect()
+    }
+}
+
+/// `value` must be a finite number above zero.
+pub fn positive(f: &mut Findings, path: &str, value: Option<f64>) {
+    if let Some(v) = value {
+        if !(v.is_finite() && v > 0.0) {
+            f.error(path, v, "must be a finite number above 0", NONE);
+        }
+    }
+}
+
+/// `value` must be a finite number at or above zero.
+pub fn non_negative(f: &mut Findings, path: &str, value: Option<f64>) {
+    if let Some(v) = value {
+        if !(v.is_finite() && v >= 0.0) {
+            f.error(path, v, "must be a finite number, 0 or above", NONE);
+        }
+    }
+}
+
+impl LoadBalancer {
+    pub fn validate(&self, f: &mut Findings) {
+        if let Some(zones) = &self.availability_zones {
+            if zones.is_empty() {
+                f.error(
+                    "loadbalancer.availability_zones",
+                    "[]",
+                    "must name at least one AZ",
+                    NONE,
+                );
+            }
+            for (i, z) in zones.iter().enumerate() {
+                if zones[..i].contains(z) {
+                    f.error(
+                        &format!("loadbalancer.availability_zones[{i}]"),
+                        z,
+                        "is listed twice",
+                        NONE,
+                    );
+                }
+            }
+        }
+        for (zone, w) in self.traffic_weights.iter().flatten() {
+            let path = format!("loadbalancer.traffic_weights.{zone}");
+            non_negative(f, &path, Some(*w));
+            let known = self.availability_zones.as_deref().unwrap_or_default();
+            if !known.contains(zone) {
+                f.error(
+                    &path,
+                    zone,
+                    "is not one of loadbalancer.availability_zones",
+                    NONE,
+                );
+            }
+        }
+        non_negative(
+            f,
+            "loadbalancer.cross_az_latency_ms",
+            self.cross_az_latency_ms,
+        );
+    }
+}
+
+impl Backends {
+    pub fn validate(&self, member_keys: &[String], f: &mut Findings) {
+        if let Some(b) = &self.default {
+            b.validate("backends.default", f);
+        }
+        for (key, b) in self.members.iter().flatten() {
+            let path = format!("backends.members.{key}");
+            if !member_keys.contains(key) {
+                let mut rule = String::from("names no member of the pool");
+                if let Some(s) =
+                    super::suggest::closest(key, member_keys.iter().map(String::as_str))
+                {
+                    rule.push_str(&format!(" (did you mean {s}?)"));
+                }
+                f.error(&path, key, rule, NONE);
+            }
+            b.validate(&path, f);
+        }
+    }
+}
+
+impl Backend {
+    fn validate(&self, p: &str, f: &mut Findings) {
+        if self.capacity == Some(0) {
+            f.error(&format!("{p}.capacity"), 0u64, "must be at least 1", NONE);
+        }
+        positive(f, &format!("{p}.speed"), self.speed);
+        let sp = format!("{p}.service_time_ms");
+        match &self.service_time_ms {
+            Some(ServiceTime::Constant { value }) => {
+                non_negative(f, &format!("{sp}.constant.value"), Some(*value))
+            }
+            Some(ServiceTime::Exponential { mean }) => {
+                positive(f, &format!("{sp}.exponential.mean"), Some(*mean))
+            }
+            Some(ServiceTime::Lognormal { mean, p99 }) => {
+                positive(f, &format!("{sp}.lognormal.mean"), Some(*mean));
+                positive(f, &format!("{sp}.lognormal.p99"), Some(*p99));
+                if p99 <= mean {
+                    f.error(
+                        &format!("{sp}.lognormal.p99"),
+                        *p99,
+                        "must exceed the mean",
+                        NONE,
+                    );
+                }
+            }
+            Some(ServiceTime::Pareto { mean, shape }) => {
+                positive(f, &format!("{sp}.pareto.mean"), Some(*mean));
+                if !(shape.is_finite() && *shape > 1.0) {
+                    f.error(
+                        &format!("{sp}.pareto.shape"),
+                        *shape,
+                        "must exceed 1 (the mean is infinite otherwise)",
+                        NONE,
+                    );
+                }
+            }
+            Some(ServiceTime::Uniform { min, max }) => {
+                non_negative(f, &format!("{sp}.uniform.min"), Some(*min));
+                non_negative(f, &format!("{sp}.uniform.max"), Some(*max));
+                if min > max {
+                    f.error(
+                        &format!("{sp}.uniform.min"),
+                        *min,
+                        format!("exceeds max {max}"),
+                        NONE,
+                    );
+                }
+            }
+            None => {}
+        }
+    }
+}
+
+impl Workload {
+    pub fn validate(&self, f: &mut Findings) {
+        if let Some(c) = &self.clients {
+            if c.count == Some(0) {
+                f.error("workload.clients.count", 0u64, "must be at least 1", NONE);
+            }
+            if c.nat_addresses == Some(0) {
+                f.error(
+                    "workload.clients.nat_addresses",
+                    0u64,
+                    "must be at least 1",
+                    NONE,
+                );
+            }
+            check_popularity(f, "workload.clients.popularity", &c.popularity);
+            if let Some(cidr) = &c.cidr {
+                if let Err(why) = parse_cidr(cidr) {
+                    f.error("workload.clients.cidr", cidr, why, NONE);
+                }
+            }
+        }
+        if let Some(a) = &self.arrivals {
+            if let Some(p) = &a.process {
+                f.one_of(
+                    "workload.arrivals.process",
+                    p,
+                    &["poisson", "constant"],
+                    NONE,
+                );
+            }
+            positive(f, "workload.arrivals.rate_per_s", a.rate_per_s);
+            for (i, step) in a.schedule.iter().flatten().enumerate() {
+                non_negative(
+                    f,
+                    &format!("workload.arrivals.schedule[{i}].at_s"),
+                    Some(step.at_s),
+                );
+                non_negative(
+                    f,
+                    &format!("workload.arrivals.schedule[{i}].rate_per_s"),
+                    Some(step.rate_per_s),
+                );
+            }
+        }
+        match &self.requests_per_connection {
+            Some(RequestsPerConnection::Fixed(0)) => f.error(
+                "workload.requests_per_connection",
+                0u64,
+                "must be at least 1",
+                NONE,
+            ),
+            Some(RequestsPerConnection::Geometric { geometric })
+                if !(geometric.is_finite() && *geometric >= 1.0) =>
+            {
+                f.error(
+                    "workload.requests_per_connection.geometric",
+                    *geometric,
+                    "must be a finite mean of at least 1",
+                    NONE,
+                )
+            }
+            _ => {}
+        }
+        non_negative(f, "workload.think_time_ms", self.think_time_ms);
+        positive(f, "workload.timeout_ms", self.timeout_ms);
+        if let Some(p) = &self.protocol {
+            f.one_of("workload.protocol", p, super::elb::PROTOCOLS, NONE);
+        }
+        if let Some(u) = &self.uris {
+            if u.count == Some(0) {
+                f.error("workload.uris.count", 0u64, "must be at least 1", NONE);
+            }
+            check_popularity(f, "workload.uris.popularity", &u.popularity);
+        }
+        if let Some(q) = &self.quic {
+            if let Some(len) = q.dcid_len {
+                f.range(
+                    "workload.quic.dcid_len",
+                    len,
+                    0,
+                    20,
+                    "bytes (RFC 9000 §17.2)",
+                    NONE,
+                );
+            }
+            if let Some(p) = q.migration_probability {
+                if !(0.0..=1.0).contains(&p) {
+                    f.error(
+                        "workload.quic.migration_probability",
+                        p,
+                        "is outside 0..=1",
+                        NONE,
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn check_popularity(f: &mut Findings, path: &str, p: &Option<Popularity>) {
+    if let Some(Popularity::Zipf(s)) = p {
+        if !(s.is_finite() && *s > 0.0) {
+            f.error(
+                &format!("{path}.zipf"),
+                *s,
+                "must be a finite exponent above 0",
+                NONE,
+            );
+        }
+    }
+}
+
+/// Parses `a.b.c.d/len` (IPv4) into the network address and prefix length.
+pub fn parse_cidr(text: &str) -> Result<(std::net::Ipv4Addr, u8), String> {
+    let (addr, len) = text
+        .split_once('/')
+        .ok_or_else(|| "is not an IPv4 CIDR block like 100.64.0.0/10".to_string())?;
+    let addr: std::net::Ipv4Addr = addr
+        .parse()
+        .map_err(|_| format!("has {addr:?}, not an IPv4 address"))?;
+    let len: u8 = len
+        .parse()
+        .ok()
+        .filter(|l| *l <= 32)
+        .ok_or_else(|| format!("has prefix length {len:?}; 0..=32 allowed"))?;
+    Ok((addr, len))
+}
