@@ -1,1 +1,4 @@
-fn main() {}
+//! All integration tests compile into this one binary.
+
+mod cli;
+mod validate;

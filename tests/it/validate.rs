@@ -1,0 +1,821 @@
+//! Validation rules: one failing case per rule, each checked by JSON path and rule text.
+//! Rules cite the vendor pages (seeds 000–004) and `huawei-semantics.md`.
+
+use lbsim::scenario::{self, Finding, Severity};
+
+fn findings(json: &str) -> Vec<Finding> {
+    match scenario::parse("t.json", json, None) {
+        Ok(loaded) => loaded.findings,
+        Err(findings) => findings,
+    }
+}
+
+/// `json` must produce a finding of `severity` at `path` whose rule contains `rule`.
+fn check(json: &str, severity: Severity, path: &str, rule: &str) {
+    let all = findings(json);
+    assert!(
+        all.iter()
+            .any(|f| f.severity == severity && f.path == path && f.rule.contains(rule)),
+        "expected {severity:?} at {path} containing {rule:?} for {json}\ngot:\n{}",
+        all.iter().map(|f| format!("  {f}\n")).collect::<String>()
+    );
+}
+
+fn error(json: &str, path: &str, rule: &str) {
+    check(json, Severity::Error, path, rule);
+}
+
+fn warning(json: &str, path: &str, rule: &str) {
+    check(json, Severity::Warning, path, rule);
+}
+
+fn errors(json: &str) -> Vec<String> {
+    findings(json)
+        .into_iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| f.to_string())
+        .collect()
+}
+
+/// An ELB pool with one member and `extra` merged into the pool object.
+fn pool(protocol: &str, extra: &str) -> String {
+    let extra = if extra.is_empty() {
+        String::new()
+    } else {
+        format!(", {extra}")
+    };
+    format!(
+        r#"{{"pool": {{"protocol": "{protocol}", "members": [{{"address": "10.0.0.1", "protocol_port": 80}}]{extra}}}}}"#
+    )
+}
+
+fn channel(extra: &str) -> String {
+    let extra = if extra.is_empty() {
+        String::new()
+    } else {
+        format!(", {extra}")
+    };
+    format!(
+        r#"{{"name": "chan", "port": 80, "balance_strategy": 1, "member_type": "ip", "members": [{{"host": "10.0.0.1"}}]{extra}}}"#
+    )
+}
+
+#[test]
+fn shipped_api_examples_validate() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/api-examples");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).expect("api-examples directory") {
+        let path = entry.expect("entry").path();
+        let loaded = scenario::load(&path).unwrap_or_else(|f| panic!("{path:?}: {f:?}"));
+        assert!(loaded.is_valid(), "{path:?}: {:?}", loaded.findings);
+        seen += 1;
+    }
+    assert!(seen >= 5, "expected the seed examples, found {seen}");
+}
+
+#[test]
+fn a_valid_pool_has_no_errors() {
+    assert_eq!(errors(&pool("HTTP", "")), Vec::<String>::new());
+    assert_eq!(errors(&channel("")), Vec::<String>::new());
+}
+
+#[test]
+fn error_lines_name_file_path_value_rule_and_code() {
+    let json = pool("HTTP", r#""slow_start": {"enable": true, "duration": 20}"#);
+    assert_eq!(
+        errors(&json),
+        vec!["t.json: pool.slow_start.duration: 20 is outside 30..=1200 seconds [ELB.8902]"]
+    );
+}
+
+#[test]
+fn all_errors_of_a_file_are_reported() {
+    let json = r#"{"pool": {"protocol": "HTTP", "lb_algorithm": "NOPE", "admin_state_up": false,
+        "members": [{"address": "10.0.0.1", "protocol_port": 0, "weight": 500}]}}"#;
+    assert_eq!(errors(json).len(), 4, "{:?}", errors(json));
+}
+
+#[test]
+fn elb_algorithm_and_protocol() {
+    error(
+        &pool("TCP", r#""lb_algorithm": "ROUND_ROBBIN""#),
+        "pool.lb_algorithm",
+        "did you mean ROUND_ROBIN",
+    );
+    error(
+        &pool("TCP", r#""lb_algorithm": "QUIC_CID""#),
+        "pool.lb_algorithm",
+        "only allowed on QUIC pools",
+    );
+    error(
+        &pool("TCP", r#""lb_algorithm": "5_TUPLE_HASH""#),
+        "pool.lb_algorithm",
+        "only allowed on IP pools",
+    );
+    error(&pool("SCTP", ""), "pool.protocol", "is not one of");
+    error(
+        &pool("TCP", r#""admin_state_up": false"#),
+        "pool.admin_state_up",
+        "can only be true",
+    );
+    error(
+        &pool("TCP", r#""type": "virtual""#),
+        "pool.type",
+        "is not one of",
+    );
+}
+
+#[test]
+fn elb_slow_start_seed_000() {
+    error(
+        &pool(
+            "HTTP",
+            r#""slow_start": {"enable": true, "duration": 1201}"#,
+        ),
+        "pool.slow_start.duration",
+        "30..=1200",
+    );
+    error(
+        &pool("TCP", r#""slow_start": {"enable": true, "duration": 60}"#),
+        "pool.slow_start",
+        "only allowed on HTTP, HTTPS and GRPC",
+    );
+    warning(
+        &pool(
+            "HTTP",
+            r#""lb_algorithm": "LEAST_CONNECTIONS", "slow_start": {"enable": true, "duration": 60}"#,
+        ),
+        "pool.slow_start",
+        "has no effect with LEAST_CONNECTIONS",
+    );
+    warning(
+        &pool(
+            "HTTP",
+            r#""slow_start": {"enable": true, "duration": 60}, "session_persistence": {"type": "HTTP_COOKIE"}"#,
+        ),
+        "pool.session_persistence",
+        "ignored while slow start is enabled",
+    );
+}
+
+#[test]
+fn elb_connection_drain_and_any_port() {
+    error(
+        &pool(
+            "TCP",
+            r#""connection_drain": {"enable": true, "timeout": 9}"#,
+        ),
+        "pool.connection_drain.timeout",
+        "10..=4000",
+    );
+    error(
+        &pool(
+            "HTTP",
+            r#""connection_drain": {"enable": true, "timeout": 60}"#,
+        ),
+        "pool.connection_drain",
+        "only allowed on TCP, UDP and QUIC",
+    );
+    error(
+        &pool("TCP", r#""connection_drain": {"enable": true}"#),
+        "pool.connection_drain.timeout",
+        "is required",
+    );
+    error(
+        &pool("HTTP", r#""any_port_enable": true"#),
+        "pool.any_port_enable",
+        "only allowed on TCP, UDP and QUIC",
+    );
+}
+
+#[test]
+fn elb_session_persistence() {
+    error(
+        &pool("HTTP", r#""session_persistence": {"type": "COOKIE"}"#),
+        "pool.session_persistence.type",
+        "is not one of",
+    );
+    error(
+        &pool(
+            "HTTP",
+            r#""session_persistence": {"type": "HTTP_COOKIE", "cookie_name": "a"}"#,
+        ),
+        "pool.session_persistence.cookie_name",
+        "only allowed with type APP_COOKIE",
+    );
+    let long = "c".repeat(1025);
+    error(
+        &pool(
+            "HTTP",
+            &format!(r#""session_persistence": {{"type": "APP_COOKIE", "cookie_name": "{long}"}}"#),
+        ),
+        "pool.session_persistence.cookie_name",
+        "maximum of 1024",
+    );
+    error(
+        &pool(
+            "TCP",
+            r#""session_persistence": {"type": "SOURCE_IP", "persistence_timeout": 61}"#,
+        ),
+        "pool.session_persistence.persistence_timeout",
+        "1..=60 minutes",
+    );
+    error(
+        &pool(
+            "HTTP",
+            r#""session_persistence": {"type": "HTTP_COOKIE", "persistence_timeout": 1441}"#,
+        ),
+        "pool.session_persistence.persistence_timeout",
+        "1..=1440 minutes",
+    );
+    error(
+        &pool(
+            "TCP",
+            r#""lb_algorithm": "SOURCE_IP", "session_persistence": {"type": "SOURCE_IP"}"#,
+        ),
+        "pool.session_persistence",
+        "cannot be set with lb_algorithm SOURCE_IP",
+    );
+    error(
+        &pool("HTTP", r#""session_persistence": {"type": "SOURCE_IP"}"#),
+        "pool.session_persistence.type",
+        "not allowed on HTTP pools",
+    );
+    warning(
+        &pool("TCP", r#""session_persistence": {"type": "HTTP_COOKIE"}"#),
+        "pool.session_persistence.type",
+        "acts as SOURCE_IP",
+    );
+}
+
+#[test]
+fn elb_quic_cid_hash_strategy() {
+    let quic = |s: &str| {
+        pool(
+            "QUIC",
+            &format!(
+                r#""lb_algorithm": "QUIC_CID", "session_persistence": {{"type": "SOURCE_IP"}}, "quic_cid_hash_strategy": {s}"#
+            ),
+        )
+    };
+    error(
+        &quic(r#"{"len": 21}"#),
+        "pool.quic_cid_hash_strategy.len",
+        "1..=20",
+    );
+    error(
+        &quic(r#"{"len": 0}"#),
+        "pool.quic_cid_hash_strategy.len",
+        "1..=20",
+    );
+    error(
+        &quic(r#"{"offset": 20}"#),
+        "pool.quic_cid_hash_strategy.offset",
+        "0..=19",
+    );
+    // The docs mark both mandatory yet give defaults: either may be omitted.
+    assert!(errors(&quic("{}")).is_empty(), "{:?}", errors(&quic("{}")));
+    warning(
+        &pool("TCP", r#""quic_cid_hash_strategy": {"len": 3}"#),
+        "pool.quic_cid_hash_strategy",
+        "only with QUIC_CID",
+    );
+}
+
+#[test]
+fn elb_az_affinity() {
+    let az = |s: &str| pool("TCP", &format!(r#""az_affinity": {s}"#));
+    error(
+        &az(
+            r#"{"enable": true, "az_minimum_healthy_member_percentage": 101, "az_minimum_healthy_member_count": -1}"#,
+        ),
+        "pool.az_affinity.az_minimum_healthy_member_percentage",
+        "-1..=100",
+    );
+    error(
+        &az(
+            r#"{"enable": true, "az_minimum_healthy_member_percentage": -1, "az_minimum_healthy_member_count": 10001}"#,
+        ),
+        "pool.az_affinity.az_minimum_healthy_member_count",
+        "-1..=10000",
+    );
+    error(
+        &az(
+            r#"{"enable": true, "az_minimum_healthy_member_percentage": -1, "az_minimum_healthy_member_count": -1}"#,
+        ),
+        "pool.az_affinity",
+        "exactly one",
+    );
+    error(
+        &az(
+            r#"{"enable": true, "az_minimum_healthy_member_percentage": 50, "az_minimum_healthy_member_count": 2}"#,
+        ),
+        "pool.az_affinity",
+        "exactly one",
+    );
+    error(
+        &az(
+            r#"{"enable": true, "az_minimum_healthy_member_percentage": 50, "az_minimum_healthy_member_count": -1, "az_unhealthy_fallback_strategy": "forward_to_all"}"#,
+        ),
+        "pool.az_affinity.az_unhealthy_fallback_strategy",
+        "is not one of",
+    );
+    error(
+        &pool(
+            "HTTP",
+            r#""az_affinity": {"enable": true, "az_minimum_healthy_member_percentage": 50, "az_minimum_healthy_member_count": -1}"#,
+        ),
+        "pool.az_affinity",
+        "only allowed on IP, TCP and UDP",
+    );
+}
+
+#[test]
+fn elb_pool_health_and_protection() {
+    error(
+        &pool(
+            "TCP",
+            r#""pool_health": {"minimum_healthy_member_count": 2}"#,
+        ),
+        "pool.pool_health.minimum_healthy_member_count",
+        "is not one of 0, 1",
+    );
+    let long = "r".repeat(256);
+    error(
+        &pool("TCP", &format!(r#""protection_reason": "{long}""#)),
+        "pool.protection_reason",
+        "maximum of 255",
+    );
+    error(
+        &pool("TCP", r#""protection_reason": "<b>""#),
+        "pool.protection_reason",
+        "must not contain < or >",
+    );
+}
+
+#[test]
+fn elb_members() {
+    let member = |m: &str| format!(r#"{{"pool": {{"protocol": "TCP", "members": [{m}]}}}}"#);
+    error(
+        &member(r#"{"address": "10.0.0.1", "protocol_port": 80, "weight": 101}"#),
+        "pool.members[0].weight",
+        "0..=100",
+    );
+    error(
+        &member(r#"{"address": "10.0.0.1", "protocol_port": 0}"#),
+        "pool.members[0].protocol_port",
+        "1..=65535",
+    );
+    error(
+        &member(r#"{"address": "10.0.0.1", "protocol_port": 65536}"#),
+        "pool.members[0].protocol_port",
+        "1..=65535",
+    );
+    error(
+        &member(r#"{"address": "10.0.0.1"}"#),
+        "pool.members[0].protocol_port",
+        "is required",
+    );
+    error(
+        &member(r#"{"address": "10.0.0.300", "protocol_port": 80}"#),
+        "pool.members[0].address",
+        "not an IPv4 or IPv6",
+    );
+    error(
+        &member(
+            r#"{"address": "10.0.0.1", "protocol_port": 80}, {"address": "10.0.0.1", "protocol_port": 80}"#,
+        ),
+        "pool.members[1].address",
+        "duplicates pool.members[0]",
+    );
+    // Seed 002: members may omit protocol_port in an any-port pool.
+    let any_port = r#"{"pool": {"protocol": "TCP", "any_port_enable": true, "members": [{"address": "10.0.0.1"}]}}"#;
+    assert!(errors(any_port).is_empty(), "{:?}", errors(any_port));
+}
+
+#[test]
+fn elb_master_slave_seed_002() {
+    let ms = |protocol: &str, members: &str, extra: &str| {
+        format!(
+            r#"{{"pool": {{"protocol": "{protocol}", "type": "ip", "members": [{members}]{extra}}}}}"#
+        )
+    };
+    let hm = r#", "healthmonitor": {"type": "TCP", "delay": 5, "timeout": 3, "max_retries": 3}"#;
+    let two = r#"{"address": "10.0.0.1", "protocol_port": 80, "role": "master"}, {"address": "10.0.0.2", "protocol_port": 80, "role": "slave"}"#;
+    assert!(
+        errors(&ms("TCP", two, hm)).is_empty(),
+        "{:?}",
+        errors(&ms("TCP", two, hm))
+    );
+    let three =
+        format!(r#"{two}, {{"address": "10.0.0.3", "protocol_port": 80, "role": "slave"}}"#);
+    error(
+        &ms("TCP", &three, hm),
+        "pool.members",
+        "exactly one master and one slave",
+    );
+    error(&ms("TCP", two, ""), "pool.healthmonitor", "is required");
+    error(&ms("HTTP", two, hm), "pool.protocol", "master-slave");
+    error(
+        &ms(
+            "TCP",
+            r#"{"address": "10.0.0.1", "protocol_port": 80, "role": "boss"}"#,
+            hm,
+        ),
+        "pool.members[0].role",
+        "is not one of",
+    );
+    let untyped = format!(r#"{{"pool": {{"protocol": "TCP", "members": [{two}]{hm}}}}}"#);
+    error(&untyped, "pool.type", "is required");
+}
+
+#[test]
+fn elb_health_monitor() {
+    let hm = |protocol: &str, m: &str| pool(protocol, &format!(r#""healthmonitor": {m}"#));
+    let base = r#""type": "TCP", "delay": 5, "timeout": 3, "max_retries": 3"#;
+    error(
+        &hm(
+            "UDP",
+            r#"{"type": "TCP", "delay": 5, "timeout": 3, "max_retries": 3}"#,
+        ),
+        "pool.healthmonitor.type",
+        "not allowed for a UDP pool",
+    );
+    error(
+        &hm(
+            "TCP",
+            r#"{"type": "TCP", "delay": 51, "timeout": 3, "max_retries": 3}"#,
+        ),
+        "pool.healthmonitor.delay",
+        "1..=50 seconds",
+    );
+    error(
+        &hm(
+            "TCP",
+            r#"{"type": "TCP", "delay": 5, "timeout": 0, "max_retries": 3}"#,
+        ),
+        "pool.healthmonitor.timeout",
+        "1..=50 seconds",
+    );
+    error(
+        &hm(
+            "TCP",
+            r#"{"type": "TCP", "delay": 5, "timeout": 3, "max_retries": 11}"#,
+        ),
+        "pool.healthmonitor.max_retries",
+        "1..=10",
+    );
+    error(
+        &hm("TCP", &format!(r#"{{{base}, "max_retries_down": 0}}"#)),
+        "pool.healthmonitor.max_retries_down",
+        "1..=10",
+    );
+    error(
+        &hm("TCP", r#"{"type": "TCP", "delay": 5, "timeout": 3}"#),
+        "pool.healthmonitor.max_retries",
+        "is required",
+    );
+    error(
+        &hm(
+            "HTTP",
+            r#"{"type": "HTTP", "delay": 5, "timeout": 3, "max_retries": 3, "expected_codes": "200-"}"#,
+        ),
+        "pool.healthmonitor.expected_codes",
+        "not a code or a range",
+    );
+    error(
+        &hm(
+            "HTTP",
+            r#"{"type": "HTTP", "delay": 5, "timeout": 3, "max_retries": 3, "expected_codes": "600"}"#,
+        ),
+        "pool.healthmonitor.expected_codes",
+        "outside 200..=599",
+    );
+    error(
+        &hm(
+            "HTTP",
+            r#"{"type": "HTTP", "delay": 5, "timeout": 3, "max_retries": 3, "expected_codes": "200,201,202,203,204,205"}"#,
+        ),
+        "pool.healthmonitor.expected_codes",
+        "at most 5",
+    );
+    error(
+        &hm(
+            "HTTP",
+            r#"{"type": "HTTP", "delay": 5, "timeout": 3, "max_retries": 3, "url_path": "health"}"#,
+        ),
+        "pool.healthmonitor.url_path",
+        "must start with /",
+    );
+    // Seed 002's own example sends timeout 30 with delay 1: recommended against, not refused.
+    warning(
+        &hm(
+            "TCP",
+            r#"{"type": "TCP", "delay": 1, "timeout": 30, "max_retries": 3}"#,
+        ),
+        "pool.healthmonitor.timeout",
+        "recommends",
+    );
+}
+
+#[test]
+fn vpc_channel_fields_seed_001() {
+    error(
+        &channel(r#""vpc_channel_type": "builtin", "type": 2"#),
+        "vpc_channel_type",
+        "conflicts with a non-zero `type`",
+    );
+    let named = |n: &str| {
+        format!(r#"{{"name": "{n}", "port": 80, "balance_strategy": 1, "member_type": "ip"}}"#)
+    };
+    error(&named("ab"), "name", "3 to 64");
+    error(&named("9lives"), "name", "must start with a letter");
+    error(&named("a b c"), "name", "only letters, digits");
+    assert!(
+        errors(&named("通道_demo")).is_empty(),
+        "Chinese names are allowed (seed 001)"
+    );
+    let strategy = r#"{"name": "chan", "port": 80, "balance_strategy": 5, "member_type": "ip"}"#;
+    error(strategy, "balance_strategy", "1..=4");
+    let port = r#"{"name": "chan", "port": 0, "balance_strategy": 1, "member_type": "ip"}"#;
+    error(port, "port", "1..=65535");
+    let mtype = r#"{"name": "chan", "port": 80, "balance_strategy": 1, "member_type": "instance"}"#;
+    error(mtype, "member_type", "is not one of ip, ecs");
+    let missing = r#"{"vpc_channel": {"port": 80, "balance_strategy": 1}}"#;
+    error(missing, "vpc_channel.name", "is required");
+    error(missing, "vpc_channel.member_type", "is required");
+}
+
+#[test]
+fn vpc_channel_members_and_groups() {
+    let m = |member: &str| {
+        format!(
+            r#"{{"name": "chan", "port": 80, "balance_strategy": 1, "member_type": "ip", "member_groups": [{{"member_group_name": "grp", "member_group_weight": 3}}], "members": [{member}]}}"#
+        )
+    };
+    error(
+        &m(r#"{"host": "10.0.0.1", "weight": 10001}"#),
+        "members[0].weight",
+        "0..=10000",
+    );
+    error(
+        &m(r#"{"host": "10.0.0.1", "status": 3}"#),
+        "members[0].status",
+        "is not one of 1, 2",
+    );
+    error(
+        &m(r#"{"host": "10.0.0.1", "member_group_name": "grq"}"#),
+        "members[0].member_group_name",
+        "did you mean grp",
+    );
+    warning(
+        &m(r#"{"host": "10.0.0.1"}, {"host": "10.0.0.1", "weight": 5}"#),
+        "members[1]",
+        "first definition wins",
+    );
+    let group = |g: &str| {
+        format!(
+            r#"{{"name": "chan", "port": 80, "balance_strategy": 1, "member_type": "ip", "member_groups": [{g}]}}"#
+        )
+    };
+    error(
+        &group(r#"{"member_group_name": "grp", "member_group_weight": 101}"#),
+        "member_groups[0].member_group_weight",
+        "0..=100",
+    );
+    error(
+        &group(r#"{"member_group_name": "g"}"#),
+        "member_groups[0].member_group_name",
+        "3 to 64",
+    );
+}
+
+#[test]
+fn vpc_health_config() {
+    let hc = |h: &str| channel(&format!(r#""vpc_health_config": {h}"#));
+    let base =
+        r#""threshold_normal": 2, "threshold_abnormal": 5, "time_interval": 10, "timeout": 5"#;
+    // The seeds' own examples write the protocol in lower case.
+    assert!(errors(&hc(&format!(
+        r#"{{"protocol": "http", "path": "/", "http_code": "200", {base}}}"#
+    )))
+    .is_empty());
+    error(
+        &hc(&format!(r#"{{"protocol": "udp", {base}}}"#)),
+        "vpc_health_config.protocol",
+        "is not one of TCP, HTTP, HTTPS",
+    );
+    error(
+        &hc(&format!(
+            r#"{{"protocol": "HTTP", "http_code": "200", {base}}}"#
+        )),
+        "vpc_health_config.path",
+        "is required",
+    );
+    error(
+        &hc(
+            r#"{"protocol": "TCP", "threshold_normal": 11, "threshold_abnormal": 5, "time_interval": 10, "timeout": 5}"#,
+        ),
+        "vpc_health_config.threshold_normal",
+        "1..=10",
+    );
+    error(
+        &hc(
+            r#"{"protocol": "TCP", "threshold_normal": 2, "threshold_abnormal": 0, "time_interval": 10, "timeout": 5}"#,
+        ),
+        "vpc_health_config.threshold_abnormal",
+        "1..=10",
+    );
+    error(
+        &hc(
+            r#"{"protocol": "TCP", "threshold_normal": 2, "threshold_abnormal": 5, "time_interval": 301, "timeout": 5}"#,
+        ),
+        "vpc_health_config.time_interval",
+        "1..=300",
+    );
+    error(
+        &hc(
+            r#"{"protocol": "TCP", "threshold_normal": 2, "threshold_abnormal": 5, "time_interval": 40, "timeout": 31}"#,
+        ),
+        "vpc_health_config.timeout",
+        "1..=30",
+    );
+    error(
+        &hc(
+            r#"{"protocol": "TCP", "threshold_normal": 2, "threshold_abnormal": 5, "time_interval": 5, "timeout": 5}"#,
+        ),
+        "vpc_health_config.timeout",
+        "less than time_interval",
+    );
+    error(
+        &hc(&format!(
+            r#"{{"protocol": "HTTP", "path": "/", "http_code": "99,200-299", {base}}}"#
+        )),
+        "vpc_health_config.http_code",
+        "outside 100..=599",
+    );
+    error(
+        &hc(&format!(
+            r#"{{"protocol": "HTTP", "path": "/", "http_code": "299-200", {base}}}"#
+        )),
+        "vpc_health_config.http_code",
+        "start exceeds its end",
+    );
+}
+
+#[test]
+fn unknown_fields_are_errors_with_suggestions_and_vendor_fields_are_notes() {
+    error(
+        &pool("TCP", r#""lb_algorith": "ROUND_ROBIN""#),
+        "pool.lb_algorith",
+        "did you mean `lb_algorithm`",
+    );
+    error(
+        r#"{"pool": {"protocol": "TCP"}, "worklod": {}}"#,
+        "worklod",
+        "did you mean `workload`",
+    );
+    let notes: Vec<_> = findings(&pool("TCP", r#""vpc_id": "v", "listeners": [{"id": "l"}]"#))
+        .into_iter()
+        .filter(|f| f.severity == Severity::Note)
+        .map(|f| f.path)
+        .collect();
+    assert_eq!(notes, vec!["pool.listeners", "pool.vpc_id"]);
+}
+
+#[test]
+fn pool_definitions_exactly_one() {
+    error(r#"{"name": "x"}"#, "", "has no pool definition");
+    error(
+        r#"{"pool": {"protocol": "TCP"}, "vpc_channel": {}}"#,
+        "",
+        "exactly one pool",
+    );
+    warning(
+        r#"{"pool": {"protocol": "TCP"}}"#,
+        "pool.members",
+        "needs members",
+    );
+}
+
+#[test]
+fn simulation_sections() {
+    let p = |extra: &str| {
+        format!(
+            r#"{{"pool": {{"protocol": "TCP", "members": [{{"address": "10.0.0.1", "protocol_port": 80}}]}}, {extra}}}"#
+        )
+    };
+    error(&p(r#""duration_s": -1"#), "duration_s", "is outside");
+    error(
+        &p(r#""duration_s": 10, "warmup_s": 10"#),
+        "warmup_s",
+        "below duration_s",
+    );
+    error(
+        &p(r#""backends": {"default": {"capacity": 0}}"#),
+        "backends.default.capacity",
+        "at least 1",
+    );
+    error(
+        &p(r#""backends": {"members": {"10.0.0.2": {"speed": 2}}}"#),
+        "backends.members.10.0.0.2",
+        "names no member",
+    );
+    error(
+        &p(r#""backends": {"default": {"speed": 0}}"#),
+        "backends.default.speed",
+        "above 0",
+    );
+    error(
+        &p(r#""backends": {"default": {"service_time_ms": {"pareto": {"mean": 4, "shape": 1}}}}"#),
+        "backends.default.service_time_ms.pareto.shape",
+        "must exceed 1",
+    );
+    error(
+        &p(r#""workload": {"arrivals": {"rate_per_s": 0}}"#),
+        "workload.arrivals.rate_per_s",
+        "above 0",
+    );
+    error(
+        &p(r#""workload": {"clients": {"cidr": "10.0.0.0/33"}}"#),
+        "workload.clients.cidr",
+        "prefix length",
+    );
+    error(
+        &p(r#""events": [{"at_s": 5, "member_down": "10.0.0.9"}]"#),
+        "events[0].member_down",
+        "names no member",
+    );
+    error(
+        &p(r#""events": [{"at_s": 5}]"#),
+        "events[0]",
+        "has no action",
+    );
+    error(
+        &p(r#""events": [{"at_s": 5, "member_down": "10.0.0.1", "set_rate": 10}]"#),
+        "events[0]",
+        "exactly one per event",
+    );
+    error(
+        &p(r#""events": [{"at_s": 5, "set_weight": {"member": "10.0.0.1", "weight": 101}}]"#),
+        "events[0].set_weight.weight",
+        "0..=100",
+    );
+    warning(
+        &p(r#""events": [{"at_s": 500, "member_down": "10.0.0.1"}]"#),
+        "events[0].at_s",
+        "after the end",
+    );
+    error(
+        &p(r#""events": [{"at_s": 5, "update_pool": {"pool": {"lb_algorithm": "QUIC_CID"}}}]"#),
+        "events[0].update_pool.pool.lb_algorithm",
+        "only allowed on QUIC pools",
+    );
+    error(
+        &p(
+            r#""events": [{"at_s": 5, "add_members": {"members": [{"address": "10.0.0.2", "protocol_port": 80, "weigth": 2}]}}]"#,
+        ),
+        "events[0].add_members.members[0].weigth",
+        "did you mean `weight`",
+    );
+}
+
+#[test]
+fn added_members_can_be_named_by_later_events() {
+    let json = r#"{"pool": {"protocol": "TCP", "members": [{"address": "10.0.0.1", "protocol_port": 80}]},
+        "events": [{"at_s": 5, "add_members": {"members": [{"address": "10.0.0.2", "protocol_port": 80}]}},
+                   {"at_s": 9, "member_down": "10.0.0.2"}]}"#;
+    assert!(errors(json).is_empty(), "{:?}", errors(json));
+}
+
+#[test]
+fn malformed_files_get_one_clear_line() {
+    error(
+        "{\"pool\": {\n  \"protocol\": \"TCP\",\n}",
+        "",
+        "line 3 column 1: malformed JSON",
+    );
+    error("", "", "is empty");
+    error("[1, 2]", "", "must be a JSON object");
+    error(
+        &pool("TCP", "").replace("80", "\"80\""),
+        "pool.members[0].protocol_port",
+        "has the wrong type",
+    );
+    // A byte-order mark is legal at the start of a file.
+    assert!(errors(&format!("\u{feff}{}", pool("TCP", ""))).is_empty());
+}
+
+#[test]
+fn documented_examples_validate() {
+    let doc = include_str!("../../docs/scenario-format.md");
+    let blocks: Vec<&str> = doc
+        .split("```json\n")
+        .skip(1)
+        .map(|rest| rest.split("```").next().expect("closed block"))
+        .collect();
+    assert_eq!(blocks.len(), 2, "one example per dialect");
+    for block in blocks {
+        assert_eq!(errors(block), Vec::<String>::new(), "{block}");
+    }
+}
