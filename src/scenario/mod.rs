@@ -254,23 +254,22 @@ fn validate(s: &Scenario, f: &mut Findings) {
     }
     if let Some(pool) = &s.pool {
         pool.validate("pool", f);
-        if pool.members.as_ref().is_none_or(|m| m.is_empty()) {
-            f.warn(
-                "pool.members",
-                "",
-                "is empty: the pool validates, but `lbsim run` needs members to simulate",
-            );
-        }
     }
     if let Some(channel) = &s.vpc_channel {
         channel.validate("vpc_channel", f);
-        if channel.members.as_ref().is_none_or(|m| m.is_empty()) {
-            f.warn(
-                "vpc_channel.members",
-                "",
-                "is empty: the channel validates, but `lbsim run` needs members to simulate",
-            );
-        }
+    }
+    let keys = member_keys(s);
+    if keys.is_empty() && (s.pool.is_some() || s.vpc_channel.is_some()) {
+        let at = if s.pool.is_some() {
+            "pool.members"
+        } else {
+            "vpc_channel.members"
+        };
+        f.warn(
+            at,
+            "",
+            "has no members: the pool validates, but `lbsim run` needs members to simulate",
+        );
     }
     let duration = s.duration_s.unwrap_or(DEFAULT_DURATION_S);
     if let Some(d) = s.duration_s {
@@ -293,7 +292,6 @@ fn validate(s: &Scenario, f: &mut Findings) {
             );
         }
     }
-    let keys = member_keys(s);
     if keys.len() > MAX_MEMBERS {
         f.error(
             "",
