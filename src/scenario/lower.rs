@@ -159,9 +159,9 @@ fn minutes(m: i64) -> SimTime {
     SimTime::from_secs(m.max(0) as u64 * 60)
 }
 
-/// Lowers an ELB pool; also used for live `update_pool` events.
-pub fn lower_elb(pool: &elb::Pool, zones: &[String]) -> PoolConfig {
-    let protocol = match pool.protocol() {
+/// The protocol named by a validated ELB `protocol` (or `workload.protocol`) value.
+pub fn protocol_named(name: &str) -> Protocol {
+    match name {
         "UDP" => Protocol::Udp,
         "IP" => Protocol::Ip,
         "TLS" => Protocol::Tls,
@@ -170,7 +170,12 @@ pub fn lower_elb(pool: &elb::Pool, zones: &[String]) -> PoolConfig {
         "HTTPS" => Protocol::Https,
         "QUIC" => Protocol::Quic,
         _ => Protocol::Tcp,
-    };
+    }
+}
+
+/// Lowers an ELB pool; also used for live `update_pool` events.
+pub fn lower_elb(pool: &elb::Pool, zones: &[String]) -> PoolConfig {
+    let protocol = protocol_named(pool.protocol());
     let quic = pool.quic_cid_hash_strategy.clone().unwrap_or_default();
     let algorithm = match pool.algorithm() {
         "LEAST_CONNECTIONS" => Algorithm::LeastConnections,

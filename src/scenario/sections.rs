@@ -336,9 +336,16 @@ impl Workload {
                 );
             }
             check_popularity(f, "workload.clients.popularity", &c.popularity);
-            if let Some(cidr) = &c.cidr {
-                if let Err(why) = parse_cidr(cidr) {
-                    f.error("workload.clients.cidr", cidr, why, NONE);
+            let cidr = c.cidr.as_deref().unwrap_or(DEFAULT_CIDR);
+            match parse_cidr(cidr) {
+                Err(why) => f.error("workload.clients.cidr", cidr, why, NONE),
+                Ok((_, prefix)) => {
+                    let needed = c.nat_addresses.or(c.count).unwrap_or(DEFAULT_CLIENTS);
+                    let holds = usable_hosts(prefix);
+                    if needed > holds {
+                        let rule = format!("holds {holds} addresses, fewer than the {needed} clients need");
+                        f.error("workload.clients.cidr", cidr, rule, NONE);
+                    }
                 }
             }
         }
@@ -430,6 +437,21 @@ fn check_popularity(f: &mut Findings, path: &str, p: &Option<Popularity>) {
                 NONE,
             );
         }
+    }
+}
+
+/// Default client population and address block.
+pub const DEFAULT_CLIENTS: u64 = 1000;
+pub const DEFAULT_CIDR: &str = "100.64.0.0/10";
+
+/// Addresses usable by clients in a block of this prefix length: the network and broadcast
+/// addresses are skipped except in /31 and /32 blocks.
+pub fn usable_hosts(prefix: u8) -> u64 {
+    let size = 1u64 << (32 - u32::from(prefix.min(32)));
+    if size > 2 {
+        size - 2
+    } else {
+        size
     }
 }
 
