@@ -4,5 +4,6 @@
 //! behaviour and a timeline) is parsed and validated by [`scenario`], lowered to a
 //! [`model::PoolConfig`], and replayed deterministically.
 
+pub mod balancer;
 pub mod model;
 pub mod time;
