@@ -13,22 +13,50 @@ use super::{Candidate, MemberIdx, Picker};
 
 const NONE: u32 = u32::MAX;
 
+/// A candidate's sort key, stored by value in every tree node its candidate wins so a replay
+/// reads sibling pairs (adjacent in memory) instead of chasing leaf indices.
 #[derive(Clone, Copy)]
-struct Leaf {
-    active: u64,
-    weight: u64,
-    /// Pick counter value when this member was last picked (0 = never).
+struct Entry {
+    /// Pick counter value when this candidate was last picked (0 = never).
     last_pick: u64,
-    idx: MemberIdx,
+    active: u32,
+    weight: u32,
+    /// Position among the candidates (`NONE` for an empty leaf).
+    slot: u32,
+}
+
+const EMPTY: Entry = Entry {
+    last_pick: u64::MAX,
+    active: 0,
+    weight: 0,
+    slot: NONE,
+};
+
+impl Entry {
+    /// Does `self` beat `other`: lower active/weight (cross-multiplied), then the earlier last
+    /// pick, then the lower position (= lower member index)?
+    #[inline]
+    fn beats(&self, other: &Entry) -> bool {
+        if other.slot == NONE {
+            return self.slot != NONE;
+        }
+        if self.slot == NONE {
+            return false;
+        }
+        let lhs = u64::from(self.active) * u64::from(other.weight);
+        let rhs = u64::from(other.active) * u64::from(self.weight);
+        lhs < rhs || (lhs == rhs && (self.last_pick, self.slot) < (other.last_pick, other.slot))
+    }
 }
 
 #[derive(Default)]
 pub(crate) struct LeastConn {
-    leaves: Vec<Leaf>,
-    /// `tree[1]` is the root; leaf `i` is `tree[width + i]`; entries are leaf positions.
-    tree: Vec<u32>,
+    /// Member index of each candidate position.
+    members: Vec<MemberIdx>,
+    /// `tree[1]` is the root; leaf `i` is `tree[width + i]`; each node holds its subtree's winner.
+    tree: Vec<Entry>,
     width: usize,
-    /// Leaf position of each member index, `NONE` when it is not a candidate.
+    /// Candidate position of each member index, `NONE` when it is not a candidate.
     slot: Vec<u32>,
     /// Last-pick stamps by member index, kept across rebuilds so turns continue.
     last_pick: Vec<u64>,
@@ -36,27 +64,12 @@ pub(crate) struct LeastConn {
 }
 
 impl LeastConn {
-    /// Does leaf `a` beat leaf `b`?
     #[inline]
-    fn beats(&self, a: u32, b: u32) -> bool {
-        if b == NONE {
-            return a != NONE;
-        }
-        if a == NONE {
-            return false;
-        }
-        let (x, y) = (&self.leaves[a as usize], &self.leaves[b as usize]);
-        // x.active / x.weight < y.active / y.weight, without division.
-        let (lhs, rhs) = (x.active * y.weight, y.active * x.weight);
-        lhs < rhs || (lhs == rhs && (x.last_pick, x.idx) < (y.last_pick, y.idx))
-    }
-
-    #[inline]
-    fn replay(&mut self, leaf: usize) {
-        let mut node = (self.width + leaf) / 2;
+    fn replay(&mut self, slot: usize) {
+        let mut node = (self.width + slot) / 2;
         while node >= 1 {
             let (l, r) = (self.tree[2 * node], self.tree[2 * node + 1]);
-            self.tree[node] = if self.beats(r, l) { r } else { l };
+            self.tree[node] = if r.beats(&l) { r } else { l };
             node /= 2;
         }
     }
@@ -64,46 +77,44 @@ impl LeastConn {
 
 impl Picker for LeastConn {
     fn rebuild(&mut self, candidates: &[Candidate], pool_size: usize) {
-        for leaf in &self.leaves {
-            self.last_pick[leaf.idx as usize] = leaf.last_pick;
+        for (i, &m) in self.members.iter().enumerate() {
+            self.last_pick[m as usize] = self.tree[self.width + i].last_pick;
         }
         self.last_pick.resize(pool_size, 0);
         self.slot.clear();
         self.slot.resize(pool_size, NONE);
-        self.leaves.clear();
-        for (i, c) in candidates.iter().enumerate() {
-            self.slot[c.idx as usize] = i as u32;
-            self.leaves.push(Leaf {
-                active: u64::from(c.active),
-                weight: u64::from(c.weight),
-                last_pick: self.last_pick[c.idx as usize],
-                idx: c.idx,
-            });
-        }
+        self.members.clear();
         self.width = candidates.len().next_power_of_two();
         self.tree.clear();
-        self.tree.resize(2 * self.width, NONE);
-        for i in 0..candidates.len() {
-            self.tree[self.width + i] = i as u32;
+        self.tree.resize(2 * self.width, EMPTY);
+        for (i, c) in candidates.iter().enumerate() {
+            self.slot[c.idx as usize] = i as u32;
+            self.members.push(c.idx);
+            self.tree[self.width + i] = Entry {
+                last_pick: self.last_pick[c.idx as usize],
+                active: c.active,
+                weight: c.weight,
+                slot: i as u32,
+            };
         }
         for node in (1..self.width).rev() {
             let (l, r) = (self.tree[2 * node], self.tree[2 * node + 1]);
-            self.tree[node] = if self.beats(r, l) { r } else { l };
+            self.tree[node] = if r.beats(&l) { r } else { l };
         }
     }
 
     fn pick(&mut self, _key: u64) -> MemberIdx {
-        let leaf = self.tree[1] as usize;
+        let slot = self.tree[1].slot as usize;
         self.clock += 1;
-        self.leaves[leaf].last_pick = self.clock;
-        self.replay(leaf);
-        self.leaves[leaf].idx
+        self.tree[self.width + slot].last_pick = self.clock;
+        self.replay(slot);
+        self.members[slot]
     }
 
     fn on_active(&mut self, m: MemberIdx, active: u32) {
         let slot = self.slot.get(m as usize).copied().unwrap_or(NONE);
         if slot != NONE {
-            self.leaves[slot as usize].active = u64::from(active);
+            self.tree[self.width + slot as usize].active = active;
             self.replay(slot as usize);
         }
     }

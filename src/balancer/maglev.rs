@@ -48,9 +48,11 @@ fn is_prime(n: u64) -> bool {
 #[derive(Default)]
 pub(crate) struct Maglev {
     table: Vec<MemberIdx>,
-    /// Reused between rebuilds: candidate order, permutation cursors and slot occupancy.
+    /// Reused between rebuilds: candidates in key-hash order, and per candidate its permutation
+    /// cursor and skip, and the occupancy bit of each slot (M/8 bytes, so it stays in cache).
     order: Vec<(u64, u64, MemberIdx)>,
     next: Vec<u64>,
+    skip: Vec<u64>,
     occupied: Vec<u64>,
 }
 
@@ -61,34 +63,37 @@ impl Maglev {
         &self.table
     }
 
+    /// Paper §3.4, listing 1: members take turns, each taking the next free slot along its
+    /// permutation, until the table is full.
     fn fill(&mut self, m: u64) {
-        let n = self.order.len();
         let size = m as usize;
         self.table.clear();
         self.table.resize(size, 0);
         self.occupied.clear();
         self.occupied.resize(size.div_ceil(64), 0);
-        // Cursor of each member = its current position along its permutation; advancing by
-        // `skip` modulo M walks (offset + j·skip) mod M without multiplying.
+        // A cursor is a member's current position along its permutation; advancing by `skip`
+        // modulo M walks (offset + j·skip) mod M without multiplying or dividing.
         self.next.clear();
         self.next
             .extend(self.order.iter().map(|&(h0, _, _)| h0 % m));
+        self.skip.clear();
+        self.skip
+            .extend(self.order.iter().map(|&(_, h1, _)| h1 % (m - 1) + 1));
         let mut filled = 0;
         loop {
-            for i in 0..n {
-                let skip = self.order[i].1 % (m - 1) + 1;
+            for (i, &(_, _, idx)) in self.order.iter().enumerate() {
+                let skip = self.skip[i];
                 let mut c = self.next[i];
                 loop {
                     let (word, bit) = ((c >> 6) as usize, 1u64 << (c & 63));
-                    let free = self.occupied[word] & bit == 0;
                     let pos = c as usize;
                     c += skip;
                     if c >= m {
                         c -= m;
                     }
-                    if free {
+                    if self.occupied[word] & bit == 0 {
                         self.occupied[word] |= bit;
-                        self.table[pos] = self.order[i].2;
+                        self.table[pos] = idx;
                         break;
                     }
                 }
