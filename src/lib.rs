@@ -4,6 +4,7 @@
 //! behaviour and a timeline) is parsed and validated by [`scenario`], lowered to a
 //! [`model::PoolConfig`], and replayed deterministically.
 
+pub mod balancer;
 pub mod model;
 pub mod scenario;
 pub mod time;

@@ -1,4 +1,5 @@
 //! All integration tests compile into this one binary.
 
+mod balancer;
 mod cli;
 mod validate;
