@@ -4,5 +4,8 @@
 //! behaviour and a timeline) is parsed and validated by [`scenario`], lowered to a
 //! [`model::PoolConfig`], and replayed deterministically.
 
+pub mod metrics;
 pub mod model;
+pub mod report;
+pub mod sim;
 pub mod time;
