@@ -231,7 +231,7 @@ impl Report {
                     0.0
                 },
                 cross_az_fraction: ratio(rec.cross_az, t.requests),
-                latency_ms: Latency::new(&rec.latency(), rec.latency_sum()),
+                latency_ms: Latency::new(&rec.latency, rec.latency_sum()),
                 latency_overflows: rec.overflows,
                 connections: Connections {
                     opened: out.connections,

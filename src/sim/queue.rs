@@ -9,15 +9,15 @@ use std::collections::BinaryHeap;
 
 use crate::time::SimTime;
 
+/// `key` is `time << 64 | seq`: one integer comparison orders by time, then insertion.
 struct Entry<E> {
-    time: u64,
-    seq: u64,
+    key: u128,
     event: E,
 }
 
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
-        (self.time, self.seq) == (other.time, other.seq)
+        self.key == other.key
     }
 }
 
@@ -32,7 +32,7 @@ impl<E> PartialOrd for Entry<E> {
 impl<E> Ord for Entry<E> {
     // reversed: `BinaryHeap` is a max-heap and we want the earliest (time, seq) on top
     fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
+        other.key.cmp(&self.key)
     }
 }
 
@@ -54,19 +54,22 @@ impl<E> EventQueue<E> {
     pub fn push(&mut self, time: SimTime, event: E) {
         self.seq += 1;
         self.heap.push(Entry {
-            time: time.0,
-            seq: self.seq,
+            key: u128::from(time.0) << 64 | u128::from(self.seq),
             event,
         });
     }
 
     /// Time of the earliest event, `SimTime::MAX` when empty.
     pub fn peek_time(&self) -> SimTime {
-        self.heap.peek().map_or(SimTime::MAX, |e| SimTime(e.time))
+        self.heap
+            .peek()
+            .map_or(SimTime::MAX, |e| SimTime((e.key >> 64) as u64))
     }
 
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap.pop().map(|e| (SimTime(e.time), e.event))
+        self.heap
+            .pop()
+            .map(|e| (SimTime((e.key >> 64) as u64), e.event))
     }
 
     pub fn len(&self) -> usize {
