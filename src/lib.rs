@@ -5,6 +5,9 @@
 //! [`model::PoolConfig`], and replayed deterministically.
 
 pub mod balancer;
+pub mod metrics;
 pub mod model;
+pub mod report;
 pub mod scenario;
+pub mod sim;
 pub mod time;

@@ -2,4 +2,5 @@
 
 mod balancer;
 mod cli;
+mod sim;
 mod validate;

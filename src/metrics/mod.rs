@@ -1,0 +1,162 @@
+//! Turns the engine's observations into counters, latency histograms and a timeline.
+//!
+//! [`Recorder`] is the standard [`Observer`]. Everything it needs is allocated up front (one
+//! fixed-bounds hdrhistogram and one timeline row per member), so recording a request never
+//! allocates; only members added mid-run grow the tables, once each. Requests that arrived
+//! before the warmup ends are ignored; notices are all kept (they are a log, not a metric).
+
+use hdrhistogram::Histogram;
+
+use crate::balancer::MemberIdx;
+use crate::model::Member;
+use crate::sim::{Notice, Observer, Outcome, RequestObs, SimConfig};
+use crate::time::SimTime;
+
+/// Lowest latency the histograms tell apart: 1 µs (values below land in the first bucket).
+pub const LATENCY_LOW: u64 = 1_000;
+/// Highest latency recorded exactly: one hour. Larger values are clamped and counted in
+/// [`Recorder::overflows`].
+pub const LATENCY_HIGH: u64 = 3_600_000_000_000;
+/// Three significant digits for the run's histogram: quantiles within 0.1 %.
+pub const LATENCY_SIGFIG: u8 = 3;
+/// Two significant digits (1 %) per member: a tenth of the counters, so the member histograms
+/// of a large pool stay in cache while recording (at 3 digits, 64 of them made recording half
+/// of the engine's time).
+pub const MEMBER_LATENCY_SIGFIG: u8 = 2;
+
+/// Requests by outcome.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// All finished requests; the sum of the four outcomes.
+    pub requests: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub rejected: u64,
+    pub reset: u64,
+}
+
+impl Counts {
+    #[inline]
+    fn add(&mut self, outcome: Outcome) {
+        self.requests += 1;
+        match outcome {
+            Outcome::Ok => self.completed += 1,
+            Outcome::Failed => self.failed += 1,
+            Outcome::Rejected => self.rejected += 1,
+            Outcome::Reset => self.reset += 1,
+        }
+    }
+}
+
+/// What was recorded for one member.
+#[derive(Clone, Debug)]
+pub struct MemberRecord {
+    pub counts: Counts,
+    /// Latency in nanoseconds of completed requests ([`MEMBER_LATENCY_SIGFIG`] digits).
+    pub latency: Histogram<u64>,
+    /// Exact sum of those latencies, for an exact mean.
+    pub latency_sum: u128,
+    /// Requests per timeline bucket (by arrival time).
+    pub requests: Vec<u64>,
+    /// Failed, rejected or reset requests per timeline bucket.
+    pub failed: Vec<u64>,
+}
+
+impl MemberRecord {
+    fn new(buckets: usize) -> MemberRecord {
+        MemberRecord {
+            counts: Counts::default(),
+            latency: new_histogram(MEMBER_LATENCY_SIGFIG),
+            latency_sum: 0,
+            requests: vec![0; buckets],
+            failed: vec![0; buckets],
+        }
+    }
+}
+
+/// An empty latency histogram with the fixed bounds above (recording never resizes it).
+pub fn new_histogram(sigfig: u8) -> Histogram<u64> {
+    Histogram::new_with_bounds(LATENCY_LOW, LATENCY_HIGH, sigfig)
+        .expect("constant bounds are valid")
+}
+
+/// The standard observer: aggregates everything the report needs.
+#[derive(Clone, Debug)]
+pub struct Recorder {
+    warmup: SimTime,
+    bucket: SimTime,
+    buckets: usize,
+    /// All requests after warmup, with or without a member.
+    pub total: Counts,
+    /// Requests whose LB node and member are in different AZs.
+    pub cross_az: u64,
+    /// Latency in nanoseconds of all completed requests.
+    pub latency: Histogram<u64>,
+    /// Latencies above [`LATENCY_HIGH`] (recorded as that value).
+    pub overflows: u64,
+    /// Indexed by member index.
+    pub members: Vec<MemberRecord>,
+    pub notices: Vec<Notice>,
+}
+
+impl Recorder {
+    pub fn new(config: &SimConfig) -> Recorder {
+        let window = config.duration.saturating_sub(config.warmup).0;
+        let bucket = config.bucket.0.max(1);
+        let buckets = window.div_ceil(bucket).max(1) as usize;
+        Recorder {
+            warmup: config.warmup,
+            bucket: SimTime(bucket),
+            buckets,
+            total: Counts::default(),
+            cross_az: 0,
+            latency: new_histogram(LATENCY_SIGFIG),
+            overflows: 0,
+            members: (0..config.pool.members.len())
+                .map(|_| MemberRecord::new(buckets))
+                .collect(),
+            notices: Vec::new(),
+        }
+    }
+
+    /// Exact sum of all completed requests' latencies (ns).
+    pub fn latency_sum(&self) -> u128 {
+        self.members.iter().map(|m| m.latency_sum).sum()
+    }
+}
+
+impl Observer for Recorder {
+    #[inline]
+    fn request(&mut self, o: &RequestObs) {
+        if o.arrival < self.warmup {
+            return;
+        }
+        self.total.add(o.outcome);
+        self.cross_az += u64::from(o.cross_az);
+        let Some(m) = o.member else { return };
+        let rec = &mut self.members[m as usize];
+        rec.counts.add(o.outcome);
+        let b = ((o.arrival - self.warmup).0 / self.bucket.0) as usize;
+        // an arrival exactly at the end of the run falls just past the last bucket
+        let b = b.min(rec.requests.len() - 1);
+        rec.requests[b] += 1;
+        if o.outcome == Outcome::Ok {
+            let v = o.latency.0;
+            self.overflows += u64::from(v > LATENCY_HIGH);
+            rec.latency.saturating_record(v);
+            self.latency.saturating_record(v);
+            rec.latency_sum += u128::from(v);
+        } else {
+            rec.failed[b] += 1;
+        }
+    }
+
+    fn notice(&mut self, notice: &Notice) {
+        self.notices.push(notice.clone());
+    }
+
+    fn member_added(&mut self, idx: MemberIdx, _member: &Member) {
+        debug_assert_eq!(idx as usize, self.members.len());
+        self.members.push(MemberRecord::new(self.buckets));
+    }
+}

@@ -1,0 +1,377 @@
+//! The run report: a serialisable summary (the JSON contract of `lbsim run --json`), its
+//! readable text form, and the per-request trace writer.
+//!
+//! Only structs, `Vec`s and `BTreeMap`s are serialised, so key order is fixed; counters and
+//! times stay integers until this point, and every float is computed here from them with IEEE
+//! arithmetic only, so the same run gives the same bytes on any machine.
+
+mod trace;
+
+pub use trace::TraceWriter;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+use crate::metrics::{Counts, Recorder};
+use crate::sim::{Notice, NoticeKind, RunOutput, SimConfig};
+
+/// The whole report. Field names and nesting are a public contract (issue 12).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    pub lbsim: Version,
+    pub scenario: ScenarioInfo,
+    pub summary: Summary,
+    pub members: Vec<MemberReport>,
+    pub events: Vec<EventReport>,
+    pub timeline: Timeline,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Version {
+    pub version: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScenarioInfo {
+    pub name: String,
+    pub seed: u64,
+    pub duration_s: f64,
+    pub warmup_s: f64,
+}
+
+/// Requests that arrived after warmup. `requests` = `completed + failed + rejected + reset`;
+/// requests still in flight at the end are in none of them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    pub requests: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub rejected: u64,
+    pub reset: u64,
+    /// Completed requests per second of the measured window.
+    pub throughput_rps: f64,
+    pub cross_az_fraction: f64,
+    /// Of completed requests, arrival at the LB to response.
+    pub latency_ms: Latency,
+    /// Latencies beyond the histogram's range (one hour), clamped to it.
+    pub latency_overflows: u64,
+    pub connections: Connections,
+    /// Time-average number of requests in the system (Little's `L`).
+    pub mean_in_system: f64,
+    pub events_processed: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Connections {
+    pub opened: u64,
+    pub drain_resets: u64,
+    pub cuts: u64,
+    pub migrations: u64,
+    pub migration_resets: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Latency {
+    pub mean: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+}
+
+impl Latency {
+    fn new(h: &Histogram<u64>, sum_ns: u128) -> Latency {
+        if h.is_empty() {
+            return Latency::default();
+        }
+        let ms = |ns: u64| ns as f64 / 1e6;
+        Latency {
+            mean: sum_ns as f64 / h.len() as f64 / 1e6,
+            p50: ms(h.value_at_quantile(0.5)),
+            p90: ms(h.value_at_quantile(0.9)),
+            p99: ms(h.value_at_quantile(0.99)),
+            p999: ms(h.value_at_quantile(0.999)),
+            max: ms(h.max()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MemberReport {
+    pub id: String,
+    /// The member's AZ name, empty when unknown.
+    pub az: String,
+    pub tier: &'static str,
+    /// Weight at the end of the run.
+    pub weight: u32,
+    pub requests: u64,
+    /// Fraction of all member-assigned requests.
+    pub share: f64,
+    pub completed: u64,
+    pub failed: u64,
+    pub rejected: u64,
+    pub reset: u64,
+    pub peak_connections: u32,
+    pub removed: bool,
+    pub latency_ms: Latency,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EventReport {
+    pub t_s: f64,
+    pub kind: &'static str,
+    pub member: Option<String>,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Timeline {
+    pub bucket_s: f64,
+    /// Start of the first bucket: the end of warmup.
+    pub start_s: f64,
+    /// Keyed by member id.
+    pub members: BTreeMap<String, Series>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Series {
+    /// Requests arriving in each bucket.
+    pub requests: Vec<u64>,
+    /// Of those, the ones not completed (failed, rejected, reset).
+    pub failed: Vec<u64>,
+}
+
+impl Report {
+    /// Builds the report of one run from its config, the engine's output and the recorder that
+    /// observed it.
+    pub fn new(config: &SimConfig, out: &RunOutput, rec: &Recorder) -> Report {
+        let window_s = config.duration.saturating_sub(config.warmup).as_secs_f64();
+        let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        let zone_name = |z: Option<u16>| {
+            z.and_then(|z| config.pool.zones.get(usize::from(z)))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let assigned: u64 = rec.members.iter().map(|m| m.counts.requests).sum();
+        let members: Vec<MemberReport> = out
+            .members
+            .iter()
+            .zip(&rec.members)
+            .map(|(o, r)| {
+                let Counts {
+                    requests,
+                    completed,
+                    failed,
+                    rejected,
+                    reset,
+                } = r.counts;
+                MemberReport {
+                    id: o.member.key.clone(),
+                    az: zone_name(o.member.zone),
+                    tier: o.member.tier.as_str(),
+                    weight: o.member.weight,
+                    requests,
+                    share: ratio(requests, assigned),
+                    completed,
+                    failed,
+                    rejected,
+                    reset,
+                    peak_connections: o.peak_connections,
+                    removed: o.removed,
+                    latency_ms: Latency::new(&r.latency, r.latency_sum),
+                }
+            })
+            .collect();
+        let key = |m: u32| out.members[m as usize].member.key.clone();
+        let events = rec
+            .notices
+            .iter()
+            .map(|n| event(n, key, |z| zone_name(Some(z))))
+            .collect();
+        let timeline = Timeline {
+            bucket_s: config.bucket.as_secs_f64(),
+            start_s: config.warmup.as_secs_f64(),
+            members: out
+                .members
+                .iter()
+                .zip(&rec.members)
+                .map(|(o, r)| {
+                    let series = Series {
+                        requests: r.requests.clone(),
+                        failed: r.failed.clone(),
+                    };
+                    (o.member.key.clone(), series)
+                })
+                .collect(),
+        };
+        let t = rec.total;
+        Report {
+            lbsim: Version {
+                version: env!("CARGO_PKG_VERSION").to_string(),
+            },
+            scenario: ScenarioInfo {
+                name: config.name.clone(),
+                seed: config.seed,
+                duration_s: config.duration.as_secs_f64(),
+                warmup_s: config.warmup.as_secs_f64(),
+            },
+            summary: Summary {
+                requests: t.requests,
+                completed: t.completed,
+                failed: t.failed,
+                rejected: t.rejected,
+                reset: t.reset,
+                throughput_rps: if window_s > 0.0 {
+                    t.completed as f64 / window_s
+                } else {
+                    0.0
+                },
+                cross_az_fraction: ratio(rec.cross_az, t.requests),
+                latency_ms: Latency::new(&rec.latency, rec.latency_sum()),
+                latency_overflows: rec.overflows,
+                connections: Connections {
+                    opened: out.connections,
+                    drain_resets: out.drain_resets,
+                    cuts: out.cuts,
+                    migrations: out.migrations,
+                    migration_resets: out.migration_resets,
+                },
+                mean_in_system: out.mean_in_system,
+                events_processed: out.events,
+            },
+            members,
+            events,
+            timeline,
+        }
+    }
+
+    /// Pretty JSON with a trailing newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("plain data serialises");
+        s.push('\n');
+        s
+    }
+
+    /// The readable report `lbsim run` prints: summary, member table, notable events.
+    pub fn to_text(&self) -> String {
+        let mut o = String::new();
+        let s = &self.summary;
+        let l = &s.latency_ms;
+        let sc = &self.scenario;
+        // writing to a String cannot fail
+        let _ = writeln!(
+            o,
+            "scenario {} (seed {}, {} s, warmup {} s), lbsim {}",
+            sc.name, sc.seed, sc.duration_s, sc.warmup_s, self.lbsim.version
+        );
+        let _ = writeln!(
+            o,
+            "requests {}  completed {}  failed {}  rejected {}  reset {}",
+            s.requests, s.completed, s.failed, s.rejected, s.reset
+        );
+        let _ = writeln!(
+            o,
+            "throughput {:.1} req/s  cross-AZ {:.2} %  in system {:.2}",
+            s.throughput_rps,
+            s.cross_az_fraction * 100.0,
+            s.mean_in_system
+        );
+        let _ = writeln!(
+            o,
+            "latency ms  mean {:.3}  p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
+            l.mean, l.p50, l.p90, l.p99, l.p999, l.max
+        );
+        let c = &s.connections;
+        if c.drain_resets + c.cuts + c.migrations > 0 {
+            let _ = writeln!(
+                o,
+                "connections {}  drain resets {}  cut {}  migrated {} (reset {})",
+                c.opened, c.drain_resets, c.cuts, c.migrations, c.migration_resets
+            );
+        }
+        let id_w = self
+            .members
+            .iter()
+            .map(|m| m.id.len())
+            .max()
+            .unwrap_or(0)
+            .max(6);
+        let az_w = self
+            .members
+            .iter()
+            .map(|m| m.az.len())
+            .max()
+            .unwrap_or(0)
+            .max(2);
+        let _ =
+            writeln!(
+            o,
+            "\n{:id_w$}  {:az_w$}  {:7}  {:>6}  {:>10}  {:>6}  {:>10}  {:>8}  {:>5}  {:>8}  {:>8}",
+            "member", "az", "tier", "weight", "requests", "share", "completed", "failed",
+            "peak", "p50 ms", "p99 ms"
+        );
+        for m in &self.members {
+            let _ = writeln!(
+                o,
+                "{:id_w$}  {:az_w$}  {:7}  {:>6}  {:>10}  {:>5.1}%  {:>10}  {:>8}  {:>5}  {:>8.3}  {:>8.3}",
+                m.id,
+                m.az,
+                m.tier,
+                m.weight,
+                m.requests,
+                m.share * 100.0,
+                m.completed,
+                m.failed + m.rejected + m.reset,
+                m.peak_connections,
+                m.latency_ms.p50,
+                m.latency_ms.p99
+            );
+        }
+        if !self.events.is_empty() {
+            let _ = writeln!(o, "\nevents");
+            for e in &self.events {
+                let _ = writeln!(
+                    o,
+                    "{:>10.3} s  {:16}  {}  {}",
+                    e.t_s,
+                    e.kind,
+                    e.member.as_deref().unwrap_or("-"),
+                    e.detail
+                );
+            }
+        }
+        o
+    }
+}
+
+fn event(n: &Notice, key: impl Fn(u32) -> String, zone: impl Fn(u16) -> String) -> EventReport {
+    let (kind, detail) = match &n.kind {
+        NoticeKind::MemberDown => ("member_down", String::new()),
+        NoticeKind::MemberUp => ("member_up", String::new()),
+        NoticeKind::Slow(f) => ("member_slow", format!("factor {f}")),
+        NoticeKind::AzDown(z) => ("az_down", zone(*z)),
+        NoticeKind::AzUp(z) => ("az_up", zone(*z)),
+        NoticeKind::SetWeight(w) => ("set_weight", format!("weight {w}")),
+        NoticeKind::MemberAdded => ("member_added", String::new()),
+        NoticeKind::MemberRemoved => ("member_removed", String::new()),
+        NoticeKind::RemoveRefused => ("remove_refused", "deletion protection".into()),
+        NoticeKind::PoolUpdated => ("pool_updated", String::new()),
+        NoticeKind::SetRate(r) => ("set_rate", format!("{r} per s")),
+        NoticeKind::SetEnabled(e) => ("set_enabled", format!("{e}")),
+        NoticeKind::HealthOnline => ("health_online", String::new()),
+        NoticeKind::HealthOffline => ("health_offline", String::new()),
+        NoticeKind::DrainStarted(c) => ("drain_started", format!("{c} connections")),
+        NoticeKind::DrainReset(c) => ("drain_reset", format!("{c} connections")),
+        NoticeKind::Cut(c) => ("connections_cut", format!("{c} connections")),
+    };
+    EventReport {
+        t_s: n.at.as_secs_f64(),
+        kind,
+        member: n.member.map(key),
+        detail,
+    }
+}
