@@ -2,10 +2,14 @@
 //! Exit status: 0 success, 2 invalid input or usage error.
 
 use clap::{Parser, Subcommand};
+use lbsim::metrics::Recorder;
+use lbsim::report::{Report, TraceWriter};
 use lbsim::scenario::{self, Finding, Severity};
-use std::io::Write;
-use std::path::PathBuf;
+use lbsim::sim::{self, Limits, Observer, RequestObs};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 /// Load-balancing simulator for Huawei Cloud ELB pools and APIG VPC channels.
 ///
@@ -36,6 +40,29 @@ enum Command {
         #[arg(long, short)]
         verbose: bool,
     },
+    /// Simulate a scenario and print its report.
+    ///
+    /// The same scenario and seed give a byte-identical report on any machine.
+    Run {
+        /// Scenario file.
+        scenario: PathBuf,
+        /// Print the JSON report instead of the readable one.
+        #[arg(long)]
+        json: bool,
+        /// Write one CSV row per request to FILE
+        /// (`t_s,request,connection,client,az,member,outcome,latency_ms`).
+        #[arg(long, value_name = "FILE")]
+        trace: Option<PathBuf>,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override the scenario's duration_s (seconds).
+        #[arg(long, value_name = "S")]
+        duration: Option<f64>,
+        /// Raise the limit on estimated events (default 1e9).
+        #[arg(long, value_name = "N")]
+        max_events: Option<u64>,
+    },
     /// Print a JSON Schema of the scenario format (for editors).
     Schema,
 }
@@ -48,6 +75,21 @@ fn main() -> ExitCode {
             json,
             verbose,
         } => validate(&files, json, verbose),
+        Command::Run {
+            scenario,
+            json,
+            trace,
+            seed,
+            duration,
+            max_events,
+        } => run(
+            &scenario,
+            json,
+            trace.as_deref(),
+            seed,
+            duration,
+            max_events,
+        ),
         Command::Schema => print(&(scenario::json_schema() + "\n")),
     };
     match result {
@@ -105,4 +147,156 @@ fn validate(files: &[PathBuf], json: bool, verbose: bool) -> std::io::Result<Exi
     } else {
         ExitCode::from(2)
     })
+}
+
+/// A problem that stops `run` before it writes anything: printed once, exit status 2.
+fn refuse(lines: impl IntoIterator<Item = String>) -> std::io::Result<ExitCode> {
+    let mut err = std::io::stderr().lock();
+    for line in lines {
+        writeln!(err, "{line}")?;
+    }
+    Ok(ExitCode::from(2))
+}
+
+fn run(
+    path: &Path,
+    json: bool,
+    trace: Option<&Path>,
+    seed: Option<u64>,
+    duration: Option<f64>,
+    max_events: Option<u64>,
+) -> std::io::Result<ExitCode> {
+    let file = path.display();
+    if let Some(d) = duration {
+        if !(d.is_finite() && d > 0.0 && d <= scenario::MAX_DURATION_S) {
+            let max = scenario::MAX_DURATION_S;
+            return refuse([format!("--duration: {d} is outside (0, {max}] seconds")]);
+        }
+    }
+    let loaded = match scenario::load(path) {
+        Ok(loaded) if loaded.is_valid() => loaded,
+        Ok(loaded) => {
+            return refuse(
+                loaded
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity == Severity::Error)
+                    .map(Finding::to_string),
+            )
+        }
+        Err(findings) => return refuse(findings.iter().map(Finding::to_string)),
+    };
+    let warnings = loaded
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning);
+    for w in warnings {
+        eprintln!("{w}");
+    }
+    let config = match scenario::simulate::lower(&loaded.scenario, seed, duration) {
+        Ok(c) => c,
+        Err(e) => return refuse([format!("{file}: {e}")]),
+    };
+    let limits = Limits { max_events };
+    let recorder = Recorder::new(&config);
+    let progress = Progress::new(config.duration.as_secs_f64());
+    let (output, recorder) = match trace {
+        None => {
+            let mut observer = (recorder, progress);
+            let out = sim::run(&config, limits, &mut observer);
+            (out, observer.0)
+        }
+        Some(trace_path) => {
+            // Written next to its destination and renamed at the end: never a partial file.
+            let dir = trace_path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let tmp = match tempfile::NamedTempFile::new_in(dir) {
+                Ok(t) => t,
+                Err(e) => {
+                    return refuse([format!(
+                        "{}: cannot write the trace: {e}",
+                        trace_path.display()
+                    )])
+                }
+            };
+            let writer = TraceWriter::new(std::io::BufWriter::new(tmp), &config);
+            let mut observer = ((recorder, progress), writer);
+            let out = sim::run(&config, limits, &mut observer);
+            let ((recorder, _), writer) = observer;
+            if out.is_ok() {
+                let persisted = writer
+                    .finish()
+                    .and_then(|buf| buf.into_inner().map_err(|e| e.into_error()))
+                    .and_then(|tmp| tmp.persist(trace_path).map_err(|e| e.error));
+                if let Err(e) = persisted {
+                    return refuse([format!(
+                        "{}: cannot write the trace: {e}",
+                        trace_path.display()
+                    )]);
+                }
+            }
+            (out, recorder)
+        }
+    };
+    let output = match output {
+        Ok(o) => o,
+        Err(e) => return refuse([format!("{file}: {e}")]),
+    };
+    let report = Report::new(&config, &output, &recorder);
+    print(&if json {
+        report.to_json()
+    } else {
+        report.to_text()
+    })
+}
+
+/// Shows how far a run has got on stderr, once it has taken more than two seconds and only when
+/// stderr is a terminal. Checks the clock once every 65,536 requests.
+struct Progress {
+    duration_s: f64,
+    started: Instant,
+    enabled: bool,
+    shown: bool,
+    count: u32,
+}
+
+impl Progress {
+    fn new(duration_s: f64) -> Progress {
+        Progress {
+            duration_s,
+            started: Instant::now(),
+            enabled: std::io::stderr().is_terminal(),
+            shown: false,
+            count: 0,
+        }
+    }
+}
+
+impl Observer for Progress {
+    #[inline]
+    fn request(&mut self, obs: &RequestObs) {
+        self.count = self.count.wrapping_add(1);
+        if !self.enabled || !self.count.is_multiple_of(65_536) {
+            return;
+        }
+        if self.started.elapsed() > Duration::from_secs(2) {
+            let done = obs.arrival.as_secs_f64() / self.duration_s;
+            eprint!(
+                "\rsimulating: {:5.1} % of {} s",
+                100.0 * done.min(1.0),
+                self.duration_s
+            );
+            self.shown = true;
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if self.shown {
+            eprint!("\r\x1b[2K");
+        }
+    }
 }

@@ -11,6 +11,7 @@ pub mod elb;
 mod fields;
 mod lower;
 pub mod sections;
+pub mod simulate;
 mod suggest;
 
 pub use diag::{Finding, Severity};

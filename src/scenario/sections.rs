@@ -343,7 +343,9 @@ impl Workload {
                     let needed = c.nat_addresses.or(c.count).unwrap_or(DEFAULT_CLIENTS);
                     let holds = usable_hosts(prefix);
                     if needed > holds {
-                        let rule = format!("holds {holds} addresses, fewer than the {needed} clients need");
+                        let rule = format!(
+                            "holds {holds} addresses, fewer than the {needed} clients need"
+                        );
                         f.error("workload.clients.cidr", cidr, rule, NONE);
                     }
                 }

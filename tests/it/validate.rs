@@ -824,7 +824,11 @@ fn documented_examples_validate() {
 fn client_block_must_hold_the_clients() {
     let json = r#"{"pool": {"protocol": "TCP", "members": [{"address": "10.0.0.1", "protocol_port": 80}]},
         "workload": {"clients": {"count": 10, "cidr": "192.0.2.0/29"}}}"#;
-    error(json, "workload.clients.cidr", "holds 6 addresses, fewer than the 10 clients need");
+    error(
+        json,
+        "workload.clients.cidr",
+        "holds 6 addresses, fewer than the 10 clients need",
+    );
     let nat = json.replace("\"count\": 10", "\"count\": 10, \"nat_addresses\": 6");
     assert!(errors(&nat).is_empty(), "{:?}", errors(&nat));
 }

@@ -1,0 +1,406 @@
+//! Lowering the simulation sections: a validated [`Scenario`] becomes a [`SimConfig`].
+//! Defaults live here, and `docs/scenario-format.md` lists them.
+
+use super::lower::{self, lower_apig, lower_elb, member_keys, zone_names};
+use super::sections::{
+    self, Backend, Popularity as WirePopularity, ServiceTime, DEFAULT_CIDR, DEFAULT_CLIENTS,
+};
+use super::{apig, elb, Scenario, DEFAULT_DURATION_S};
+use crate::model::{Member, PoolConfig, ZoneId};
+use crate::sim::{
+    Action, ArrivalProcess, ArrivalsConfig, BackendConfig, ClientsConfig, Distribution, LbZone,
+    Popularity, QuicConfig, RequestsPerConnection, SimConfig, TimedEvent, WorkloadConfig,
+};
+use crate::time::SimTime;
+use std::net::{IpAddr, Ipv4Addr};
+
+pub const DEFAULT_CAPACITY: u32 = 8;
+pub const DEFAULT_QUEUE_LIMIT: u32 = 1000;
+pub const DEFAULT_SERVICE_MEAN_MS: f64 = 4.0;
+pub const DEFAULT_RATE_PER_S: f64 = 1000.0;
+pub const DEFAULT_TIMEOUT_MS: f64 = 30_000.0;
+pub const DEFAULT_URIS: u32 = 1000;
+/// RFC 9000 §7.2: a client's first Initial carries a DCID of at least 8 bytes.
+pub const DEFAULT_DCID_LEN: u8 = 8;
+/// The listener address clients connect to (a documentation address, RFC 5737).
+pub const LISTENER_ADDRESS: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 10);
+
+/// Why a valid scenario cannot be simulated (it validates, but `run` needs more).
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum NotRunnable {
+    #[error("{0} has no members to simulate: add members (ELB member objects with `address` and `protocol_port`, or VPC channel members with `host`)")]
+    NoMembers(&'static str),
+    #[error("the scenario has no pool definition")]
+    NoPool,
+    #[error("workload.arrivals.trace is not supported by `run` yet: use generated arrivals")]
+    TraceReplay,
+}
+
+/// Lowers a scenario that validated without errors. `seed` and `duration_s` override the file's.
+pub fn lower(
+    s: &Scenario,
+    seed: Option<u64>,
+    duration_s: Option<f64>,
+) -> Result<SimConfig, NotRunnable> {
+    let pool = lower::lower_pool(s).map_err(|_| NotRunnable::NoPool)?;
+    if pool.members.is_empty() {
+        let what = if s.pool.is_some() {
+            "pool.members"
+        } else {
+            "vpc_channel.members"
+        };
+        return Err(NotRunnable::NoMembers(what));
+    }
+    let keys = member_keys(s);
+    let backends_wire = s.backends.clone().unwrap_or_default();
+    let backends = keys
+        .iter()
+        .map(|k| backend_for(&backends_wire, k))
+        .collect();
+    let workload = s.workload.clone().unwrap_or_default();
+    let duration = duration_s.or(s.duration_s).unwrap_or(DEFAULT_DURATION_S);
+    let zones = zone_names(s);
+    let lb = s.loadbalancer.clone().unwrap_or_default();
+    let lb_names = lb
+        .availability_zones
+        .clone()
+        .unwrap_or_else(|| vec![zones[0].clone()]);
+    let lb_zones = lb_names
+        .iter()
+        .map(|name| LbZone {
+            zone: zones.iter().position(|z| z == name).map(|i| i as ZoneId),
+            weight: lb.traffic_weights.as_ref().map_or(1000, |w| {
+                (w.get(name).copied().unwrap_or(0.0) * 1000.0).round() as u32
+            }),
+        })
+        .collect();
+    let mut timeline = Vec::new();
+    let mut all_keys = keys.clone();
+    lower_events(
+        s,
+        &pool,
+        &zones,
+        &backends_wire,
+        &mut all_keys,
+        &mut timeline,
+    );
+    for step in workload
+        .arrivals
+        .iter()
+        .flat_map(|a| a.schedule.iter().flatten())
+    {
+        timeline.push(TimedEvent {
+            at: SimTime::from_secs_f64(step.at_s),
+            action: Action::SetRate(step.rate_per_s),
+        });
+    }
+    timeline.sort_by_key(|e| e.at);
+    let listener_port = pool
+        .members
+        .first()
+        .map_or(80, |m| if m.port == 0 { 80 } else { m.port });
+    Ok(SimConfig {
+        name: s.name.clone().unwrap_or_else(|| "scenario".into()),
+        seed: seed.or(s.seed).unwrap_or(1),
+        duration: SimTime::from_secs_f64(duration),
+        warmup: SimTime::from_secs_f64(s.warmup_s.unwrap_or(0.0)),
+        workload: lower_workload(&workload, &pool)?,
+        pool,
+        lb_zones,
+        cross_az_latency: SimTime::from_secs_f64(lb.cross_az_latency_ms.unwrap_or(0.0) / 1000.0),
+        listener: (IpAddr::V4(LISTENER_ADDRESS), listener_port),
+        backends,
+        timeline,
+        bucket: SimTime::from_secs(1),
+    })
+}
+
+fn backend_for(b: &sections::Backends, key: &str) -> BackendConfig {
+    let d = b.default.clone().unwrap_or_default();
+    let m: Backend = b
+        .members
+        .as_ref()
+        .and_then(|m| m.get(key))
+        .cloned()
+        .unwrap_or_default();
+    BackendConfig {
+        capacity: m.capacity.or(d.capacity).map_or(DEFAULT_CAPACITY, saturate),
+        queue_limit: m
+            .queue_limit
+            .or(d.queue_limit)
+            .map_or(DEFAULT_QUEUE_LIMIT, saturate),
+        service_time: m.service_time_ms.or(d.service_time_ms).map_or(
+            Distribution::Exponential {
+                mean_ms: DEFAULT_SERVICE_MEAN_MS,
+            },
+            distribution,
+        ),
+        speed: m.speed.or(d.speed).unwrap_or(1.0),
+    }
+}
+
+fn saturate(v: u64) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
+fn distribution(s: ServiceTime) -> Distribution {
+    match s {
+        ServiceTime::Constant { value } => Distribution::Constant { value_ms: value },
+        ServiceTime::Exponential { mean } => Distribution::Exponential { mean_ms: mean },
+        ServiceTime::Lognormal { mean, p99 } => Distribution::LogNormal {
+            mean_ms: mean,
+            p99_ms: p99,
+        },
+        ServiceTime::Pareto { mean, shape } => Distribution::Pareto {
+            mean_ms: mean,
+            shape,
+        },
+        ServiceTime::Uniform { min, max } => Distribution::Uniform {
+            min_ms: min,
+            max_ms: max,
+        },
+    }
+}
+
+fn popularity(p: &Option<WirePopularity>) -> Popularity {
+    match p {
+        Some(WirePopularity::Zipf(s)) => Popularity::Zipf(*s),
+        _ => Popularity::Uniform,
+    }
+}
+
+fn lower_workload(
+    w: &sections::Workload,
+    pool: &PoolConfig,
+) -> Result<WorkloadConfig, NotRunnable> {
+    let arrivals = w.arrivals.clone().unwrap_or_default();
+    if arrivals.trace.is_some() {
+        return Err(NotRunnable::TraceReplay);
+    }
+    let clients = w.clients.clone().unwrap_or_default();
+    let count = clients.count.map_or(DEFAULT_CLIENTS as u32, saturate);
+    let addresses = clients.nat_addresses.map_or(count, saturate).min(count);
+    let cidr = clients.cidr.as_deref().unwrap_or(DEFAULT_CIDR);
+    // Validation checked the block parses and holds `addresses` usable hosts.
+    let (network, prefix) =
+        sections::parse_cidr(cidr).unwrap_or((Ipv4Addr::new(100, 64, 0, 0), 10));
+    let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+    let skip_network =
+        u32::from(sections::usable_hosts(prefix) < (1u64 << (32 - u32::from(prefix))));
+    let first = (u32::from(network) & mask) + skip_network;
+    let protocol = match w.protocol.as_deref() {
+        Some(p) => lower::protocol_named(p),
+        None => pool.protocol,
+    };
+    let uris = w.uris.clone().unwrap_or_default();
+    let quic = w.quic.clone().unwrap_or_default();
+    Ok(WorkloadConfig {
+        clients: ClientsConfig {
+            count,
+            popularity: popularity(&clients.popularity),
+            first_address: IpAddr::V4(Ipv4Addr::from(first)),
+            addresses,
+        },
+        arrivals: ArrivalsConfig {
+            process: match arrivals.process.as_deref() {
+                Some("constant") => ArrivalProcess::Constant,
+                _ => ArrivalProcess::Poisson,
+            },
+            rate_per_s: arrivals.rate_per_s.unwrap_or(DEFAULT_RATE_PER_S),
+        },
+        requests_per_connection: match w.requests_per_connection {
+            Some(sections::RequestsPerConnection::Fixed(n)) => {
+                RequestsPerConnection::Fixed(saturate(n))
+            }
+            Some(sections::RequestsPerConnection::Geometric { geometric }) => {
+                RequestsPerConnection::Geometric { mean: geometric }
+            }
+            None => RequestsPerConnection::Fixed(1),
+        },
+        think_time: w
+            .think_time_ms
+            .filter(|t| *t > 0.0)
+            .map(|t| Distribution::Constant { value_ms: t }),
+        protocol,
+        timeout: Some(SimTime::from_secs_f64(
+            w.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS) / 1000.0,
+        )),
+        uris: (0..uris.count.map_or(DEFAULT_URIS, saturate))
+            .map(|i| format!("/item/{i}"))
+            .collect(),
+        uri_popularity: popularity(&uris.popularity),
+        quic: QuicConfig {
+            dcid_len: quic.dcid_len.map_or(DEFAULT_DCID_LEN, |l| l.min(20) as u8),
+            migration_probability: quic.migration_probability.unwrap_or(0.0),
+        },
+    })
+}
+
+/// Timeline events with member keys resolved to indices; members added by events take the next
+/// indices in timeline order.
+fn lower_events(
+    s: &Scenario,
+    pool: &PoolConfig,
+    zones: &[String],
+    backends: &sections::Backends,
+    keys: &mut Vec<String>,
+    out: &mut Vec<TimedEvent>,
+) {
+    let mut events: Vec<&sections::Event> = s.events.iter().flatten().collect();
+    events.sort_by(|a, b| a.at_s.unwrap_or(0.0).total_cmp(&b.at_s.unwrap_or(0.0)));
+    let index = |keys: &[String], k: &str| keys.iter().position(|x| x == k).unwrap_or(0) as u32;
+    let zone = |name: &str| zones.iter().position(|z| z == name).unwrap_or(0) as ZoneId;
+    let mut current_elb = s.pool.clone();
+    let mut current_channel = s.vpc_channel.clone();
+    for e in events {
+        let at = SimTime::from_secs_f64(e.at_s.unwrap_or(0.0));
+        let mut push = |action| out.push(TimedEvent { at, action });
+        if let Some(k) = &e.member_down {
+            push(Action::MemberDown(index(keys, k)));
+        } else if let Some(k) = &e.member_up {
+            push(Action::MemberUp(index(keys, k)));
+        } else if let Some(m) = &e.member_slow {
+            push(Action::Slow {
+                member: index(keys, &m.member),
+                factor: m.factor,
+            });
+        } else if let Some(z) = &e.az_down {
+            push(Action::AzDown(zone(z)));
+        } else if let Some(z) = &e.az_up {
+            push(Action::AzUp(zone(z)));
+        } else if let Some(w) = &e.set_weight {
+            push(Action::SetWeight {
+                member: index(keys, &w.member),
+                weight: w.weight.max(0) as u32,
+            });
+        } else if let Some(k) = &e.remove_member {
+            push(Action::RemoveMember(index(keys, k)));
+        } else if let Some(rate) = e.set_rate {
+            push(Action::SetRate(rate));
+        } else if let Some(body) = &e.add_members {
+            let added = added_members(s, body, keys, zones);
+            let with_backends = added
+                .into_iter()
+                .map(|m| {
+                    keys.push(m.key.clone());
+                    let b = backend_for(backends, &m.key);
+                    (m, b)
+                })
+                .collect();
+            push(Action::AddMembers(with_backends));
+        } else if let (Some(body), Some(base)) = (&e.update_pool, current_elb.as_mut()) {
+            if let Some(update) = body
+                .get("pool")
+                .and_then(|p| serde_json::from_value::<elb::Pool>(p.clone()).ok())
+            {
+                *base = lower::apply_pool_update(base, &update);
+                let mut config = lower_elb(base, zones);
+                config.members = pool.members.clone();
+                push(Action::UpdatePool(Box::new(config)));
+            }
+        } else if let (Some(body), Some(base)) = (&e.update_vpc_channel, current_channel.as_mut()) {
+            if let Ok(update) = serde_json::from_value::<apig::VpcChannel>(body.clone()) {
+                update_channel(base, update, zones, keys, backends, &mut push);
+            }
+        }
+    }
+}
+
+/// Seed 003 overwrite semantics: the body's member list replaces the channel's. Members that
+/// disappear are removed, new ones added, kept ones take the new weight and status; the
+/// algorithm and health check are updated live.
+fn update_channel(
+    base: &mut apig::VpcChannel,
+    update: apig::VpcChannel,
+    zones: &[String],
+    keys: &mut Vec<String>,
+    backends: &sections::Backends,
+    push: &mut impl FnMut(Action),
+) {
+    let old = lower_apig(base, zones);
+    let new = lower_apig(&update, zones);
+    for m in &old.members {
+        if !new.members.iter().any(|n| n.address == m.address) {
+            push(Action::RemoveMember(index_of(keys, &m.key)));
+        }
+    }
+    let mut added = Vec::new();
+    for n in &new.members {
+        match old.members.iter().find(|m| m.address == n.address) {
+            Some(m) => {
+                let i = index_of(keys, &m.key);
+                if m.weight != n.weight {
+                    push(Action::SetWeight {
+                        member: i,
+                        weight: n.weight,
+                    });
+                }
+                if m.enabled != n.enabled {
+                    push(Action::SetEnabled {
+                        member: i,
+                        enabled: n.enabled,
+                    });
+                }
+            }
+            None => added.push(n.clone()),
+        }
+    }
+    if !added.is_empty() {
+        let with_backends = added
+            .into_iter()
+            .map(|m| {
+                keys.push(m.key.clone());
+                let b = backend_for(backends, &m.key);
+                (m, b)
+            })
+            .collect();
+        push(Action::AddMembers(with_backends));
+    }
+    let mut config = new;
+    config.members = old.members;
+    push(Action::UpdatePool(Box::new(config)));
+    *base = update;
+}
+
+fn index_of(keys: &[String], key: &str) -> u32 {
+    keys.iter().position(|k| k == key).unwrap_or(0) as u32
+}
+
+/// The members of an add-members body (seed 004), keyed so they do not clash with existing keys.
+fn added_members(
+    s: &Scenario,
+    body: &serde_json::Value,
+    keys: &[String],
+    zones: &[String],
+) -> Vec<Member> {
+    let members = body.get("members").cloned().unwrap_or_default();
+    let pool = if let Some(p) = &s.pool {
+        let Ok(members) = serde_json::from_value::<Vec<elb::Member>>(members) else {
+            return Vec::new();
+        };
+        lower_elb(
+            &elb::Pool {
+                members: Some(members),
+                ..p.clone()
+            },
+            zones,
+        )
+    } else if let Some(c) = &s.vpc_channel {
+        let Ok(members) = serde_json::from_value::<Vec<apig::VpcMember>>(members) else {
+            return Vec::new();
+        };
+        lower_apig(
+            &apig::VpcChannel {
+                members: Some(members),
+                ..c.clone()
+            },
+            zones,
+        )
+    } else {
+        return Vec::new();
+    };
+    pool.members
+        .into_iter()
+        .filter(|m| !keys.contains(&m.key))
+        .collect()
+}
