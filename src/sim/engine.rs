@@ -35,11 +35,6 @@ enum Ev {
         req: u32,
         gen: u32,
     },
-    /// The client gives up on a request.
-    Timeout {
-        req: u32,
-        gen: u32,
-    },
     /// The next request on a connection (after think time or the response's trip back).
     NextRequest {
         conn: u32,
@@ -173,6 +168,10 @@ pub(super) struct Engine<'c, O> {
     obs: O,
     rng: ChaCha8Rng,
     q: EventQueue<Ev>,
+    /// Client timeouts `(deadline, req, gen)`. Every request gets the same timeout and requests
+    /// are issued in time order, so deadlines arrive sorted: a FIFO instead of heap entries
+    /// (at 50 k req/s and 30 s that is 1.5 M pending deadlines, which would dwarf the heap).
+    timeouts: VecDeque<(SimTime, u32, u32)>,
     now: SimTime,
     pool: PoolConfig,
     timeline: Vec<TimedEvent>,
@@ -298,6 +297,7 @@ impl<'c, O: Observer> Engine<'c, O> {
             obs,
             rng: ChaCha8Rng::seed_from_u64(cfg.seed),
             q: EventQueue::with_capacity(1024),
+            timeouts: VecDeque::new(),
             now: SimTime::ZERO,
             zone_down: vec![false; pool.zones.len()],
             timeline,
@@ -354,13 +354,22 @@ impl<'c, O: Observer> Engine<'c, O> {
             self.start_probes(m);
         }
         loop {
-            // ties: the arrival goes first (it was drawn before anything now in the heap)
-            if self.next_arrival <= self.q.peek_time() {
+            // ties: the arrival goes first (it was drawn before anything now in the heap), a
+            // client timeout last (a response due at the deadline still arrives)
+            let deadline = self.next_deadline();
+            if self.next_arrival <= self.q.peek_time() && self.next_arrival <= deadline {
                 if self.next_arrival > end {
                     break;
                 }
                 self.now = self.next_arrival;
                 self.arrival();
+            } else if deadline < self.q.peek_time() {
+                if deadline > end {
+                    break;
+                }
+                let (t, req, _) = self.timeouts.pop_front().expect("peeked");
+                self.now = t;
+                self.time_out(req);
             } else {
                 if self.q.peek_time() > end {
                     break;
@@ -401,17 +410,29 @@ impl<'c, O: Observer> Engine<'c, O> {
         }
     }
 
+    /// The earliest pending client timeout, dropping those of requests already answered.
+    fn next_deadline(&mut self) -> SimTime {
+        while let Some(&(t, req, gen)) = self.timeouts.front() {
+            let r = &self.reqs[req as usize];
+            if r.gen == gen && r.waiting {
+                return t;
+            }
+            self.timeouts.pop_front();
+        }
+        SimTime::MAX
+    }
+
+    /// The client gives up on a request still waiting for its response.
+    fn time_out(&mut self, req: u32) {
+        let r = &mut self.reqs[req as usize];
+        r.waiting = false;
+        let fin = fin(r);
+        self.finish(fin, Outcome::Failed, self.now, Next::Continue);
+    }
+
     fn dispatch(&mut self, ev: Ev) {
         match ev {
             Ev::Complete { req, gen } => self.complete(req, gen),
-            Ev::Timeout { req, gen } => {
-                let r = &mut self.reqs[req as usize];
-                if r.gen == gen && r.waiting {
-                    r.waiting = false;
-                    let fin = fin(r);
-                    self.finish(fin, Outcome::Failed, self.now, Next::Continue);
-                }
-            }
             Ev::NextRequest { conn, gen } => {
                 if self.conns[conn as usize].gen == gen {
                     self.issue(conn);
@@ -679,7 +700,7 @@ impl<'c, O: Observer> Engine<'c, O> {
         }
         if let Some(t) = self.cfg.workload.timeout {
             let gen = self.reqs[r as usize].gen;
-            self.q.push(now + t, Ev::Timeout { req: r, gen });
+            self.timeouts.push_back((now + t, r, gen));
         }
     }
 

@@ -114,17 +114,42 @@ fn schema_is_json_and_version_and_help_exit_0() {
 
 #[test]
 fn run_prints_a_deterministic_json_report() {
-    let args = ["run", "scenarios/bench/wrr-64.json", "--json", "--duration", "2"];
+    let args = [
+        "run",
+        "scenarios/bench/wrr-64.json",
+        "--json",
+        "--duration",
+        "2",
+    ];
     let a = lbsim(&args);
-    assert_eq!(a.status.code(), Some(0), "{}", String::from_utf8_lossy(&a.stderr));
+    assert_eq!(
+        a.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&a.stderr)
+    );
     let b = lbsim(&args);
-    assert_eq!(a.stdout, b.stdout, "same scenario and seed must give identical bytes");
+    assert_eq!(
+        a.stdout, b.stdout,
+        "same scenario and seed must give identical bytes"
+    );
     let report: serde_json::Value = serde_json::from_slice(&a.stdout).expect("JSON report");
     assert_eq!(report["scenario"]["seed"], 1);
     assert_eq!(report["scenario"]["duration_s"], 2.0);
     assert_eq!(report["members"].as_array().expect("members").len(), 64);
-    let other = lbsim(&["run", "scenarios/bench/wrr-64.json", "--json", "--duration", "2", "--seed", "2"]);
-    assert_ne!(a.stdout, other.stdout, "another seed must give another report");
+    let other = lbsim(&[
+        "run",
+        "scenarios/bench/wrr-64.json",
+        "--json",
+        "--duration",
+        "2",
+        "--seed",
+        "2",
+    ]);
+    assert_ne!(
+        a.stdout, other.stdout,
+        "another seed must give another report"
+    );
 }
 
 #[test]
@@ -140,13 +165,24 @@ fn run_writes_a_trace_row_per_request() {
         "--trace",
         trace.to_str().expect("utf-8 path"),
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
     let text = std::fs::read_to_string(&trace).expect("trace written");
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("t_s,request,connection,client,az,member,outcome,latency_ms"));
+    assert_eq!(
+        lines.next(),
+        Some("t_s,request,connection,client,az,member,outcome,latency_ms")
+    );
     let rows: Vec<&str> = lines.collect();
-    assert_eq!(rows.len() as u64, report["summary"]["requests"].as_u64().expect("requests"));
+    assert_eq!(
+        rows.len() as u64,
+        report["summary"]["requests"].as_u64().expect("requests")
+    );
     assert!(rows.iter().all(|r| r.split(',').count() == 8));
     let leftovers = std::fs::read_dir(dir.path()).expect("dir").count();
     assert_eq!(leftovers, 1, "only the trace itself, no temporary file");
@@ -158,12 +194,21 @@ fn run_refuses_a_pool_without_members_and_invalid_files() {
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty(), "nothing on stdout when refused");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("seed000-update-pool.json: pool.members has no members to simulate"), "{err}");
+    assert!(
+        err.contains("seed000-update-pool.json: pool.members has no members to simulate"),
+        "{err}"
+    );
     let dir = tempfile::tempdir().expect("tempdir");
-    let bad = write(dir.path(), "bad.json", r#"{"pool": {"protocol": "TCP", "lb_algorithm": "RR"}}"#);
+    let bad = write(
+        dir.path(),
+        "bad.json",
+        r#"{"pool": {"protocol": "TCP", "lb_algorithm": "RR"}}"#,
+    );
     let out = lbsim(&["run", &bad]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("pool.lb_algorithm: \"RR\" is not one of"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("pool.lb_algorithm: \"RR\" is not one of")
+    );
     let out = lbsim(&["run", "scenarios/bench/wrr-64.json", "--duration", "-1"]);
     assert_eq!(out.status.code(), Some(2));
 }
@@ -173,5 +218,8 @@ fn run_refuses_work_beyond_the_limit_before_starting() {
     let out = lbsim(&["run", "scenarios/bench/wrr-64.json", "--max-events", "1000"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("more than the limit of 1000") && err.contains("--max-events"), "{err}");
+    assert!(
+        err.contains("more than the limit of 1000") && err.contains("--max-events"),
+        "{err}"
+    );
 }
