@@ -15,7 +15,7 @@ use lbsim::sim::{run, Limits};
 
 fn engine(c: &mut Criterion) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench/wrr-64.json");
-    let loaded = scenario::load(&path).expect("wrr-64 loads");
+    let loaded = scenario::load(&path, &[]).expect("wrr-64 loads");
     assert!(loaded.is_valid(), "{:?}", loaded.findings);
     let cfg = scenario::simulate::lower(&loaded.scenario, None, None).expect("wrr-64 lowers");
     // the run is deterministic: count its requests once, outside the timed closure

@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 use lbsim::metrics::Recorder;
 use lbsim::report::{Report, TraceWriter};
+use lbsim::scenario::patch::{self, Setting};
 use lbsim::scenario::{self, Finding, Severity};
 use lbsim::sim::{self, Limits, Observer, RequestObs};
 use std::io::{IsTerminal, Write};
@@ -62,6 +63,10 @@ enum Command {
         /// Raise the limit on estimated events (default 1e9).
         #[arg(long, value_name = "N")]
         max_events: Option<u64>,
+        /// Change the scenario before it is validated: PATH=VALUE, PATH a JSON path such as
+        /// `pool.lb_algorithm` or `pool.members[2].weight`, VALUE JSON or a plain string.
+        #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_setting)]
+        sets: Vec<Setting>,
     },
     /// Print a JSON Schema of the scenario format (for editors).
     Schema,
@@ -82,8 +87,10 @@ fn main() -> ExitCode {
             seed,
             duration,
             max_events,
+            sets,
         } => run(
             &scenario,
+            &sets,
             json,
             trace.as_deref(),
             seed,
@@ -113,7 +120,7 @@ fn validate(files: &[PathBuf], json: bool, verbose: bool) -> std::io::Result<Exi
     let mut out = std::io::stdout().lock();
     let mut ok = true;
     for path in files {
-        let findings = match scenario::load(path) {
+        let findings = match scenario::load(path, &[]) {
             Ok(loaded) => loaded.findings,
             Err(findings) => findings,
         };
@@ -158,8 +165,24 @@ fn refuse(lines: impl IntoIterator<Item = String>) -> std::io::Result<ExitCode> 
     Ok(ExitCode::from(2))
 }
 
+/// One `--set` of `lbsim run`: exactly one value.
+fn parse_setting(arg: &str) -> Result<Setting, String> {
+    let (path, mut values) = patch::parse_assignment(arg)?;
+    if values.len() != 1 {
+        return Err(format!(
+            "{path} is given {} values; `run` takes one (compare takes several)",
+            values.len()
+        ));
+    }
+    Ok(Setting {
+        path,
+        value: values.remove(0),
+    })
+}
+
 fn run(
     path: &Path,
+    sets: &[Setting],
     json: bool,
     trace: Option<&Path>,
     seed: Option<u64>,
@@ -173,7 +196,7 @@ fn run(
             return refuse([format!("--duration: {d} is outside (0, {max}] seconds")]);
         }
     }
-    let loaded = match scenario::load(path) {
+    let loaded = match scenario::load(path, sets) {
         Ok(loaded) if loaded.is_valid() => loaded,
         Ok(loaded) => {
             return refuse(

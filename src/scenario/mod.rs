@@ -10,6 +10,7 @@ mod diag;
 pub mod elb;
 mod fields;
 mod lower;
+pub mod patch;
 pub mod sections;
 pub mod simulate;
 mod suggest;
@@ -91,7 +92,8 @@ impl Loaded {
 
 /// Reads, parses and validates a scenario file. `Err` holds findings when the file could not be
 /// read or parsed at all; `Ok` holds the scenario with every finding of validation.
-pub fn load(path: &Path) -> Result<Loaded, Vec<Finding>> {
+/// `sets` are `--set` changes applied to the file's JSON before validation.
+pub fn load(path: &Path, sets: &[patch::Setting]) -> Result<Loaded, Vec<Finding>> {
     let file = path.display().to_string();
     let fail = |rule: String| {
         let mut f = Findings::new(&file);
@@ -118,11 +120,16 @@ pub fn load(path: &Path) -> Result<Loaded, Vec<Finding>> {
         }
     };
     let default_name = path.file_stem().map(|s| s.to_string_lossy().into_owned());
-    parse(&file, text, default_name)
+    parse(&file, text, default_name, sets)
 }
 
 /// Parses and validates scenario text; `file` names it in findings.
-pub fn parse(file: &str, text: &str, default_name: Option<String>) -> Result<Loaded, Vec<Finding>> {
+pub fn parse(
+    file: &str,
+    text: &str,
+    default_name: Option<String>,
+    sets: &[patch::Setting],
+) -> Result<Loaded, Vec<Finding>> {
     let mut f = Findings::new(file);
     // A UTF-8 byte-order mark is legal at the start of a JSON file written by some editors.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -130,7 +137,7 @@ pub fn parse(file: &str, text: &str, default_name: Option<String>) -> Result<Loa
         f.error("", "", "is empty: a scenario is a JSON object", Code::NONE);
         return Err(f.items);
     }
-    let value: Value = match serde_json::from_str(text) {
+    let mut value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
             let what = e.to_string();
@@ -144,6 +151,14 @@ pub fn parse(file: &str, text: &str, default_name: Option<String>) -> Result<Loa
             return Err(f.items);
         }
     };
+    for set in sets {
+        if let Err(why) = patch::apply(&mut value, &set.path, set.value.clone()) {
+            f.error("", "", format!("--set: {why}"), Code::NONE);
+        }
+    }
+    if f.has_errors() {
+        return Err(f.items);
+    }
     let Value::Object(mut root) = value else {
         f.error(
             "",

@@ -223,3 +223,32 @@ fn run_refuses_work_beyond_the_limit_before_starting() {
         "{err}"
     );
 }
+
+#[test]
+fn run_set_changes_the_scenario_and_is_validated() {
+    let base = [
+        "run",
+        "scenarios/bench/wrr-64.json",
+        "--json",
+        "--duration",
+        "1",
+    ];
+    let set = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        lbsim(&args)
+    };
+    let out = set(&["--set", "pool.members[0].weight=0"]);
+    assert_eq!(out.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    assert_eq!(report["members"][0]["requests"], 0, "weight 0 gets nothing");
+    assert!(report["members"][1]["requests"].as_u64().expect("count") > 0);
+    let bad = set(&["--set", "pool.lb_algorithm=LEAST_CONECTIONS"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("pool.lb_algorithm: \"LEAST_CONECTIONS\" is not one of")
+            && err.contains("did you mean LEAST_CONNECTIONS"),
+        "{err}"
+    );
+}

@@ -4,7 +4,7 @@
 use lbsim::scenario::{self, Finding, Severity};
 
 fn findings(json: &str) -> Vec<Finding> {
-    match scenario::parse("t.json", json, None) {
+    match scenario::parse("t.json", json, None, &[]) {
         Ok(loaded) => loaded.findings,
         Err(findings) => findings,
     }
@@ -66,7 +66,7 @@ fn shipped_api_examples_validate() {
     let mut seen = 0;
     for entry in std::fs::read_dir(dir).expect("api-examples directory") {
         let path = entry.expect("entry").path();
-        let loaded = scenario::load(&path).unwrap_or_else(|f| panic!("{path:?}: {f:?}"));
+        let loaded = scenario::load(&path, &[]).unwrap_or_else(|f| panic!("{path:?}: {f:?}"));
         assert!(loaded.is_valid(), "{path:?}: {:?}", loaded.findings);
         seen += 1;
     }

@@ -1,0 +1,162 @@
+//! `--set PATH=VALUE`: changing a scenario's JSON before it is validated, so a variant gets the
+//! same validation (and the same error messages) as a file written by hand.
+//!
+//! PATH is a JSON path in the file's own spelling (`pool.lb_algorithm`,
+//! `backends.default.capacity`, `pool.members[2].weight`). VALUE is JSON (`60`, `true`,
+//! `{"enable":true,"duration":60}`), or else taken as a string (`ROUND_ROBIN`).
+
+use serde_json::Value;
+
+/// One `--set`: a path and the value to put there.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Setting {
+    pub path: String,
+    pub value: Value,
+}
+
+/// Parses `PATH=V1,V2,…` into the path and its values. Commas inside JSON objects, arrays and
+/// strings do not split.
+pub fn parse_assignment(arg: &str) -> Result<(String, Vec<Value>), String> {
+    let (path, values) = arg
+        .split_once('=')
+        .ok_or_else(|| format!("{arg:?} is not PATH=VALUE[,VALUE…]"))?;
+    let path = path.trim();
+    segments(path)?;
+    let values: Vec<Value> = split_top_level(values)
+        .into_iter()
+        .map(parse_value)
+        .collect();
+    if values.is_empty() {
+        return Err(format!("{arg:?} gives no value"));
+    }
+    Ok((path.to_string(), values))
+}
+
+fn parse_value(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
+}
+
+fn split_top_level(text: &str) -> Vec<&str> {
+    let (mut depth, mut in_string, mut escaped, mut start) = (0i32, false, false, 0);
+    let mut parts = Vec::new();
+    for (i, c) in text.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            '{' | '[' if !in_string => depth += 1,
+            '}' | ']' if !in_string => depth -= 1,
+            ',' if !in_string && depth == 0 => {
+                parts.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&text[start..]);
+    parts
+        .into_iter()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn segments(path: &str) -> Result<Vec<Step>, String> {
+    let mut steps = Vec::new();
+    for part in path.split('.') {
+        let (key, mut rest) = part.split_at(part.find('[').unwrap_or(part.len()));
+        if key.is_empty() && steps.is_empty() {
+            return Err(format!("path {path:?} must start with a key"));
+        }
+        if !key.is_empty() {
+            steps.push(Step::Key(key.to_string()));
+        }
+        while let Some(inner) = rest.strip_prefix('[') {
+            let (index, after) = inner
+                .split_once(']')
+                .ok_or_else(|| format!("path {path:?} has an unclosed ["))?;
+            let index = index
+                .parse()
+                .map_err(|_| format!("path {path:?} has index {index:?}, not a number"))?;
+            steps.push(Step::Index(index));
+            rest = after;
+        }
+        if !rest.is_empty() {
+            return Err(format!("path {path:?} has {rest:?} after an index"));
+        }
+    }
+    Ok(steps)
+}
+
+/// Puts `value` at `path` inside `root`, creating missing objects on the way.
+pub fn apply(root: &mut Value, path: &str, value: Value) -> Result<(), String> {
+    let steps = segments(path)?;
+    let mut at = root;
+    for step in steps {
+        at = match step {
+            Step::Key(k) => {
+                if at.is_null() {
+                    *at = Value::Object(serde_json::Map::new());
+                }
+                match at {
+                    Value::Object(map) => map.entry(k).or_insert(Value::Null),
+                    _ => return Err(format!("cannot set {path}: {k:?} is inside a non-object")),
+                }
+            }
+            Step::Index(i) => match at {
+                Value::Array(items) => {
+                    let len = items.len();
+                    items.get_mut(i).ok_or_else(|| {
+                        format!("cannot set {path}: index {i} is past the end ({len} items)")
+                    })?
+                }
+                _ => return Err(format!("cannot set {path}: [{i}] indexes a non-array")),
+            },
+        };
+    }
+    *at = value;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn values_are_json_or_strings_and_split_at_top_level_commas() {
+        let (path, values) =
+            parse_assignment(r#"pool.slow_start={"enable":true,"duration":60},null"#).unwrap();
+        assert_eq!(path, "pool.slow_start");
+        assert_eq!(
+            values,
+            vec![json!({"enable": true, "duration": 60}), Value::Null]
+        );
+        let (_, values) =
+            parse_assignment("pool.lb_algorithm=ROUND_ROBIN, LEAST_CONNECTIONS").unwrap();
+        assert_eq!(
+            values,
+            vec![json!("ROUND_ROBIN"), json!("LEAST_CONNECTIONS")]
+        );
+        assert!(parse_assignment("no-equals").is_err());
+        assert!(parse_assignment("pool.members[x]=1").is_err());
+    }
+
+    #[test]
+    fn apply_creates_objects_and_indexes_arrays() {
+        let mut v = json!({"pool": {"members": [{"weight": 1}, {"weight": 2}]}});
+        apply(&mut v, "pool.members[1].weight", json!(7)).unwrap();
+        apply(&mut v, "backends.default.capacity", json!(4)).unwrap();
+        assert_eq!(v["pool"]["members"][1]["weight"], 7);
+        assert_eq!(v["backends"]["default"]["capacity"], 4);
+        assert!(apply(&mut v, "pool.members[5].weight", json!(1))
+            .unwrap_err()
+            .contains("past the end"));
+        assert!(apply(&mut v, "pool.members.weight", json!(1)).is_err());
+    }
+}
