@@ -21,7 +21,7 @@ use super::queue::EventQueue;
 use super::sample::{below, exponential, unit, Chooser, CountSampler, Sampler};
 use super::{MemberOutput, RunOutput, SimError};
 use crate::balancer::{Balancer, Health, MemberIdx, Request};
-use crate::model::{Member, PoolConfig, Protocol, ZoneId};
+use crate::model::{Algorithm, Member, PoolConfig, Protocol, ZoneId};
 use crate::time::SimTime;
 
 const NONE: u32 = u32::MAX;
@@ -578,9 +578,12 @@ impl<'c, O: Observer> Engine<'c, O> {
     /// Asks connection `c`'s node for a member. `initial` selects the QUIC long header.
     fn pick(&mut self, c: u32, initial: bool) -> Option<MemberIdx> {
         let conn = &self.conns[c as usize];
+        // only URI hashing reads the URI: other algorithms spend no random draw on it
         let uri: &[u8] = match &self.uris {
-            Some(ch) => &self.uri_bytes[ch.pick(&mut self.rng) as usize],
-            None => b"/",
+            Some(ch) if self.pool.algorithm == Algorithm::UriHash => {
+                &self.uri_bytes[ch.pick(&mut self.rng) as usize]
+            }
+            _ => b"/",
         };
         let quic_packet = if self.quic {
             let cid = &conn.dcid[..usize::from(self.cfg.workload.quic.dcid_len)];
