@@ -14,6 +14,7 @@ pub mod patch;
 pub mod sections;
 pub mod simulate;
 mod suggest;
+pub mod trace;
 
 pub use diag::{Finding, Severity};
 pub use lower::{lower_pool, member_keys};
@@ -120,7 +121,39 @@ pub fn load(path: &Path, sets: &[patch::Setting]) -> Result<Loaded, Vec<Finding>
         }
     };
     let default_name = path.file_stem().map(|s| s.to_string_lossy().into_owned());
-    parse(&file, text, default_name, sets)
+    let mut loaded = parse(&file, text, default_name, sets)?;
+    read_trace(path, &file, &mut loaded);
+    Ok(loaded)
+}
+
+/// Reads `workload.arrivals.trace` (relative to the scenario file) into the scenario, adding its
+/// problems to the scenario's findings.
+fn read_trace(scenario_path: &Path, file: &str, loaded: &mut Loaded) {
+    let Some(workload) = loaded.scenario.workload.as_mut() else {
+        return;
+    };
+    let Some(arrivals) = workload.arrivals.as_mut() else {
+        return;
+    };
+    let Some(name) = arrivals.trace.clone() else {
+        return;
+    };
+    let dir = scenario_path.parent().unwrap_or(Path::new("."));
+    match trace::read(&dir.join(name)) {
+        Ok(rows) => {
+            let count = workload.clients.as_ref().and_then(|c| c.count);
+            let largest = rows.iter().map(|r| r.client).max().unwrap_or(0);
+            if let Some(n) = count.filter(|n| u64::from(largest) >= *n) {
+                let mut f = Findings::new(file);
+                let rule =
+                    format!("is too small for the trace's client id {largest} (ids start at 0)");
+                f.error("workload.clients.count", n, rule, Code::NONE);
+                loaded.findings.extend(f.items);
+            }
+            arrivals.trace_rows = rows;
+        }
+        Err(findings) => loaded.findings.extend(findings),
+    }
 }
 
 /// Parses and validates scenario text; `file` names it in findings.

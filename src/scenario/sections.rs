@@ -99,6 +99,10 @@ pub struct Arrivals {
     pub schedule: Option<Vec<RateStep>>,
     /// Replay arrivals from a CSV file (`t_s,client[,uri][,connection]`), relative to the scenario.
     pub trace: Option<String>,
+    /// The rows of `trace`, read when the scenario file is loaded.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub trace_rows: Vec<super::trace::TraceRow>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
@@ -361,6 +365,26 @@ impl Workload {
                 );
             }
             positive(f, "workload.arrivals.rate_per_s", a.rate_per_s);
+            if a.trace.is_some() {
+                let generated = [
+                    ("workload.arrivals.process", a.process.is_some()),
+                    ("workload.arrivals.rate_per_s", a.rate_per_s.is_some()),
+                    ("workload.arrivals.schedule", a.schedule.is_some()),
+                    (
+                        "workload.requests_per_connection",
+                        self.requests_per_connection.is_some(),
+                    ),
+                ];
+                for (path, given) in generated {
+                    if given {
+                        f.warn(
+                            path,
+                            "",
+                            "is ignored: arrivals come from workload.arrivals.trace",
+                        );
+                    }
+                }
+            }
             for (i, step) in a.schedule.iter().flatten().enumerate() {
                 non_negative(
                     f,

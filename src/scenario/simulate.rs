@@ -5,13 +5,16 @@ use super::lower::{self, lower_apig, lower_elb, member_keys, zone_names};
 use super::sections::{
     self, Backend, Popularity as WirePopularity, ServiceTime, DEFAULT_CIDR, DEFAULT_CLIENTS,
 };
+use super::trace::TraceRow;
 use super::{apig, elb, Scenario, DEFAULT_DURATION_S};
 use crate::model::{Member, PoolConfig, ZoneId};
 use crate::sim::{
     Action, ArrivalProcess, ArrivalsConfig, BackendConfig, ClientsConfig, Distribution, LbZone,
-    Popularity, QuicConfig, RequestsPerConnection, SimConfig, TimedEvent, WorkloadConfig,
+    Popularity, QuicConfig, RequestsPerConnection, SimConfig, TimedEvent, TraceArrival,
+    WorkloadConfig,
 };
 use crate::time::SimTime;
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 pub const DEFAULT_CAPACITY: u32 = 8;
@@ -32,8 +35,8 @@ pub enum NotRunnable {
     NoMembers(&'static str),
     #[error("the scenario has no pool definition")]
     NoPool,
-    #[error("workload.arrivals.trace is not supported by `run` yet: use generated arrivals")]
-    TraceReplay,
+    #[error("workload.arrivals.trace was not read: load the scenario from its file")]
+    TraceNotRead,
 }
 
 /// Lowers a scenario that validated without errors. `seed` and `duration_s` override the file's.
@@ -174,11 +177,21 @@ fn lower_workload(
     pool: &PoolConfig,
 ) -> Result<WorkloadConfig, NotRunnable> {
     let arrivals = w.arrivals.clone().unwrap_or_default();
-    if arrivals.trace.is_some() {
-        return Err(NotRunnable::TraceReplay);
+    if arrivals.trace.is_some() && arrivals.trace_rows.is_empty() {
+        return Err(NotRunnable::TraceNotRead);
     }
+    let replay = replay(&arrivals.trace_rows);
     let clients = w.clients.clone().unwrap_or_default();
-    let count = clients.count.map_or(DEFAULT_CLIENTS as u32, saturate);
+    let largest_id = arrivals
+        .trace_rows
+        .iter()
+        .map(|r| r.client.saturating_add(1))
+        .max();
+    let count = clients
+        .count
+        .map(saturate)
+        .or(largest_id)
+        .unwrap_or(DEFAULT_CLIENTS as u32);
     let addresses = clients.nat_addresses.map_or(count, saturate).min(count);
     let cidr = clients.cidr.as_deref().unwrap_or(DEFAULT_CIDR);
     // Validation checked the block parses and holds `addresses` usable hosts.
@@ -225,15 +238,70 @@ fn lower_workload(
         timeout: Some(SimTime::from_secs_f64(
             w.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS) / 1000.0,
         )),
-        uris: (0..uris.count.map_or(DEFAULT_URIS, saturate))
-            .map(|i| format!("/item/{i}"))
-            .collect(),
+        uris: if replay.uris.is_empty() {
+            (0..uris.count.map_or(DEFAULT_URIS, saturate))
+                .map(|i| format!("/item/{i}"))
+                .collect()
+        } else {
+            replay.uris
+        },
         uri_popularity: popularity(&uris.popularity),
         quic: QuicConfig {
             dcid_len: quic.dcid_len.map_or(DEFAULT_DCID_LEN, |l| l.min(20) as u8),
             migration_probability: quic.migration_probability.unwrap_or(0.0),
         },
+        trace: replay.arrivals,
     })
+}
+
+/// A trace grouped into connections, with its distinct URIs.
+struct Replay {
+    arrivals: Vec<TraceArrival>,
+    uris: Vec<String>,
+}
+
+/// Rows sharing a `connection` value become one connection opened at its first row's time,
+/// carrying one request per row (sent one after another, as the engine sends a connection's
+/// requests); rows without one are connections of one request.
+fn replay(rows: &[TraceRow]) -> Replay {
+    let mut uris: Vec<String> = Vec::new();
+    let mut uri_index: BTreeMap<&str, u32> = BTreeMap::new();
+    let mut open: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut arrivals: Vec<TraceArrival> = Vec::new();
+    for row in rows {
+        let uri = row.uri.as_deref().map(|u| {
+            *uri_index.entry(u).or_insert_with(|| {
+                uris.push(u.to_string());
+                uris.len() as u32 - 1
+            })
+        });
+        let existing = row.connection.as_deref().and_then(|c| open.get(c).copied());
+        let at = match existing {
+            Some(i) => i,
+            None => {
+                arrivals.push(TraceArrival {
+                    at: row.at,
+                    client: row.client,
+                    requests: 0,
+                    uris: Vec::new(),
+                });
+                if let Some(c) = row.connection.as_deref() {
+                    open.insert(c, arrivals.len() - 1);
+                }
+                arrivals.len() - 1
+            }
+        };
+        let a = &mut arrivals[at];
+        a.requests += 1;
+        a.uris.extend(uri);
+    }
+    // a connection mixing rows with and without a URI sends "/" for the missing ones
+    for a in &mut arrivals {
+        if !a.uris.is_empty() && a.uris.len() < a.requests as usize {
+            a.uris.clear();
+        }
+    }
+    Replay { arrivals, uris }
 }
 
 /// Timeline events with member keys resolved to indices; members added by events take the next

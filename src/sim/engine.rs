@@ -88,6 +88,8 @@ struct Conn {
     /// Index (1-based) of the request before which the client migrates; 0 = never.
     migrate_at: u32,
     id: u64,
+    /// The trace row this connection replays, else `NONE`.
+    trace_row: u32,
     dcid: [u8; 20],
 }
 
@@ -156,7 +158,12 @@ pub(super) fn estimate_events(cfg: &SimConfig) -> Result<u64, SimError> {
     let secs = cfg.duration.as_secs_f64();
     // per request: arrival or next-request, completion, and a timeout when configured
     let per_request = 2.0 + f64::from(u8::from(cfg.workload.timeout.is_some()));
-    let requests = max_rate * secs * rpc.mean();
+    let trace = &cfg.workload.trace;
+    let requests = if trace.is_empty() {
+        max_rate * secs * rpc.mean()
+    } else {
+        trace.iter().map(|a| f64::from(a.requests)).sum()
+    };
     let probes = cfg.pool.health_check.map_or(0.0, |h| {
         2.0 * cfg.pool.members.len() as f64 * secs / h.interval.as_secs_f64().max(1e-3)
     });
@@ -185,6 +192,8 @@ pub(super) struct Engine<'c, O> {
     free_conns: Vec<u32>,
     // workload
     next_arrival: SimTime,
+    /// Next row of `workload.trace` to replay.
+    trace_pos: usize,
     rate: f64,
     clients: Chooser,
     uris: Option<Chooser>,
@@ -310,6 +319,7 @@ impl<'c, O: Observer> Engine<'c, O> {
             conns: Vec::with_capacity(1024),
             free_conns: Vec::with_capacity(1024),
             next_arrival: SimTime::MAX,
+            trace_pos: 0,
             rate: w.arrivals.rate_per_s,
             clients: Chooser::new(w.clients.count, w.clients.popularity).map_err(invalid)?,
             uris,
@@ -470,6 +480,10 @@ impl<'c, O: Observer> Engine<'c, O> {
     // === workload ===
 
     fn interarrival(&mut self) -> SimTime {
+        let trace = &self.cfg.workload.trace;
+        if !trace.is_empty() {
+            return trace.get(self.trace_pos).map_or(SimTime::MAX, |a| a.at);
+        }
         if self.rate <= 0.0 {
             return SimTime::MAX;
         }
@@ -482,10 +496,18 @@ impl<'c, O: Observer> Engine<'c, O> {
     }
 
     fn arrival(&mut self) {
+        let (client, requests, trace_row) = match self.cfg.workload.trace.get(self.trace_pos) {
+            Some(a) => {
+                self.trace_pos += 1;
+                (a.client, a.requests, self.trace_pos as u32 - 1)
+            }
+            None => {
+                let client = self.clients.pick(&mut self.rng);
+                (client, self.rpc.sample(&mut self.rng), NONE)
+            }
+        };
         self.next_arrival = self.interarrival();
-        let client = self.clients.pick(&mut self.rng);
         let node = self.pick_node();
-        let requests = self.rpc.sample(&mut self.rng);
         let q = self.cfg.workload.quic;
         let migrate_at = if q.migration_probability > 0.0
             && requests > 1
@@ -516,6 +538,7 @@ impl<'c, O: Observer> Engine<'c, O> {
                     sent: 0,
                     migrate_at: 0,
                     id: 0,
+                    trace_row: NONE,
                     dcid: [0; 20],
                 });
                 self.conns.len() as u32 - 1
@@ -533,6 +556,7 @@ impl<'c, O: Observer> Engine<'c, O> {
         conn.sent = 0;
         conn.migrate_at = migrate_at;
         conn.id = id;
+        conn.trace_row = trace_row;
         if self.quic {
             for chunk in conn.dcid[..usize::from(q.dcid_len)].chunks_mut(8) {
                 let bytes = self.rng.next_u64().to_be_bytes();
@@ -579,8 +603,13 @@ impl<'c, O: Observer> Engine<'c, O> {
     fn pick(&mut self, c: u32, initial: bool) -> Option<MemberIdx> {
         let conn = &self.conns[c as usize];
         // only URI hashing reads the URI: other algorithms spend no random draw on it
-        let uri: &[u8] = match &self.uris {
-            Some(ch) if self.pool.algorithm == Algorithm::UriHash => {
+        let traced = self.cfg.workload.trace.get(conn.trace_row as usize);
+        let uri: &[u8] = match (&self.uris, traced) {
+            (_, Some(a)) if !a.uris.is_empty() => {
+                let k = (conn.sent as usize).saturating_sub(1).min(a.uris.len() - 1);
+                &self.uri_bytes[a.uris[k] as usize]
+            }
+            (Some(ch), None) if self.pool.algorithm == Algorithm::UriHash => {
                 &self.uri_bytes[ch.pick(&mut self.rng) as usize]
             }
             _ => b"/",

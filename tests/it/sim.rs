@@ -84,6 +84,7 @@ fn config(n: usize, rate: f64, mean_ms: f64, capacity: u32, duration_s: u64) -> 
                 dcid_len: 8,
                 migration_probability: 0.0,
             },
+            trace: vec![],
         },
         backends: vec![backend(capacity, mean_ms); n],
         timeline: vec![],
