@@ -89,6 +89,8 @@ struct Conn {
     migrate_at: u32,
     id: u64,
     dcid: [u8; 20],
+    /// Index of the URI the last pick drew (per-connection pools: the connection's first).
+    uri: u32,
 }
 
 struct Backend {
@@ -517,6 +519,7 @@ impl<'c, O: Observer> Engine<'c, O> {
                     migrate_at: 0,
                     id: 0,
                     dcid: [0; 20],
+                    uri: 0,
                 });
                 self.conns.len() as u32 - 1
             }
@@ -577,9 +580,12 @@ impl<'c, O: Observer> Engine<'c, O> {
 
     /// Asks connection `c`'s node for a member. `initial` selects the QUIC long header.
     fn pick(&mut self, c: u32, initial: bool) -> Option<MemberIdx> {
+        if let Some(ch) = &self.uris {
+            self.conns[c as usize].uri = ch.pick(&mut self.rng);
+        }
         let conn = &self.conns[c as usize];
         let uri: &[u8] = match &self.uris {
-            Some(ch) => &self.uri_bytes[ch.pick(&mut self.rng) as usize],
+            Some(_) => &self.uri_bytes[conn.uri as usize],
             None => b"/",
         };
         let quic_packet = if self.quic {
@@ -804,6 +810,7 @@ impl<'c, O: Observer> Engine<'c, O> {
             // the client keeps waiting until `done`, which may lie ahead of the engine's clock
             self.area += u128::from(done.saturating_sub(self.now).0);
         }
+        let has_uris = self.uris.is_some();
         let conn = &mut self.conns[f.conn as usize];
         conn.inflight = NONE;
         self.obs.request(&RequestObs {
@@ -816,6 +823,7 @@ impl<'c, O: Observer> Engine<'c, O> {
             outcome,
             latency: done - f.arrival,
             cross_az: f.cross,
+            uri: has_uris.then_some(conn.uri),
         });
         if next == Next::Continue && conn.remaining > 0 {
             conn.remaining -= 1;
