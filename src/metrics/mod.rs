@@ -176,6 +176,7 @@ impl Observer for Recorder {
 
     fn member_added(&mut self, idx: MemberIdx, _member: &Member) {
         debug_assert_eq!(idx as usize, self.members.len());
-        self.members.push(MemberRecord::new(self.buckets, self.uris));
+        self.members
+            .push(MemberRecord::new(self.buckets, self.uris));
     }
 }
