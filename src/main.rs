@@ -55,15 +55,8 @@ enum Command {
         /// (`t_s,request,connection,client,az,member,outcome,latency_ms`).
         #[arg(long, value_name = "FILE")]
         trace: Option<PathBuf>,
-        /// Override the scenario's seed.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Override the scenario's duration_s (seconds).
-        #[arg(long, value_name = "S")]
-        duration: Option<f64>,
-        /// Raise the limit on estimated events (default 1e9).
-        #[arg(long, value_name = "N")]
-        max_events: Option<u64>,
+        #[command(flatten)]
+        overrides: Overrides,
         /// Change the scenario before it is validated: PATH=VALUE, PATH a JSON path such as
         /// `pool.lb_algorithm` or `pool.members[2].weight`, VALUE JSON or a plain string.
         #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_setting)]
@@ -89,18 +82,25 @@ enum Command {
         /// Print every variant's JSON report instead of the table.
         #[arg(long)]
         json: bool,
-        /// Override the scenario's seed.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Override the scenario's duration_s (seconds).
-        #[arg(long, value_name = "S")]
-        duration: Option<f64>,
-        /// Raise the limit on estimated events per run (default 1e9).
-        #[arg(long, value_name = "N")]
-        max_events: Option<u64>,
+        #[command(flatten)]
+        overrides: Overrides,
     },
     /// Print a JSON Schema of the scenario format (for editors).
     Schema,
+}
+
+/// What `run` and `compare` may override in the scenario, and the work limit of each run.
+#[derive(clap::Args)]
+struct Overrides {
+    /// Override the scenario's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override the scenario's duration_s (seconds).
+    #[arg(long, value_name = "S")]
+    duration: Option<f64>,
+    /// Raise the limit on estimated events of a run (default 1e9).
+    #[arg(long, value_name = "N")]
+    max_events: Option<u64>,
 }
 
 fn main() -> ExitCode {
@@ -115,36 +115,26 @@ fn main() -> ExitCode {
             scenario,
             json,
             trace,
-            seed,
-            duration,
-            max_events,
+            overrides,
             sets,
-        } => run(
-            &scenario,
-            &sets,
-            json,
-            trace.as_deref(),
-            seed,
-            duration,
-            max_events,
-        ),
+        } => run(&scenario, &sets, json, trace.as_deref(), &overrides),
         Command::Compare {
             scenario,
             axes,
             replications,
             json,
-            seed,
-            duration,
-            max_events,
+            overrides,
         } => run_compare(
             &scenario,
             &axes,
             json,
             Options {
-                seed,
-                duration_s: duration,
+                seed: overrides.seed,
+                duration_s: overrides.duration,
                 replications,
-                limits: Limits { max_events },
+                limits: Limits {
+                    max_events: overrides.max_events,
+                },
             },
         ),
         Command::Schema => print(&(scenario::json_schema() + "\n")),
@@ -270,10 +260,13 @@ fn run(
     sets: &[Setting],
     json: bool,
     trace: Option<&Path>,
-    seed: Option<u64>,
-    duration: Option<f64>,
-    max_events: Option<u64>,
+    overrides: &Overrides,
 ) -> std::io::Result<ExitCode> {
+    let Overrides {
+        seed,
+        duration,
+        max_events,
+    } = *overrides;
     let file = path.display();
     if let Err(e) = check_duration(duration) {
         return refuse([e]);

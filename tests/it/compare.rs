@@ -1,16 +1,10 @@
 //! `lbsim compare` through the binary: common seeds, refusal of invalid variants, JSON shape.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-fn lbsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lbsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run lbsim")
-}
+use crate::cli::lbsim;
 
 fn json(out: &Output) -> Value {
     assert_eq!(
@@ -24,18 +18,16 @@ fn json(out: &Output) -> Value {
 
 const SCENARIO: &str = "scenarios/heterogeneous-backends.json";
 
+/// `lbsim compare SCENARIO --duration 2 ARGS… --json`, parsed.
+fn compare_json(args: &[&str]) -> Value {
+    let mut all = vec!["compare", SCENARIO, "--duration", "2", "--json"];
+    all.extend(args);
+    json(&lbsim(&all))
+}
+
 #[test]
 fn identical_variants_get_identical_reports() {
-    let out = lbsim(&[
-        "compare",
-        SCENARIO,
-        "--duration",
-        "5",
-        "--set",
-        "backends.default.capacity=4,4",
-        "--json",
-    ]);
-    let v = json(&out);
+    let v = compare_json(&["--set", "backends.default.capacity=4,4"]);
     let variants = v["variants"].as_array().expect("array");
     assert_eq!(variants.len(), 2);
     assert_eq!(variants[0]["report"], variants[1]["report"]);
@@ -44,7 +36,7 @@ fn identical_variants_get_identical_reports() {
         "run",
         SCENARIO,
         "--duration",
-        "5",
+        "2",
         "--set",
         "backends.default.capacity=4",
         "--json",
@@ -54,17 +46,12 @@ fn identical_variants_get_identical_reports() {
 
 #[test]
 fn variants_are_the_product_in_order_with_their_settings() {
-    let v = json(&lbsim(&[
-        "compare",
-        SCENARIO,
-        "--duration",
-        "2",
+    let v = compare_json(&[
         "--set",
         "pool.lb_algorithm=ROUND_ROBIN,LEAST_CONNECTIONS",
         "--set",
         "backends.default.capacity=4,8",
-        "--json",
-    ]));
+    ]);
     let sets: Vec<(String, u64)> = v["variants"]
         .as_array()
         .expect("array")
@@ -94,17 +81,12 @@ fn variants_are_the_product_in_order_with_their_settings() {
 
 #[test]
 fn replications_keep_every_report_and_aggregate_them() {
-    let v = json(&lbsim(&[
-        "compare",
-        SCENARIO,
-        "--duration",
-        "2",
+    let v = compare_json(&[
         "--set",
         "pool.lb_algorithm=ROUND_ROBIN,LEAST_CONNECTIONS",
         "--replications",
         "3",
-        "--json",
-    ]));
+    ]);
     let variants = v["variants"].as_array().expect("array");
     let seeds = |x: &Value| -> Vec<u64> {
         x["replications"]
