@@ -5,6 +5,7 @@
 //! [`model::PoolConfig`], and replayed deterministically.
 
 pub mod balancer;
+pub mod compare;
 pub mod metrics;
 pub mod model;
 pub mod report;

@@ -2,6 +2,7 @@
 //! Exit status: 0 success, 2 invalid input or usage error.
 
 use clap::{Parser, Subcommand};
+use lbsim::compare::{self, Axis, Options};
 use lbsim::metrics::Recorder;
 use lbsim::report::{Report, TraceWriter};
 use lbsim::scenario::patch::{self, Setting};
@@ -54,22 +55,52 @@ enum Command {
         /// (`t_s,request,connection,client,az,member,outcome,latency_ms`).
         #[arg(long, value_name = "FILE")]
         trace: Option<PathBuf>,
-        /// Override the scenario's seed.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Override the scenario's duration_s (seconds).
-        #[arg(long, value_name = "S")]
-        duration: Option<f64>,
-        /// Raise the limit on estimated events (default 1e9).
-        #[arg(long, value_name = "N")]
-        max_events: Option<u64>,
+        #[command(flatten)]
+        overrides: Overrides,
         /// Change the scenario before it is validated: PATH=VALUE, PATH a JSON path such as
         /// `pool.lb_algorithm` or `pool.members[2].weight`, VALUE JSON or a plain string.
         #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_setting)]
         sets: Vec<Setting>,
     },
+    /// Run variants of a scenario side by side, with the same random numbers.
+    ///
+    /// The variants are the cartesian product of the --set value lists (the first --set varies
+    /// slowest). Every variant runs with the same seed, so differences come from the
+    /// configuration, not from noise. Any invalid variant stops everything before it runs.
+    Compare {
+        /// Scenario file.
+        scenario: PathBuf,
+        /// PATH=V1,V2,…: a JSON path (`pool.lb_algorithm`, `pool.members[2].weight`) and the
+        /// values it takes, each JSON or a plain string; commas inside JSON do not split.
+        #[arg(long = "set", value_name = "PATH=V1,V2,…", value_parser = parse_axis)]
+        axes: Vec<Axis>,
+        /// Runs per variant on independent random streams (the same streams for every
+        /// variant); metrics are then shown as mean ± 95 % confidence half-width.
+        #[arg(long, value_name = "N", default_value_t = 1,
+              value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        replications: u32,
+        /// Print every variant's JSON report instead of the table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        overrides: Overrides,
+    },
     /// Print a JSON Schema of the scenario format (for editors).
     Schema,
+}
+
+/// What `run` and `compare` may override in the scenario, and the work limit of each run.
+#[derive(clap::Args)]
+struct Overrides {
+    /// Override the scenario's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override the scenario's duration_s (seconds).
+    #[arg(long, value_name = "S")]
+    duration: Option<f64>,
+    /// Raise the limit on estimated events of a run (default 1e9).
+    #[arg(long, value_name = "N")]
+    max_events: Option<u64>,
 }
 
 fn main() -> ExitCode {
@@ -84,18 +115,27 @@ fn main() -> ExitCode {
             scenario,
             json,
             trace,
-            seed,
-            duration,
-            max_events,
+            overrides,
             sets,
-        } => run(
-            &scenario,
-            &sets,
+        } => run(&scenario, &sets, json, trace.as_deref(), &overrides),
+        Command::Compare {
+            scenario,
+            axes,
+            replications,
             json,
-            trace.as_deref(),
-            seed,
-            duration,
-            max_events,
+            overrides,
+        } => run_compare(
+            &scenario,
+            &axes,
+            json,
+            Options {
+                seed: overrides.seed,
+                duration_s: overrides.duration,
+                replications,
+                limits: Limits {
+                    max_events: overrides.max_events,
+                },
+            },
         ),
         Command::Schema => print(&(scenario::json_schema() + "\n")),
     };
@@ -180,21 +220,56 @@ fn parse_setting(arg: &str) -> Result<Setting, String> {
     })
 }
 
+/// One `--set` of `lbsim compare`: a path and its values.
+fn parse_axis(arg: &str) -> Result<Axis, String> {
+    let (path, values) = patch::parse_assignment(arg)?;
+    Ok(Axis { path, values })
+}
+
+/// `--duration` must be a duration a scenario file could give.
+fn check_duration(duration: Option<f64>) -> Result<(), String> {
+    match duration {
+        Some(d) if !(d.is_finite() && d > 0.0 && d <= scenario::MAX_DURATION_S) => Err(format!(
+            "--duration: {d} is outside (0, {}] seconds",
+            scenario::MAX_DURATION_S
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn run_compare(path: &Path, axes: &[Axis], json: bool, opts: Options) -> std::io::Result<ExitCode> {
+    if let Err(e) = check_duration(opts.duration_s) {
+        return refuse([e]);
+    }
+    let comparison = match compare::compare(path, axes, opts) {
+        Ok(c) => c,
+        Err(compare::Refused(lines)) => return refuse(lines),
+    };
+    for w in &comparison.warnings {
+        eprintln!("{w}");
+    }
+    print(&if json {
+        comparison.to_json()
+    } else {
+        comparison.to_text()
+    })
+}
+
 fn run(
     path: &Path,
     sets: &[Setting],
     json: bool,
     trace: Option<&Path>,
-    seed: Option<u64>,
-    duration: Option<f64>,
-    max_events: Option<u64>,
+    overrides: &Overrides,
 ) -> std::io::Result<ExitCode> {
+    let Overrides {
+        seed,
+        duration,
+        max_events,
+    } = *overrides;
     let file = path.display();
-    if let Some(d) = duration {
-        if !(d.is_finite() && d > 0.0 && d <= scenario::MAX_DURATION_S) {
-            let max = scenario::MAX_DURATION_S;
-            return refuse([format!("--duration: {d} is outside (0, {max}] seconds")]);
-        }
+    if let Err(e) = check_duration(duration) {
+        return refuse([e]);
     }
     let loaded = match scenario::load(path, sets) {
         Ok(loaded) if loaded.is_valid() => loaded,

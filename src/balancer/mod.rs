@@ -316,7 +316,10 @@ impl Balancer {
             Route::FailOpen => self.counters.fail_open_picks += 1,
         }
         // Vendor (huawei-semantics §2): persistence stops working when slow start is on.
-        let persistence = if self.slow_start.is_some() {
+        // Under QUIC_CID a packet whose connection ID is readable is routed by it: the
+        // source-IP persistence QUIC pools must carry only covers packets without one (§6),
+        // otherwise a migrated connection would follow its new address's binding.
+        let persistence = if self.slow_start.is_some() || self.cid_key(req).is_some() {
             None
         } else {
             self.persistence.as_ref()
@@ -380,22 +383,28 @@ impl Balancer {
             Algorithm::SourceIp => hash::source_ip_key(req.client_ip),
             Algorithm::UriHash => hash::bytes_key(req.uri),
             Algorithm::TupleHash(fields) => hash::tuple_key(fields, req),
-            Algorithm::QuicCid { offset, len } => {
-                let range = usize::from(offset)..usize::from(offset) + usize::from(len);
-                match req
-                    .quic_packet
-                    .and_then(|p| quic::dcid(p, self.short_dcid_len))
-                    .and_then(|dcid| dcid.get(range))
-                {
-                    Some(bytes) => hash::bytes_key(bytes),
-                    None => {
-                        self.counters.quic_cid_fallbacks += 1;
-                        hash::source_ip_key(req.client_ip)
-                    }
+            Algorithm::QuicCid { .. } => match self.cid_key(req) {
+                Some(key) => key,
+                None => {
+                    self.counters.quic_cid_fallbacks += 1;
+                    hash::source_ip_key(req.client_ip)
                 }
-            }
+            },
         };
         self.picker.pick(key)
+    }
+
+    /// Under QUIC_CID, the hash of the DCID bytes `[offset, offset+len)` when the packet has
+    /// them; `None` for any other algorithm or an absent, malformed or too short DCID.
+    fn cid_key(&self, req: &Request<'_>) -> Option<u64> {
+        let Algorithm::QuicCid { offset, len } = self.algorithm else {
+            return None;
+        };
+        let range = usize::from(offset)..usize::from(offset) + usize::from(len);
+        req.quic_packet
+            .and_then(|p| quic::dcid(p, self.short_dcid_len))
+            .and_then(|dcid| dcid.get(range))
+            .map(hash::bytes_key)
     }
 
     /// A connection to `m` opened (least connections counts these).

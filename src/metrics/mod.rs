@@ -60,11 +60,15 @@ pub struct MemberRecord {
     pub requests: Vec<u64>,
     /// Failed, rejected or reset requests per timeline bucket.
     pub failed: Vec<u64>,
+    /// Bit set of the URIs (indices into the workload's URI set) this member was asked for: a
+    /// cache behind the member has to hold that many objects.
+    pub uris_seen: Vec<u64>,
 }
 
 impl MemberRecord {
-    fn new(buckets: usize) -> MemberRecord {
+    fn new(buckets: usize, uris: usize) -> MemberRecord {
         MemberRecord {
+            uris_seen: vec![0; uris.div_ceil(64)],
             counts: Counts::default(),
             latency: new_histogram(MEMBER_LATENCY_SIGFIG),
             latency_sum: 0,
@@ -86,6 +90,7 @@ pub struct Recorder {
     warmup: SimTime,
     bucket: SimTime,
     buckets: usize,
+    uris: usize,
     /// All requests after warmup, with or without a member.
     pub total: Counts,
     /// Requests whose LB node and member are in different AZs.
@@ -104,7 +109,9 @@ impl Recorder {
         let window = config.duration.saturating_sub(config.warmup).0;
         let bucket = config.bucket.0.max(1);
         let buckets = window.div_ceil(bucket).max(1) as usize;
+        let uris = config.workload.uris.len();
         Recorder {
+            uris,
             warmup: config.warmup,
             bucket: SimTime(bucket),
             buckets,
@@ -113,10 +120,19 @@ impl Recorder {
             latency: new_histogram(LATENCY_SIGFIG),
             overflows: 0,
             members: (0..config.pool.members.len())
-                .map(|_| MemberRecord::new(buckets))
+                .map(|_| MemberRecord::new(buckets, uris))
                 .collect(),
             notices: Vec::new(),
         }
+    }
+
+    /// Distinct URIs member `m` was asked for.
+    pub fn distinct_uris(&self, m: usize) -> u64 {
+        self.members[m]
+            .uris_seen
+            .iter()
+            .map(|w| u64::from(w.count_ones()))
+            .sum()
     }
 
     /// Exact sum of all completed requests' latencies (ns).
@@ -140,6 +156,9 @@ impl Observer for Recorder {
         // an arrival exactly at the end of the run falls just past the last bucket
         let b = b.min(rec.requests.len() - 1);
         rec.requests[b] += 1;
+        if let Some(u) = o.uri {
+            rec.uris_seen[u as usize / 64] |= 1 << (u % 64);
+        }
         if o.outcome == Outcome::Ok {
             let v = o.latency.0;
             self.overflows += u64::from(v > LATENCY_HIGH);
@@ -157,6 +176,7 @@ impl Observer for Recorder {
 
     fn member_added(&mut self, idx: MemberIdx, _member: &Member) {
         debug_assert_eq!(idx as usize, self.members.len());
-        self.members.push(MemberRecord::new(self.buckets));
+        self.members
+            .push(MemberRecord::new(self.buckets, self.uris));
     }
 }

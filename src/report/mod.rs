@@ -117,6 +117,9 @@ pub struct MemberReport {
     pub reset: u64,
     pub peak_connections: u32,
     pub removed: bool,
+    /// Distinct URIs the member was asked for: the working set a cache behind it must hold
+    /// (URI hashing keeps it near the URI count divided by the members).
+    pub distinct_uris: u64,
     pub latency_ms: Latency,
 }
 
@@ -161,7 +164,8 @@ impl Report {
             .members
             .iter()
             .zip(&rec.members)
-            .map(|(o, r)| {
+            .enumerate()
+            .map(|(i, (o, r))| {
                 let Counts {
                     requests,
                     completed,
@@ -182,6 +186,7 @@ impl Report {
                     reset,
                     peak_connections: o.peak_connections,
                     removed: o.removed,
+                    distinct_uris: rec.distinct_uris(i),
                     latency_ms: Latency::new(&r.latency, r.latency_sum),
                 }
             })

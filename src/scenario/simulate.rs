@@ -238,7 +238,8 @@ fn lower_workload(
         timeout: Some(SimTime::from_secs_f64(
             w.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS) / 1000.0,
         )),
-        uris: if replay.uris.is_empty() {
+        // a trace brings its own URIs (none without a URI column)
+        uris: if arrivals.trace_rows.is_empty() {
             (0..uris.count.map_or(DEFAULT_URIS, saturate))
                 .map(|i| format!("/item/{i}"))
                 .collect()
@@ -264,12 +265,15 @@ struct Replay {
 /// carrying one request per row (sent one after another, as the engine sends a connection's
 /// requests); rows without one are connections of one request.
 fn replay(rows: &[TraceRow]) -> Replay {
+    // with a URI column, a row that leaves it empty asks for "/"
+    let any_uri = rows.iter().any(|r| r.uri.is_some());
     let mut uris: Vec<String> = Vec::new();
     let mut uri_index: BTreeMap<&str, u32> = BTreeMap::new();
     let mut open: BTreeMap<&str, usize> = BTreeMap::new();
     let mut arrivals: Vec<TraceArrival> = Vec::new();
     for row in rows {
-        let uri = row.uri.as_deref().map(|u| {
+        let uri = any_uri.then(|| {
+            let u = row.uri.as_deref().unwrap_or("/");
             *uri_index.entry(u).or_insert_with(|| {
                 uris.push(u.to_string());
                 uris.len() as u32 - 1
@@ -294,12 +298,6 @@ fn replay(rows: &[TraceRow]) -> Replay {
         let a = &mut arrivals[at];
         a.requests += 1;
         a.uris.extend(uri);
-    }
-    // a connection mixing rows with and without a URI sends "/" for the missing ones
-    for a in &mut arrivals {
-        if !a.uris.is_empty() && a.uris.len() < a.requests as usize {
-            a.uris.clear();
-        }
     }
     Replay { arrivals, uris }
 }

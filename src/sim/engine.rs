@@ -21,7 +21,7 @@ use super::queue::EventQueue;
 use super::sample::{below, exponential, unit, Chooser, CountSampler, Sampler};
 use super::{MemberOutput, RunOutput, SimError};
 use crate::balancer::{Balancer, Health, MemberIdx, Request};
-use crate::model::{Algorithm, Member, PoolConfig, Protocol, ZoneId};
+use crate::model::{Member, PoolConfig, Protocol, ZoneId};
 use crate::time::SimTime;
 
 const NONE: u32 = u32::MAX;
@@ -91,6 +91,8 @@ struct Conn {
     /// The trace row this connection replays, else `NONE`.
     trace_row: u32,
     dcid: [u8; 20],
+    /// Index of the URI the last pick drew (per-connection pools: the connection's first).
+    uri: u32,
 }
 
 struct Backend {
@@ -540,6 +542,7 @@ impl<'c, O: Observer> Engine<'c, O> {
                     id: 0,
                     trace_row: NONE,
                     dcid: [0; 20],
+                    uri: 0,
                 });
                 self.conns.len() as u32 - 1
             }
@@ -601,18 +604,24 @@ impl<'c, O: Observer> Engine<'c, O> {
 
     /// Asks connection `c`'s node for a member. `initial` selects the QUIC long header.
     fn pick(&mut self, c: u32, initial: bool) -> Option<MemberIdx> {
-        let conn = &self.conns[c as usize];
-        // only URI hashing reads the URI: other algorithms spend no random draw on it
-        let traced = self.cfg.workload.trace.get(conn.trace_row as usize);
-        let uri: &[u8] = match (&self.uris, traced) {
+        let traced = self
+            .cfg
+            .workload
+            .trace
+            .get(self.conns[c as usize].trace_row as usize);
+        match (&self.uris, traced) {
             (_, Some(a)) if !a.uris.is_empty() => {
+                let conn = &mut self.conns[c as usize];
                 let k = (conn.sent as usize).saturating_sub(1).min(a.uris.len() - 1);
-                &self.uri_bytes[a.uris[k] as usize]
+                conn.uri = a.uris[k];
             }
-            (Some(ch), None) if self.pool.algorithm == Algorithm::UriHash => {
-                &self.uri_bytes[ch.pick(&mut self.rng) as usize]
-            }
-            _ => b"/",
+            (Some(ch), None) => self.conns[c as usize].uri = ch.pick(&mut self.rng),
+            _ => {}
+        }
+        let conn = &self.conns[c as usize];
+        let uri: &[u8] = match self.uri_bytes.get(conn.uri as usize) {
+            Some(bytes) => bytes,
+            None => b"/",
         };
         let quic_packet = if self.quic {
             let cid = &conn.dcid[..usize::from(self.cfg.workload.quic.dcid_len)];
@@ -836,6 +845,7 @@ impl<'c, O: Observer> Engine<'c, O> {
             // the client keeps waiting until `done`, which may lie ahead of the engine's clock
             self.area += u128::from(done.saturating_sub(self.now).0);
         }
+        let has_uris = self.uris.is_some();
         let conn = &mut self.conns[f.conn as usize];
         conn.inflight = NONE;
         self.obs.request(&RequestObs {
@@ -848,6 +858,7 @@ impl<'c, O: Observer> Engine<'c, O> {
             outcome,
             latency: done - f.arrival,
             cross_az: f.cross,
+            uri: has_uris.then_some(conn.uri),
         });
         if next == Next::Continue && conn.remaining > 0 {
             conn.remaining -= 1;

@@ -50,6 +50,9 @@ pub struct RequestObs {
     pub latency: SimTime,
     /// The LB node and the member are in different AZs.
     pub cross_az: bool,
+    /// Index into `WorkloadConfig::uris` (per-connection pools: the URI of the connection's
+    /// first request); `None` when the workload has no URI set.
+    pub uri: Option<u32>,
 }
 
 /// A notable change during the run: timeline actions as applied, health transitions, drains.

@@ -3,7 +3,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn lbsim(args: &[&str]) -> Output {
+/// Runs the built binary from the crate root.
+pub fn lbsim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_lbsim"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))

@@ -2,5 +2,7 @@
 
 mod balancer;
 mod cli;
+mod compare;
+mod scenarios;
 mod sim;
 mod validate;

@@ -1,0 +1,595 @@
+//! `lbsim compare`: one scenario, several configurations, the same random numbers.
+//!
+//! Each `--set PATH=V1,V2,…` is an axis; the variants are the cartesian product of the axes in
+//! odometer order (the first axis varies slowest, the last fastest, as nested loops written in
+//! the order the axes were given). Every variant runs with the same seeds — common random
+//! numbers — so a difference between two columns comes from the configuration, not from noise.
+//!
+//! With `replications` > 1 each variant runs on that many independent streams (the same streams
+//! for every variant, see [`replication_seed`]) and each key metric is shown as the mean and the
+//! half-width of its 95 % Student-t confidence interval, so a difference smaller than the noise
+//! reads as noise.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::metrics::Recorder;
+use crate::report::{EventReport, Report};
+use crate::scenario::patch::Setting;
+use crate::scenario::{self, simulate, Finding, Severity};
+use crate::sim::{self, Limits};
+
+/// One `--set`: a JSON path and the values it takes across variants.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Axis {
+    pub path: String,
+    pub values: Vec<Value>,
+}
+
+/// Overrides applied to every variant alike.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Options {
+    pub seed: Option<u64>,
+    pub duration_s: Option<f64>,
+    /// Independent runs per variant (≥ 1).
+    pub replications: u32,
+    pub limits: Limits,
+}
+
+/// Why a comparison did not run: lines to print as they are (validator findings name the file,
+/// the path, the value and the rule).
+#[derive(Debug, PartialEq)]
+pub struct Refused(pub Vec<String>);
+
+/// The variants of `axes`: their cartesian product, first axis slowest.
+pub fn variants(axes: &[Axis]) -> Vec<Vec<Setting>> {
+    axes.iter().fold(vec![Vec::new()], |acc, axis| {
+        acc.into_iter()
+            .flat_map(|prefix| {
+                axis.values.iter().map(move |v| {
+                    let mut set = prefix.clone();
+                    set.push(Setting {
+                        path: axis.path.clone(),
+                        value: v.clone(),
+                    });
+                    set
+                })
+            })
+            .collect()
+    })
+}
+
+/// The seed of replication `r` of a scenario whose seed is `seed`: replication 0 uses `seed`
+/// itself (so one replication reproduces `lbsim run`), replication r > 0 uses XXH3-64 of `r` as
+/// 4 big-endian bytes, with `seed` as the hash seed. A function of (seed, r) only, so every
+/// variant gets the same streams, and a fixed-by-spec hash, so every machine gets the same ones.
+pub fn replication_seed(seed: u64, r: u32) -> u64 {
+    if r == 0 {
+        seed
+    } else {
+        xxhash_rust::xxh3::xxh3_64_with_seed(&r.to_be_bytes(), seed)
+    }
+}
+
+/// The metrics the side-by-side table shows, in row order: (JSON key, table label).
+pub const METRICS: [(&str, &str); 11] = [
+    ("throughput_rps", "throughput req/s"),
+    ("failed", "failed"),
+    ("rejected", "rejected"),
+    ("reset", "reset"),
+    ("p50_ms", "p50 ms"),
+    ("p99_ms", "p99 ms"),
+    ("p999_ms", "p99.9 ms"),
+    ("max_member_share", "max member share"),
+    ("cross_az_fraction", "cross-AZ fraction"),
+    ("detection_s", "detection s"),
+    ("failover_s", "failover s"),
+];
+
+/// The key metrics of one run, in [`METRICS`] order; `None` where the run has nothing to measure
+/// (no member went down, no backup tier).
+pub fn key_metrics(r: &Report) -> [Option<f64>; METRICS.len()] {
+    let s = &r.summary;
+    let max_share = r.members.iter().map(|m| m.share).fold(0.0, f64::max);
+    [
+        Some(s.throughput_rps),
+        Some(s.failed as f64),
+        Some(s.rejected as f64),
+        Some(s.reset as f64),
+        Some(s.latency_ms.p50),
+        Some(s.latency_ms.p99),
+        Some(s.latency_ms.p999),
+        Some(max_share),
+        Some(s.cross_az_fraction),
+        detection_s(r),
+        failover_s(r),
+    ]
+}
+
+/// The members a `member_down` or `az_down` event crashed.
+fn crashed<'a>(r: &'a Report, e: &'a EventReport) -> Vec<&'a str> {
+    match e.kind {
+        "member_down" => e.member.iter().map(String::as_str).collect(),
+        "az_down" => r
+            .members
+            .iter()
+            .filter(|m| m.az == e.detail)
+            .map(|m| m.id.as_str())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Mean time from a member crashing to health checks marking it OFFLINE, over the crashes that
+/// were detected before the member came back.
+pub fn detection_s(r: &Report) -> Option<f64> {
+    let mut delays = Vec::new();
+    for (i, e) in r.events.iter().enumerate() {
+        for id in crashed(r, e) {
+            let later = r.events[i + 1..]
+                .iter()
+                .filter(|l| l.member.as_deref() == Some(id));
+            for l in later {
+                match l.kind {
+                    "health_offline" => delays.push(l.t_s - e.t_s),
+                    "member_up" | "member_down" => {}
+                    _ => continue,
+                }
+                break;
+            }
+        }
+    }
+    (!delays.is_empty()).then(|| delays.iter().sum::<f64>() / delays.len() as f64)
+}
+
+/// For pools with a backup tier (APIG standby, ELB slave): the time from the crash that left no
+/// first-tier member (primary, master) running to the instant the last of them is marked
+/// OFFLINE, which is when the balancer hands traffic to the backup tier. The first such outage.
+pub fn failover_s(r: &Report) -> Option<f64> {
+    let first_tier: Vec<&str> = r
+        .members
+        .iter()
+        .filter(|m| m.tier == "primary" || m.tier == "master")
+        .map(|m| m.id.as_str())
+        .collect();
+    let has_backup = r
+        .members
+        .iter()
+        .any(|m| m.tier == "standby" || m.tier == "slave");
+    if !has_backup || first_tier.is_empty() {
+        return None;
+    }
+    let mut running = first_tier.clone();
+    let mut online = first_tier.clone();
+    let mut all_crashed_at = None;
+    for e in &r.events {
+        let member = e.member.as_deref();
+        match e.kind {
+            "member_up" | "az_up" => all_crashed_at = None,
+            "health_offline" => online.retain(|m| Some(*m) != member),
+            "health_online" => online.extend(member.filter(|m| first_tier.contains(m))),
+            _ => {}
+        }
+        match e.kind {
+            "member_up" => running.extend(member.filter(|m| first_tier.contains(m))),
+            "az_up" => running.extend(
+                r.members
+                    .iter()
+                    .filter(|m| m.az == e.detail && first_tier.contains(&m.id.as_str()))
+                    .map(|m| m.id.as_str()),
+            ),
+            _ => {
+                let down = crashed(r, e);
+                let was_running = !running.is_empty();
+                running.retain(|m| !down.contains(m));
+                if was_running && running.is_empty() {
+                    all_crashed_at = Some(e.t_s);
+                }
+            }
+        }
+        if let (Some(t0), true) = (all_crashed_at, online.is_empty()) {
+            return Some(e.t_s - t0);
+        }
+    }
+    None
+}
+
+/// Mean and 95 % confidence half-width of one metric over the replications that measured it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Aggregate {
+    pub mean: f64,
+    /// Half-width of the two-sided 95 % Student-t interval; 0 with fewer than two values.
+    pub ci95: f64,
+    /// Replications that measured it.
+    pub n: usize,
+}
+
+impl Aggregate {
+    /// `None` when no replication measured the metric.
+    pub fn of(values: &[f64]) -> Option<Aggregate> {
+        let n = values.len();
+        if n == 0 {
+            return None;
+        }
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let ci95 = if n < 2 {
+            0.0
+        } else {
+            let var = values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+            t975(n - 1) * (var / n as f64).sqrt()
+        };
+        Some(Aggregate { mean, ci95, n })
+    }
+}
+
+/// The 97.5 % quantile of Student's t with `df` degrees of freedom (two-sided 95 %): the table
+/// up to 30, then the Cornish–Fisher expansion around the normal quantile (error < 1e-4 there).
+pub fn t975(df: usize) -> f64 {
+    const TABLE: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
+    ];
+    if (1..=30).contains(&df) {
+        return TABLE[df - 1];
+    }
+    let (z, v) = (1.959_963_985_f64, df.max(1) as f64);
+    let (z3, z5, z7) = (z.powi(3), z.powi(5), z.powi(7));
+    z + (z3 + z) / (4.0 * v)
+        + (5.0 * z5 + 16.0 * z3 + 3.0 * z) / (96.0 * v * v)
+        + (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / (384.0 * v.powi(3))
+}
+
+/// One run of one variant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Replication {
+    pub seed: u64,
+    pub report: Report,
+}
+
+/// One variant and its runs, replication order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VariantResult {
+    pub set: Vec<Setting>,
+    pub runs: Vec<Replication>,
+}
+
+impl VariantResult {
+    /// The aggregate of each metric in [`METRICS`] order.
+    pub fn aggregates(&self) -> Vec<Option<Aggregate>> {
+        let all: Vec<_> = self.runs.iter().map(|r| key_metrics(&r.report)).collect();
+        (0..METRICS.len())
+            .map(|i| Aggregate::of(&all.iter().filter_map(|m| m[i]).collect::<Vec<_>>()))
+            .collect()
+    }
+}
+
+/// Every variant's results, variant order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparison {
+    pub variants: Vec<VariantResult>,
+    /// Warnings of the variants' validation, each once, first-seen order.
+    pub warnings: Vec<String>,
+}
+
+/// Loads every variant of `path` (all are validated before any runs), then runs every
+/// (variant, replication) pair in parallel. Results are collected in variant order, so the
+/// output does not depend on the number of threads.
+pub fn compare(path: &Path, axes: &[Axis], opts: Options) -> Result<Comparison, Refused> {
+    for (i, a) in axes.iter().enumerate() {
+        if axes[..i].iter().any(|b| b.path == a.path) {
+            return Err(Refused(vec![format!(
+                "--set {}: the same path is given twice; list its values in one --set",
+                a.path
+            )]));
+        }
+    }
+    let file = path.display().to_string();
+    let sets = variants(axes);
+    let mut errors = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
+    let mut configs = Vec::new();
+    for set in &sets {
+        let loaded = match scenario::load(path, set) {
+            Ok(l) => l,
+            Err(findings) => {
+                errors.extend(findings.iter().map(Finding::to_string));
+                continue;
+            }
+        };
+        for f in &loaded.findings {
+            let line = f.to_string();
+            match f.severity {
+                Severity::Error => errors.push(line),
+                Severity::Warning if !warnings.contains(&line) => warnings.push(line),
+                _ => {}
+            }
+        }
+        if !loaded.is_valid() {
+            continue;
+        }
+        match simulate::lower(&loaded.scenario, opts.seed, opts.duration_s) {
+            Ok(c) => configs.push(c),
+            Err(e) => errors.push(format!("{file}: {e}")),
+        }
+    }
+    if !errors.is_empty() {
+        // The same finding from several variants (a path wrong in all of them) is shown once.
+        let mut unique = Vec::new();
+        for e in errors {
+            if !unique.contains(&e) {
+                unique.push(e);
+            }
+        }
+        return Err(Refused(unique));
+    }
+    let reps = opts.replications.max(1);
+    let jobs: Vec<(usize, u32)> = (0..configs.len())
+        .flat_map(|v| (0..reps).map(move |r| (v, r)))
+        .collect();
+    let runs: Vec<Result<Replication, String>> = jobs
+        .par_iter()
+        .map(|&(v, r)| {
+            let mut cfg = configs[v].clone();
+            cfg.seed = replication_seed(cfg.seed, r);
+            let mut rec = Recorder::new(&cfg);
+            let out = sim::run(&cfg, opts.limits, &mut rec).map_err(|e| format!("{file}: {e}"))?;
+            Ok(Replication {
+                seed: cfg.seed,
+                report: Report::new(&cfg, &out, &rec),
+            })
+        })
+        .collect();
+    let mut runs = runs.into_iter();
+    let mut variants = Vec::new();
+    for set in sets {
+        let mine: Result<Vec<_>, _> = runs.by_ref().take(reps as usize).collect();
+        variants.push(VariantResult {
+            set,
+            runs: mine.map_err(|e| Refused(vec![e]))?,
+        });
+    }
+    Ok(Comparison { variants, warnings })
+}
+
+fn label(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[derive(Serialize)]
+struct JsonOut<'a> {
+    variants: Vec<JsonVariant<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonVariant<'a> {
+    set: BTreeMap<&'a str, &'a Value>,
+    /// One replication: its key metrics; several: their aggregates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metrics: Option<BTreeMap<&'static str, Option<f64>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    report: Option<&'a Report>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aggregates: Option<BTreeMap<&'static str, Option<Aggregate>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replications: Option<Vec<JsonReplication<'a>>>,
+}
+
+#[derive(Serialize)]
+struct JsonReplication<'a> {
+    seed: u64,
+    metrics: BTreeMap<&'static str, Option<f64>>,
+    report: &'a Report,
+}
+
+fn named<T>(values: impl IntoIterator<Item = T>) -> BTreeMap<&'static str, T> {
+    METRICS.iter().map(|(k, _)| *k).zip(values).collect()
+}
+
+impl Comparison {
+    /// `{"variants": [{"set": {PATH: VALUE, …}, "metrics": {…}, "report": <report>}, …]}`; with
+    /// several replications each variant holds `aggregates` and `replications` (`seed`,
+    /// `metrics`, `report` each) instead of `metrics` and `report`.
+    pub fn to_json(&self) -> String {
+        let variants = self
+            .variants
+            .iter()
+            .map(|v| {
+                let set = v.set.iter().map(|s| (s.path.as_str(), &s.value)).collect();
+                if let [only] = v.runs.as_slice() {
+                    return JsonVariant {
+                        set,
+                        metrics: Some(named(key_metrics(&only.report))),
+                        report: Some(&only.report),
+                        aggregates: None,
+                        replications: None,
+                    };
+                }
+                JsonVariant {
+                    set,
+                    metrics: None,
+                    report: None,
+                    aggregates: Some(named(v.aggregates())),
+                    replications: Some(
+                        v.runs
+                            .iter()
+                            .map(|r| JsonReplication {
+                                seed: r.seed,
+                                metrics: named(key_metrics(&r.report)),
+                                report: &r.report,
+                            })
+                            .collect(),
+                    ),
+                }
+            })
+            .collect();
+        let mut s =
+            serde_json::to_string_pretty(&JsonOut { variants }).expect("plain data serialises");
+        s.push('\n');
+        s
+    }
+
+    /// The side-by-side table: one row per metric, one column per variant (headed by its
+    /// values; the paths are listed above the table). Cells are `mean ± half-width` with several
+    /// replications, `-` where nothing was measured.
+    pub fn to_text(&self) -> String {
+        let mut o = String::new();
+        let Some(first) = self.variants.first() else {
+            return o;
+        };
+        let reps = first.runs.len();
+        let report = &first.runs[0].report;
+        let paths: Vec<&str> = first.set.iter().map(|s| s.path.as_str()).collect();
+        // writing to a String cannot fail
+        let _ = writeln!(
+            o,
+            "scenario {} ({} s), {} variant(s) of {}, seed {}{}",
+            report.scenario.name,
+            report.scenario.duration_s,
+            self.variants.len(),
+            if paths.is_empty() {
+                "nothing".to_string()
+            } else {
+                paths.join(" × ")
+            },
+            report.scenario.seed,
+            if reps > 1 {
+                format!(", {reps} replications: mean ± 95 % CI half-width")
+            } else {
+                String::new()
+            }
+        );
+        let header: Vec<String> = self
+            .variants
+            .iter()
+            .map(|v| {
+                let l: Vec<String> = v.set.iter().map(|s| label(&s.value)).collect();
+                l.join(", ")
+            })
+            .collect();
+        let cells: Vec<Vec<String>> = self
+            .variants
+            .iter()
+            .map(|v| {
+                v.aggregates()
+                    .iter()
+                    .map(|a| match a {
+                        None => "-".to_string(),
+                        Some(a) if reps > 1 => format!("{} ± {}", fmt(a.mean), fmt(a.ci95)),
+                        Some(a) => fmt(a.mean),
+                    })
+                    .collect()
+            })
+            .collect();
+        let label_w = METRICS.iter().map(|(_, l)| l.len()).max().unwrap_or(0);
+        let widths: Vec<usize> = header
+            .iter()
+            .zip(&cells)
+            .map(|(h, c)| {
+                c.iter()
+                    .map(|s| s.chars().count())
+                    .fold(h.chars().count(), usize::max)
+            })
+            .collect();
+        let _ = write!(o, "\n{:label_w$}", "");
+        for (h, w) in header.iter().zip(&widths) {
+            let _ = write!(o, "  {h:>w$}");
+        }
+        o.push('\n');
+        for (row, (_, name)) in METRICS.iter().enumerate() {
+            let _ = write!(o, "{name:label_w$}");
+            for (c, w) in cells.iter().zip(&widths) {
+                let _ = write!(o, "  {:>w$}", c[row]);
+            }
+            o.push('\n');
+        }
+        o
+    }
+}
+
+/// Four significant digits at most, integers as integers.
+fn fmt(x: f64) -> String {
+    if x == x.trunc() && x.abs() < 1e15 {
+        format!("{x:.0}")
+    } else if x.abs() >= 100.0 {
+        format!("{x:.1}")
+    } else if x.abs() >= 1.0 {
+        format!("{x:.3}")
+    } else {
+        format!("{x:.4}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn variants_are_the_product_first_axis_slowest() {
+        let axes = [
+            Axis {
+                path: "a".into(),
+                values: vec![json!(1), json!(2)],
+            },
+            Axis {
+                path: "b".into(),
+                values: vec![json!("x"), json!("y"), json!("z")],
+            },
+        ];
+        let got: Vec<Vec<String>> = variants(&axes)
+            .iter()
+            .map(|v| {
+                v.iter()
+                    .map(|s| format!("{}={}", s.path, s.value))
+                    .collect()
+            })
+            .collect();
+        let want = [
+            ["a=1", "b=\"x\""],
+            ["a=1", "b=\"y\""],
+            ["a=1", "b=\"z\""],
+            ["a=2", "b=\"x\""],
+            ["a=2", "b=\"y\""],
+            ["a=2", "b=\"z\""],
+        ];
+        assert_eq!(got, want);
+        assert_eq!(variants(&[]), vec![Vec::new()]);
+    }
+
+    #[test]
+    fn replication_zero_is_the_scenario_seed_and_others_differ() {
+        assert_eq!(replication_seed(42, 0), 42);
+        let seeds: std::collections::BTreeSet<u64> =
+            (0..100).map(|r| replication_seed(42, r)).collect();
+        assert_eq!(seeds.len(), 100);
+        assert_ne!(replication_seed(42, 1), replication_seed(43, 1));
+    }
+
+    #[test]
+    fn t_quantiles_match_the_table_and_the_limit() {
+        assert_eq!(t975(9), 2.262);
+        // Published values for 40, 60 and 120 degrees of freedom.
+        for (df, t) in [(40, 2.021), (60, 2.000), (120, 1.980)] {
+            assert!((t975(df) - t).abs() < 5e-4, "{df}: {}", t975(df));
+        }
+    }
+
+    #[test]
+    fn aggregate_is_mean_and_t_half_width() {
+        let a = Aggregate::of(&[1.0, 2.0, 3.0]).unwrap();
+        assert_eq!(a.mean, 2.0);
+        // s = 1, n = 3: 4.303 / sqrt(3)
+        assert!((a.ci95 - 4.303 / 3f64.sqrt()).abs() < 1e-12);
+        assert_eq!(Aggregate::of(&[5.0]).unwrap().ci95, 0.0);
+        assert_eq!(Aggregate::of(&[]), None);
+    }
+}
