@@ -314,7 +314,6 @@ fn lower_events(
 ) {
     let mut events: Vec<&sections::Event> = s.events.iter().flatten().collect();
     events.sort_by(|a, b| a.at_s.unwrap_or(0.0).total_cmp(&b.at_s.unwrap_or(0.0)));
-    let index = |keys: &[String], k: &str| keys.iter().position(|x| x == k).unwrap_or(0) as u32;
     let zone = |name: &str| zones.iter().position(|z| z == name).unwrap_or(0) as ZoneId;
     let mut current_elb = s.pool.clone();
     let mut current_channel = s.vpc_channel.clone();
@@ -322,12 +321,12 @@ fn lower_events(
         let at = SimTime::from_secs_f64(e.at_s.unwrap_or(0.0));
         let mut push = |action| out.push(TimedEvent { at, action });
         if let Some(k) = &e.member_down {
-            push(Action::MemberDown(index(keys, k)));
+            push(Action::MemberDown(index_of(keys, k)));
         } else if let Some(k) = &e.member_up {
-            push(Action::MemberUp(index(keys, k)));
+            push(Action::MemberUp(index_of(keys, k)));
         } else if let Some(m) = &e.member_slow {
             push(Action::Slow {
-                member: index(keys, &m.member),
+                member: index_of(keys, &m.member),
                 factor: m.factor,
             });
         } else if let Some(z) = &e.az_down {
@@ -336,24 +335,16 @@ fn lower_events(
             push(Action::AzUp(zone(z)));
         } else if let Some(w) = &e.set_weight {
             push(Action::SetWeight {
-                member: index(keys, &w.member),
+                member: index_of(keys, &w.member),
                 weight: w.weight.max(0) as u32,
             });
         } else if let Some(k) = &e.remove_member {
-            push(Action::RemoveMember(index(keys, k)));
+            push(Action::RemoveMember(index_of(keys, k)));
         } else if let Some(rate) = e.set_rate {
             push(Action::SetRate(rate));
         } else if let Some(body) = &e.add_members {
             let added = added_members(s, body, keys, zones);
-            let with_backends = added
-                .into_iter()
-                .map(|m| {
-                    keys.push(m.key.clone());
-                    let b = backend_for(backends, &m.key);
-                    (m, b)
-                })
-                .collect();
-            push(Action::AddMembers(with_backends));
+            push(add_action(added, keys, backends));
         } else if let (Some(body), Some(base)) = (&e.update_pool, current_elb.as_mut()) {
             if let Some(update) = body
                 .get("pool")
@@ -412,20 +403,25 @@ fn update_channel(
         }
     }
     if !added.is_empty() {
-        let with_backends = added
-            .into_iter()
-            .map(|m| {
-                keys.push(m.key.clone());
-                let b = backend_for(backends, &m.key);
-                (m, b)
-            })
-            .collect();
-        push(Action::AddMembers(with_backends));
+        push(add_action(added, keys, backends));
     }
     let mut config = new;
     config.members = old.members;
     push(Action::UpdatePool(Box::new(config)));
     *base = update;
+}
+
+/// Adds members with their backends; their keys take the next member indices.
+fn add_action(added: Vec<Member>, keys: &mut Vec<String>, backends: &sections::Backends) -> Action {
+    let with_backends = added
+        .into_iter()
+        .map(|m| {
+            keys.push(m.key.clone());
+            let b = backend_for(backends, &m.key);
+            (m, b)
+        })
+        .collect();
+    Action::AddMembers(with_backends)
 }
 
 fn index_of(keys: &[String], key: &str) -> u32 {
