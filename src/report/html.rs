@@ -21,7 +21,7 @@ pub fn page(title: &str, body: &str) -> String {
 body{{font-family:Helvetica,Arial,sans-serif;margin:24px auto;max-width:960px;color:#111;line-height:1.4}}\
 h1{{font-size:24px}}h2{{font-size:19px;margin-top:32px;border-bottom:1px solid #ddd}}h3{{font-size:15px}}\
 svg{{display:block;margin:12px 0;border:1px solid #eee}}table{{border-collapse:collapse;font-size:13px}}\
-td,th{{border:1px solid #ddd;padding:3px 7px;text-align:right}}td:nth-child(3){{text-align:left}}\
+td,th{{border:1px solid #ddd;padding:3px 7px;text-align:right}}td:nth-child(3),th:nth-child(3){{text-align:left}}\
 tr.top{{background:#eef6e8}}pre{{background:#f6f6f6;padding:10px;overflow-x:auto;font-size:12px}}\
 code{{background:#f3f3f3;padding:1px 3px}}.best{{background:#eef6e8;padding:10px;border-left:4px solid #59a14f}}\
 </style></head><body>\n{body}\n</body></html>\n",

@@ -79,14 +79,17 @@ pub struct Chart {
     pub reference: Option<(f64, String)>,
     /// Vertical markers at these x values, labelled with the given short text.
     pub markers: Vec<(f64, String)>,
+    /// A heading above the legend's series (what the series names are values of).
+    pub legend_title: Option<String>,
     /// Extra legend lines (explanations rather than series).
     pub notes: Vec<String>,
 }
 
-/// Round tick steps of 1, 2 or 5 × 10^k, about `n` of them over `[lo, hi]`.
-fn ticks(lo: f64, hi: f64, n: usize) -> (Vec<f64>, usize) {
+/// Round tick steps of 1, 2 or 5 × 10^k, about `n` of them over `[lo, hi]`, at least
+/// `min_step` apart (1 for integer data: no tick at 1.5 members).
+fn ticks(lo: f64, hi: f64, n: usize, min_step: f64) -> (Vec<f64>, usize) {
     let span = (hi - lo).max(f64::MIN_POSITIVE);
-    let raw = span / n as f64;
+    let raw = (span / n as f64).max(min_step);
     let mag = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 5.0, 10.0]
         .into_iter()
@@ -190,7 +193,7 @@ impl Chart {
         let mut o = String::new();
         header(&mut o, &self.title, H);
         // grid and y ticks
-        let (yt, yd) = ticks(y0, y1, 6);
+        let (yt, yd) = ticks(y0, y1, 6, 0.0);
         for t in yt {
             let y = fy(t);
             let _ = write!(
@@ -211,8 +214,14 @@ impl Chart {
             (None, true) => {
                 let mut v = Vec::new();
                 let mut p = 10f64.powf(x0.log10().floor());
+                // 2 and 5 only while they fit between the powers of ten
+                let mantissas: &[f64] = if x1 / x0 > 1e3 {
+                    &[1.0]
+                } else {
+                    &[1.0, 2.0, 5.0]
+                };
                 while p <= x1 * 1.000_001 {
-                    for m in [1.0, 2.0, 5.0] {
+                    for &m in mantissas {
                         let t = p * m;
                         if t >= x0 * 0.999_999 && t <= x1 * 1.000_001 {
                             let d = (-t.log10().floor()).clamp(0.0, 6.0) as usize;
@@ -224,7 +233,8 @@ impl Chart {
                 v
             }
             (None, false) => {
-                let (t, d) = ticks(x0, x1, 8);
+                let integers = all().all(|p| p.x.fract() == 0.0);
+                let (t, d) = ticks(x0, x1, 8, if integers { 1.0 } else { 0.0 });
                 t.into_iter().map(|t| (t, num(t, d))).collect()
             }
         };
@@ -306,6 +316,15 @@ impl Chart {
         // legend
         let mut ly = TOP + 6.0;
         let lx = RIGHT + 16.0;
+        if let Some(t) = &self.legend_title {
+            let _ = write!(
+                o,
+                r#"<text x="{lx}" y="{:.1}" font-weight="bold">{}</text>"#,
+                ly + 4.0,
+                esc(&truncate(t, 30))
+            );
+            ly += 18.0;
+        }
         for (i, s) in self.series.iter().enumerate() {
             let c = colour(i);
             let dash = if s.dashed {
@@ -502,8 +521,9 @@ mod tests {
 
     #[test]
     fn ticks_are_round_and_cover_the_range() {
-        assert_eq!(ticks(0.0, 10.0, 5).0, [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
-        let (t, d) = ticks(0.13, 0.58, 5);
+        assert_eq!(ticks(0.0, 10.0, 5, 0.0).0, [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
+        assert_eq!(ticks(1.0, 4.0, 8, 1.0).0, [1.0, 2.0, 3.0, 4.0]);
+        let (t, d) = ticks(0.13, 0.58, 5, 0.0);
         assert_eq!(d, 1);
         let labels: Vec<String> = t.iter().map(|&x| num(x, d)).collect();
         assert_eq!(labels, ["0.2", "0.3", "0.4", "0.5"]);

@@ -62,6 +62,7 @@ fn stat(p: &PointSummary) -> String {
 }
 
 fn replay(plan: &Plan, p: &PointSummary) -> String {
+    // the base's path is relative to the spec, like the spec's own `base`
     let mut cmd = format!("lbsim run {}", plan.base_file);
     for (path, v) in &p.settings {
         let v = match v {
@@ -236,6 +237,11 @@ fn objective_chart(plan: &Plan, s: &SweepSummary, k: usize) -> String {
         }
         let name = if plan.axes.len() == 1 {
             "mean, 95 % CI".to_string()
+        } else if few && plan.axes.len() == 2 {
+            others
+                .iter()
+                .map(|&c| plan.axes[1 - k].labels[c].clone())
+                .collect()
         } else if few {
             plan.axes
                 .iter()
@@ -270,7 +276,8 @@ fn objective_chart(plan: &Plan, s: &SweepSummary, k: usize) -> String {
     Chart {
         title: format!("{} by {}", s.objective.metric, axis.name),
         x_label: parameter_label(axis),
-        y_label: format!("{} {}", metric_label(&s.objective.metric), "mean"),
+        y_label: format!("mean {}", metric_label(&s.objective.metric)),
+        legend_title: (plan.axes.len() == 2 && few).then(|| plan.axes[1 - k].name.clone()),
         series,
         x_categories: numbers.is_none().then(|| axis.labels.clone()),
         reference: Some((s.points[0].objective.mean, "base scenario".into())),
@@ -412,7 +419,7 @@ pub fn html(plan: &Plan, s: &SweepSummary, records: &[RunRecord]) -> String {
             let p = &s.points[b];
             let _ = write!(
                 body,
-                "<div class=\"best\"><b>Best point {b}: {}</b> — {} = {} (mean ± 95 % CI); base scenario {}.<br>Replay: <code>{}</code></div>",
+                "<div class=\"best\"><b>Best point {b}: {}</b> — {} = {} (mean ± 95 % CI); base scenario {}.<br>Replay (from the spec's directory): <code>{}</code></div>",
                 esc(&p.label),
                 esc(&s.objective.metric),
                 stat(p),

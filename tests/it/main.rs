@@ -3,4 +3,5 @@
 mod balancer;
 mod cli;
 mod sim;
+mod sweep;
 mod validate;
