@@ -258,13 +258,28 @@ impl Chart {
             (TOP + BOTTOM) / 2.0,
             esc(&self.y_label)
         );
+        // markers closer than 14 px share one label ("4,5"), so labels never overprint
+        let mut labels: Vec<(f64, String)> = Vec::new();
         for (x, label) in &self.markers {
             let x = fx(*x);
             let _ = write!(
                 o,
-                r##"<line x1="{x:.1}" y1="{TOP}" x2="{x:.1}" y2="{BOTTOM}" stroke="#555" stroke-dasharray="3 3"/><text x="{x:.1}" y="{:.1}" text-anchor="middle" font-size="11" font-weight="bold">{}</text>"##,
+                r##"<line x1="{x:.1}" y1="{TOP}" x2="{x:.1}" y2="{BOTTOM}" stroke="#555" stroke-dasharray="3 3"/>"##
+            );
+            match labels.last_mut() {
+                Some((at, text)) if x - *at < 14.0 => {
+                    text.push(',');
+                    text.push_str(label);
+                }
+                _ => labels.push((x, label.clone())),
+            }
+        }
+        for (x, label) in labels {
+            let _ = write!(
+                o,
+                r#"<text x="{x:.1}" y="{:.1}" text-anchor="middle" font-size="11" font-weight="bold">{}</text>"#,
                 TOP - 4.0,
-                esc(label)
+                esc(&label)
             );
         }
         if let Some((y, _)) = &self.reference {
