@@ -543,7 +543,7 @@ mod tests {
         let labels: Vec<String> = t.iter().map(|&x| num(x, d)).collect();
         assert_eq!(labels, ["0.2", "0.3", "0.4", "0.5"]);
         assert_eq!(num(-0.0001, 2), "0.00");
-        assert_eq!(sig3(1234.5), "1235");
+        assert_eq!(sig3(1234.6), "1235");
         assert_eq!(sig3(0.012345), "0.0123");
     }
 }
