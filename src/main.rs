@@ -4,10 +4,13 @@
 use clap::{Parser, Subcommand};
 use lbsim::compare::{self, Axis, Options};
 use lbsim::metrics::Recorder;
+use lbsim::report::html::{run_page, LatencyTimeline};
 use lbsim::report::{Report, TraceWriter};
 use lbsim::scenario::patch::{self, Setting};
 use lbsim::scenario::{self, Finding, Severity};
 use lbsim::sim::{self, Limits, Observer, RequestObs};
+use lbsim::sweep::results::write_atomic;
+use lbsim::sweep::{self as sweeps, Plan, Shard, SweepError, SweepSummary};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -61,6 +64,10 @@ enum Command {
         /// `pool.lb_algorithm` or `pool.members[2].weight`, VALUE JSON or a plain string.
         #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_setting)]
         sets: Vec<Setting>,
+        /// Also write a self-contained HTML report to FILE (per-member rates and latency over
+        /// time, events marked).
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
     },
     /// Run variants of a scenario side by side, with the same random numbers.
     ///
@@ -85,6 +92,12 @@ enum Command {
         #[command(flatten)]
         overrides: Overrides,
     },
+    /// Run every variant of a sweep spec in parallel, rank them and recommend the API calls.
+    ///
+    /// Writes DIR/results.jsonl (each run appended as it ends), DIR/summary.json, DIR/report.md
+    /// and DIR/report.html. With --shard only that shard's runs and results.jsonl; combine the
+    /// shards with `lbsim sweep merge`. The spec format is in docs/sweep-format.md.
+    Sweep(SweepArgs),
     /// Print a JSON Schema of the scenario format (for editors).
     Schema,
 }
@@ -103,6 +116,43 @@ struct Overrides {
     max_events: Option<u64>,
 }
 
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+struct SweepArgs {
+    #[command(subcommand)]
+    merge: Option<SweepCommand>,
+    /// Sweep spec file.
+    #[arg(required = true)]
+    spec: Option<PathBuf>,
+    /// Output directory.
+    #[arg(long, value_name = "DIR", required = true)]
+    out: Option<PathBuf>,
+    /// Run only runs with `run % COUNT == INDEX`; `env/COUNT` reads INDEX from
+    /// JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or AWS_BATCH_JOB_ARRAY_INDEX.
+    #[arg(long, value_name = "INDEX/COUNT", value_parser = parse_shard)]
+    shard: Option<Shard>,
+    /// Keep the runs DIR/results.jsonl already holds and run the rest.
+    #[arg(long)]
+    resume: bool,
+    /// Worker threads (default: one per CPU).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+}
+
+#[derive(Subcommand)]
+enum SweepCommand {
+    /// Combine shard directories into one: checks that every run is present exactly once and
+    /// that all shards ran the same plan, then writes the same files an unsharded sweep writes.
+    Merge {
+        /// Shard output directories.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output directory.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -117,7 +167,17 @@ fn main() -> ExitCode {
             trace,
             overrides,
             sets,
-        } => run(&scenario, &sets, json, trace.as_deref(), &overrides),
+            html,
+        } => run(
+            &scenario,
+            &sets,
+            json,
+            Files {
+                trace: trace.as_deref(),
+                html: html.as_deref(),
+            },
+            &overrides,
+        ),
         Command::Compare {
             scenario,
             axes,
@@ -137,6 +197,7 @@ fn main() -> ExitCode {
                 },
             },
         ),
+        Command::Sweep(args) => sweep(args),
         Command::Schema => print(&(scenario::json_schema() + "\n")),
     };
     match result {
@@ -255,11 +316,17 @@ fn run_compare(path: &Path, axes: &[Axis], json: bool, opts: Options) -> std::io
     })
 }
 
+/// Files `lbsim run` writes besides its report.
+struct Files<'a> {
+    trace: Option<&'a Path>,
+    html: Option<&'a Path>,
+}
+
 fn run(
     path: &Path,
     sets: &[Setting],
     json: bool,
-    trace: Option<&Path>,
+    Files { trace, html }: Files,
     overrides: &Overrides,
 ) -> std::io::Result<ExitCode> {
     let Overrides {
@@ -298,11 +365,13 @@ fn run(
     let limits = Limits { max_events };
     let recorder = Recorder::new(&config);
     let progress = Progress::new(config.duration.as_secs_f64());
-    let (output, recorder) = match trace {
+    let latency = LatencyTimeline::new(&config, html.is_some());
+    let (output, recorder, latency) = match trace {
         None => {
-            let mut observer = (recorder, progress);
+            let mut observer = ((recorder, progress), latency);
             let out = sim::run(&config, limits, &mut observer);
-            (out, observer.0)
+            let ((recorder, _), latency) = observer;
+            (out, recorder, latency)
         }
         Some(trace_path) => {
             // Written next to its destination and renamed at the end: never a partial file.
@@ -320,9 +389,9 @@ fn run(
                 }
             };
             let writer = TraceWriter::new(std::io::BufWriter::new(tmp), &config);
-            let mut observer = ((recorder, progress), writer);
+            let mut observer = (((recorder, progress), latency), writer);
             let out = sim::run(&config, limits, &mut observer);
-            let ((recorder, _), writer) = observer;
+            let (((recorder, _), latency), writer) = observer;
             if out.is_ok() {
                 let persisted = writer
                     .finish()
@@ -335,7 +404,7 @@ fn run(
                     )]);
                 }
             }
-            (out, recorder)
+            (out, recorder, latency)
         }
     };
     let output = match output {
@@ -343,11 +412,166 @@ fn run(
         Err(e) => return refuse([format!("{file}: {e}")]),
     };
     let report = Report::new(&config, &output, &recorder);
+    if let Some(html) = html {
+        if let Err(e) = write_atomic(html, run_page(&report, &latency).as_bytes()) {
+            return refuse([format!("cannot write the HTML report: {e}")]);
+        }
+    }
     print(&if json {
         report.to_json()
     } else {
         report.to_text()
     })
+}
+
+fn parse_shard(arg: &str) -> Result<Shard, String> {
+    Shard::parse(arg, |name| std::env::var(name).ok())
+}
+
+fn sweep(args: SweepArgs) -> std::io::Result<ExitCode> {
+    let (result, dir) = match (args.merge, args.spec, args.out) {
+        (Some(SweepCommand::Merge { dirs, out }), _, _) => {
+            (sweeps::merge(&dirs, &out).map(Some), out)
+        }
+        (None, Some(spec), Some(out)) => (
+            run_sweep(&spec, &out, args.shard, args.resume, args.threads),
+            out,
+        ),
+        _ => unreachable!("clap requires SPEC and --out without a subcommand"),
+    };
+    match result {
+        Ok(Some(summary)) => print(&terminal_summary(&summary, &dir)),
+        Ok(None) => Ok(ExitCode::SUCCESS),
+        Err(e) => refuse([format!("lbsim sweep: {e}")]),
+    }
+}
+
+/// Runs the sweep; `None` when a shard finished (its reports come from the merge).
+fn run_sweep(
+    spec: &Path,
+    out: &Path,
+    shard: Option<Shard>,
+    resume: bool,
+    threads: Option<usize>,
+) -> Result<Option<SweepSummary>, SweepError> {
+    let plan = Plan::load(spec)?;
+    let configs = sweeps::prepare(&plan)?;
+    let shard = shard.unwrap_or(Shard::ALL);
+    let bar = Bar::new();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|e| SweepError::Run(e.to_string()))?;
+    let records = pool.install(|| {
+        sweeps::results::execute(&plan, &configs, out, shard, resume, &|done, total| {
+            bar.show(done, total)
+        })
+    })?;
+    drop(bar);
+    if shard != Shard::ALL {
+        eprintln!(
+            "shard {}/{}: {} runs in {}; combine the shards with `lbsim sweep merge DIR… --out DIR`",
+            shard.index,
+            shard.count,
+            records.len(),
+            out.join("results.jsonl").display()
+        );
+        return Ok(None);
+    }
+    sweeps::finish(&plan, &records, out).map(Some)
+}
+
+fn terminal_summary(s: &SweepSummary, dir: &Path) -> String {
+    let mut o = format!(
+        "sweep {}: {} points x {} replications = {} runs, {} {}\n",
+        s.sweep,
+        s.points.len(),
+        s.replications,
+        s.runs,
+        s.objective.goal,
+        s.objective.metric
+    );
+    for &i in s.ranking.iter().take(5) {
+        let p = &s.points[i];
+        o.push_str(&format!(
+            "{:>3}. point {:<4} {:>12.4} ± {:<10.4} {}{}\n",
+            p.rank,
+            p.point,
+            p.objective.mean,
+            p.objective.ci95,
+            p.label,
+            if p.feasible {
+                ""
+            } else {
+                "  (breaks a constraint)"
+            }
+        ));
+    }
+    match &s.recommendation {
+        Some(r) => o.push_str(&format!(
+            "best: point {} ({} API call{}); reports in {}\n",
+            r.point,
+            r.calls.len(),
+            if r.calls.len() == 1 { "" } else { "s" },
+            dir.display()
+        )),
+        None => o.push_str(&format!(
+            "no point satisfies every constraint; reports in {}\n",
+            dir.display()
+        )),
+    }
+    o
+}
+
+/// A progress bar with an ETA on stderr, only when stderr is a terminal.
+struct Bar {
+    started: Instant,
+    first: std::sync::Mutex<Option<u64>>,
+    enabled: bool,
+}
+
+impl Bar {
+    fn new() -> Bar {
+        Bar {
+            started: Instant::now(),
+            first: std::sync::Mutex::new(None),
+            enabled: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn show(&self, done: u64, total: u64) {
+        if !self.enabled {
+            return;
+        }
+        // runs a resume found already done do not count towards the speed
+        let first = *self
+            .first
+            .lock()
+            .expect("no panics while held")
+            .get_or_insert(done);
+        let width = 30;
+        let filled = (done * width).checked_div(total).unwrap_or(width) as usize;
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let eta = if done > first {
+            let left = (total - done) as f64 * elapsed / (done - first) as f64;
+            format!("ETA {}:{:02}", left as u64 / 60, left as u64 % 60)
+        } else {
+            "ETA -".into()
+        };
+        eprint!(
+            "\r[{}{}] {done}/{total} runs  {eta}   ",
+            "#".repeat(filled),
+            ".".repeat(width as usize - filled)
+        );
+    }
+}
+
+impl Drop for Bar {
+    fn drop(&mut self) {
+        if self.enabled {
+            eprint!("\r\x1b[2K");
+        }
+    }
 }
 
 /// Shows how far a run has got on stderr, once it has taken more than two seconds and only when

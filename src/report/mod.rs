@@ -5,6 +5,8 @@
 //! times stay integers until this point, and every float is computed here from them with IEEE
 //! arithmetic only, so the same run gives the same bytes on any machine.
 
+pub mod html;
+pub mod svg;
 mod trace;
 
 pub use trace::TraceWriter;

@@ -50,7 +50,7 @@ pub struct Scenario {
 }
 
 /// lbsim's own top-level keys; in a bare VPC channel body every other key belongs to the channel.
-const OWN_KEYS: &[&str] = &[
+pub const OWN_KEYS: &[&str] = &[
     "seed",
     "duration_s",
     "warmup_s",

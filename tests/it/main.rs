@@ -5,4 +5,5 @@ mod cli;
 mod compare;
 mod scenarios;
 mod sim;
+mod sweep;
 mod validate;

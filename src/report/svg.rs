@@ -1,0 +1,549 @@
+//! Hand-written SVG charts for the HTML reports: no JavaScript, no network, and the same bytes
+//! for the same data (coordinates are printed with one decimal, colours come from a fixed
+//! palette). Two kinds: an x/y chart (lines, markers, CI bars, a reference line, event markers,
+//! linear, logarithmic or categorical x) and a heatmap.
+
+use std::fmt::Write as _;
+
+const W: f64 = 900.0;
+const H: f64 = 380.0;
+const LEFT: f64 = 78.0;
+const RIGHT: f64 = W - 210.0;
+const TOP: f64 = 46.0;
+const BOTTOM: f64 = H - 58.0;
+
+/// Tableau 10: distinguishable, and readable on white.
+const PALETTE: [&str; 10] = [
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+    "#9c755f", "#bab0ac",
+];
+
+/// A colour of the palette by series number.
+pub fn colour(i: usize) -> &'static str {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// Escapes text for SVG and HTML.
+pub fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Point {
+    pub x: f64,
+    pub y: f64,
+    /// Half-width of an error bar (a 95 % CI).
+    pub err: Option<f64>,
+    /// Drawn hollow (a point that breaks a constraint).
+    pub hollow: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Series {
+    pub name: String,
+    pub points: Vec<Point>,
+    /// Join the points with a line.
+    pub line: bool,
+    /// Draw a dot at each point.
+    pub dots: bool,
+    pub dashed: bool,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum XScale {
+    #[default]
+    Linear,
+    /// Base 10; every x must be positive.
+    Log,
+}
+
+/// An x/y chart. Titles and axis labels are required by construction: the report's readers
+/// have only the picture.
+#[derive(Clone, Debug, Default)]
+pub struct Chart {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub series: Vec<Series>,
+    pub x_scale: XScale,
+    /// Category names: x values are their indices.
+    pub x_categories: Option<Vec<String>>,
+    /// Start the y axis at zero.
+    pub y_zero: bool,
+    /// Fixed y range (e.g. 0..1 for a CDF).
+    pub y_range: Option<(f64, f64)>,
+    /// A horizontal reference line and its legend text.
+    pub reference: Option<(f64, String)>,
+    /// Vertical markers at these x values, labelled with the given short text.
+    pub markers: Vec<(f64, String)>,
+    /// A heading above the legend's series (what the series names are values of).
+    pub legend_title: Option<String>,
+    /// Extra legend lines (explanations rather than series).
+    pub notes: Vec<String>,
+}
+
+/// Round tick steps of 1, 2 or 5 × 10^k, about `n` of them over `[lo, hi]`, at least
+/// `min_step` apart (1 for integer data: no tick at 1.5 members).
+fn ticks(lo: f64, hi: f64, n: usize, min_step: f64) -> (Vec<f64>, usize) {
+    let span = (hi - lo).max(f64::MIN_POSITIVE);
+    let raw = (span / n as f64).max(min_step);
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
+    let decimals = (-step.log10().floor()).clamp(0.0, 6.0) as usize;
+    let first = (lo / step - 1e-9).ceil() as i64;
+    let last = (hi / step + 1e-9).floor() as i64;
+    ((first..=last).map(|k| k as f64 * step).collect(), decimals)
+}
+
+/// A number as a tick or cell label: `decimals` places, no `-0`.
+pub fn num(x: f64, decimals: usize) -> String {
+    let s = format!("{x:.decimals$}");
+    if s.trim_start_matches('-')
+        .chars()
+        .all(|c| c == '0' || c == '.')
+    {
+        s.trim_start_matches('-').to_string()
+    } else {
+        s
+    }
+}
+
+/// Three significant digits, for values of any size.
+pub fn sig3(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return num(x, 0);
+    }
+    let d = (2 - x.abs().log10().floor() as i32).clamp(0, 9) as usize;
+    num(x, d)
+}
+
+fn header(o: &mut String, title: &str, height: f64) {
+    let _ = write!(
+        o,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {height}" width="{W}" height="{height}" font-family="Helvetica, Arial, sans-serif" font-size="12" role="img"><title>{t}</title><rect width="{W}" height="{height}" fill="white"/><text x="{LEFT}" y="24" font-size="15" font-weight="bold">{t}</text>"#,
+        t = esc(title)
+    );
+}
+
+impl Chart {
+    pub fn to_svg(&self) -> String {
+        let all = || self.series.iter().flat_map(|s| s.points.iter());
+        let (mut x0, mut x1) = match &self.x_categories {
+            Some(c) => (-0.5, c.len() as f64 - 0.5),
+            None => all().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+                (a.min(p.x), b.max(p.x))
+            }),
+        };
+        for (x, _) in &self.markers {
+            x0 = x0.min(*x);
+            x1 = x1.max(*x);
+        }
+        if !x0.is_finite() {
+            (x0, x1) = (0.0, 1.0);
+        }
+        if x1 <= x0 {
+            (x0, x1) = (x0 - 1.0, x1 + 1.0);
+        }
+        let log = self.x_scale == XScale::Log;
+        let fx = |x: f64| {
+            let (a, b, v) = if log {
+                (x0.log10(), x1.log10(), x.log10())
+            } else {
+                (x0, x1, x)
+            };
+            LEFT + (v - a) / (b - a) * (RIGHT - LEFT)
+        };
+        let (y0, y1) = self.y_range.unwrap_or_else(|| {
+            let (mut lo, mut hi) = all().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+                let e = p.err.unwrap_or(0.0);
+                (a.min(p.y - e), b.max(p.y + e))
+            });
+            if let Some((y, _)) = &self.reference {
+                lo = lo.min(*y);
+                hi = hi.max(*y);
+            }
+            if !lo.is_finite() {
+                return (0.0, 1.0);
+            }
+            if self.y_zero {
+                lo = lo.min(0.0);
+            }
+            let pad = if hi > lo {
+                0.06 * (hi - lo)
+            } else {
+                hi.abs().max(1.0) * 0.1
+            };
+            (
+                if self.y_zero && lo >= 0.0 {
+                    0.0
+                } else {
+                    lo - pad
+                },
+                hi + pad,
+            )
+        });
+        let fy = |y: f64| BOTTOM - (y - y0) / (y1 - y0) * (BOTTOM - TOP);
+        let mut o = String::new();
+        header(&mut o, &self.title, H);
+        // grid and y ticks
+        let (yt, yd) = ticks(y0, y1, 6, 0.0);
+        for t in yt {
+            let y = fy(t);
+            let _ = write!(
+                o,
+                r##"<line x1="{LEFT}" y1="{y:.1}" x2="{RIGHT}" y2="{y:.1}" stroke="#e5e5e5"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"##,
+                LEFT - 6.0,
+                y + 4.0,
+                num(t, yd)
+            );
+        }
+        // x ticks
+        let xt: Vec<(f64, String)> = match (&self.x_categories, log) {
+            (Some(c), _) => c
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (i as f64, s.clone()))
+                .collect(),
+            (None, true) => {
+                let mut v = Vec::new();
+                let mut p = 10f64.powf(x0.log10().floor());
+                // 2 and 5 only while they fit between the powers of ten
+                let mantissas: &[f64] = if x1 / x0 > 1e3 {
+                    &[1.0]
+                } else {
+                    &[1.0, 2.0, 5.0]
+                };
+                while p <= x1 * 1.000_001 {
+                    for &m in mantissas {
+                        let t = p * m;
+                        if t >= x0 * 0.999_999 && t <= x1 * 1.000_001 {
+                            let d = (-t.log10().floor()).clamp(0.0, 6.0) as usize;
+                            v.push((t, num(t, d)));
+                        }
+                    }
+                    p *= 10.0;
+                }
+                v
+            }
+            (None, false) => {
+                let integers = all().all(|p| p.x.fract() == 0.0);
+                let (t, d) = ticks(x0, x1, 8, if integers { 1.0 } else { 0.0 });
+                t.into_iter().map(|t| (t, num(t, d))).collect()
+            }
+        };
+        for (t, label) in &xt {
+            let x = fx(*t);
+            let _ = write!(
+                o,
+                r##"<line x1="{x:.1}" y1="{TOP}" x2="{x:.1}" y2="{BOTTOM}" stroke="#f0f0f0"/><line x1="{x:.1}" y1="{BOTTOM}" x2="{x:.1}" y2="{:.1}" stroke="#333"/><text x="{x:.1}" y="{:.1}" text-anchor="middle">{}</text>"##,
+                BOTTOM + 5.0,
+                BOTTOM + 18.0,
+                esc(label)
+            );
+        }
+        // axes and labels
+        let _ = write!(
+            o,
+            r##"<line x1="{LEFT}" y1="{BOTTOM}" x2="{RIGHT}" y2="{BOTTOM}" stroke="#333"/><line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{BOTTOM}" stroke="#333"/><text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="13">{}</text><text transform="translate(18 {:.1}) rotate(-90)" text-anchor="middle" font-size="13">{}</text>"##,
+            (LEFT + RIGHT) / 2.0,
+            H - 16.0,
+            esc(&self.x_label),
+            (TOP + BOTTOM) / 2.0,
+            esc(&self.y_label)
+        );
+        // markers closer than 14 px share one label ("4,5"), so labels never overprint
+        let mut labels: Vec<(f64, String)> = Vec::new();
+        for (x, label) in &self.markers {
+            let x = fx(*x);
+            let _ = write!(
+                o,
+                r##"<line x1="{x:.1}" y1="{TOP}" x2="{x:.1}" y2="{BOTTOM}" stroke="#555" stroke-dasharray="3 3"/>"##
+            );
+            match labels.last_mut() {
+                Some((at, text)) if x - *at < 14.0 => {
+                    text.push(',');
+                    text.push_str(label);
+                }
+                _ => labels.push((x, label.clone())),
+            }
+        }
+        for (x, label) in labels {
+            let _ = write!(
+                o,
+                r#"<text x="{x:.1}" y="{:.1}" text-anchor="middle" font-size="11" font-weight="bold">{}</text>"#,
+                TOP - 4.0,
+                esc(&label)
+            );
+        }
+        if let Some((y, _)) = &self.reference {
+            let y = fy(*y);
+            let _ = write!(
+                o,
+                r##"<line x1="{LEFT}" y1="{y:.1}" x2="{RIGHT}" y2="{y:.1}" stroke="#222" stroke-width="1.5" stroke-dasharray="8 4"/>"##
+            );
+        }
+        for (i, s) in self.series.iter().enumerate() {
+            let c = colour(i);
+            let dash = if s.dashed {
+                r#" stroke-dasharray="6 3""#
+            } else {
+                ""
+            };
+            if s.line && s.points.len() > 1 {
+                let pts: Vec<String> = s
+                    .points
+                    .iter()
+                    .map(|p| format!("{:.1},{:.1}", fx(p.x), fy(p.y)))
+                    .collect();
+                let _ = write!(
+                    o,
+                    r#"<polyline fill="none" stroke="{c}" stroke-width="2"{dash} points="{}"/>"#,
+                    pts.join(" ")
+                );
+            }
+            for p in &s.points {
+                let (x, y) = (fx(p.x), fy(p.y));
+                if let Some(e) = p.err.filter(|e| *e > 0.0) {
+                    let (a, b) = (fy(p.y - e), fy(p.y + e));
+                    let _ = write!(
+                        o,
+                        r#"<path d="M{x:.1} {a:.1}V{b:.1}M{:.1} {a:.1}h8M{:.1} {b:.1}h8" stroke="{c}" stroke-width="1.5"/>"#,
+                        x - 4.0,
+                        x - 4.0
+                    );
+                }
+                if s.dots {
+                    let fill = if p.hollow { "white" } else { c };
+                    let _ = write!(
+                        o,
+                        r#"<circle cx="{x:.1}" cy="{y:.1}" r="4" fill="{fill}" stroke="{c}" stroke-width="2"/>"#
+                    );
+                }
+            }
+        }
+        // legend
+        let mut ly = TOP + 6.0;
+        let lx = RIGHT + 16.0;
+        if let Some(t) = &self.legend_title {
+            let _ = write!(
+                o,
+                r#"<text x="{lx}" y="{:.1}" font-weight="bold">{}</text>"#,
+                ly + 4.0,
+                esc(&truncate(t, 30))
+            );
+            ly += 18.0;
+        }
+        for (i, s) in self.series.iter().enumerate() {
+            let c = colour(i);
+            let dash = if s.dashed {
+                r#" stroke-dasharray="6 3""#
+            } else {
+                ""
+            };
+            let _ = write!(
+                o,
+                r#"<line x1="{lx}" y1="{ly:.1}" x2="{:.1}" y2="{ly:.1}" stroke="{c}" stroke-width="3"{dash}/><text x="{:.1}" y="{:.1}">{}</text>"#,
+                lx + 22.0,
+                lx + 28.0,
+                ly + 4.0,
+                esc(&truncate(&s.name, 26))
+            );
+            ly += 18.0;
+        }
+        if let Some((_, text)) = &self.reference {
+            let _ = write!(
+                o,
+                r##"<line x1="{lx}" y1="{ly:.1}" x2="{:.1}" y2="{ly:.1}" stroke="#222" stroke-width="1.5" stroke-dasharray="8 4"/><text x="{:.1}" y="{:.1}">{}</text>"##,
+                lx + 22.0,
+                lx + 28.0,
+                ly + 4.0,
+                esc(&truncate(text, 26))
+            );
+            ly += 18.0;
+        }
+        for n in &self.notes {
+            let _ = write!(
+                o,
+                r##"<text x="{lx}" y="{:.1}" fill="#555" font-size="11">{}</text>"##,
+                ly + 4.0,
+                esc(n)
+            );
+            ly += 16.0;
+        }
+        o.push_str("</svg>");
+        o
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n - 1).collect::<String>() + "…"
+    }
+}
+
+/// A colour on a light-yellow → dark-blue ramp for t in [0, 1].
+fn ramp(t: f64) -> String {
+    const STOPS: [(f64, f64, f64); 5] = [
+        (255.0, 255.0, 204.0),
+        (161.0, 218.0, 180.0),
+        (65.0, 182.0, 196.0),
+        (44.0, 127.0, 184.0),
+        (37.0, 52.0, 148.0),
+    ];
+    let t = t.clamp(0.0, 1.0) * 4.0;
+    let i = (t.floor() as usize).min(3);
+    let f = t - i as f64;
+    let (a, b) = (STOPS[i], STOPS[i + 1]);
+    let mix = |x: f64, y: f64| (x + (y - x) * f).round() as u8;
+    format!(
+        "#{:02x}{:02x}{:02x}",
+        mix(a.0, b.0),
+        mix(a.1, b.1),
+        mix(a.2, b.2)
+    )
+}
+
+/// A heatmap of `cells[y][x]` (None: no data). `marked` cells are outlined (the best point);
+/// `crossed` cells break a constraint.
+pub struct Heatmap<'a> {
+    pub title: &'a str,
+    pub x_label: &'a str,
+    pub y_label: &'a str,
+    pub value_label: &'a str,
+    pub x_names: Vec<String>,
+    pub y_names: Vec<String>,
+    pub cells: Vec<Vec<Option<f64>>>,
+    pub marked: Option<(usize, usize)>,
+    pub crossed: Vec<(usize, usize)>,
+}
+
+impl Heatmap<'_> {
+    pub fn to_svg(&self) -> String {
+        let nx = self.x_names.len().max(1) as f64;
+        let ny = self.y_names.len().max(1) as f64;
+        let left = 150.0;
+        let (cw, ch) = ((RIGHT - left) / nx, (28.0f64).max(200.0 / ny).min(60.0));
+        let height = TOP + ch * ny + 70.0;
+        let bottom = TOP + ch * ny;
+        let vals = self.cells.iter().flatten().flatten();
+        let (lo, hi) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(*v), b.max(*v))
+        });
+        let t = |v: f64| if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
+        let mut o = String::new();
+        header(&mut o, self.title, height);
+        for (yi, row) in self.cells.iter().enumerate() {
+            for (xi, cell) in row.iter().enumerate() {
+                let (x, y) = (left + xi as f64 * cw, TOP + yi as f64 * ch);
+                let Some(v) = cell else { continue };
+                let tv = t(*v);
+                let ink = if tv > 0.55 { "white" } else { "#111" };
+                let cross = if self.crossed.contains(&(xi, yi)) {
+                    " ✗"
+                } else {
+                    ""
+                };
+                let _ = write!(
+                    o,
+                    r#"<rect x="{x:.1}" y="{y:.1}" width="{cw:.1}" height="{ch:.1}" fill="{}" stroke="white"/><text x="{:.1}" y="{:.1}" text-anchor="middle" fill="{ink}">{}{cross}</text>"#,
+                    ramp(tv),
+                    x + cw / 2.0,
+                    y + ch / 2.0 + 4.0,
+                    sig3(*v)
+                );
+            }
+        }
+        if let Some((xi, yi)) = self.marked {
+            let _ = write!(
+                o,
+                r##"<rect x="{:.1}" y="{:.1}" width="{cw:.1}" height="{ch:.1}" fill="none" stroke="#d62728" stroke-width="3"/>"##,
+                left + xi as f64 * cw,
+                TOP + yi as f64 * ch
+            );
+        }
+        for (xi, name) in self.x_names.iter().enumerate() {
+            let _ = write!(
+                o,
+                r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+                left + (xi as f64 + 0.5) * cw,
+                bottom + 16.0,
+                esc(&truncate(name, 18))
+            );
+        }
+        for (yi, name) in self.y_names.iter().enumerate() {
+            let _ = write!(
+                o,
+                r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+                left - 6.0,
+                TOP + (yi as f64 + 0.5) * ch + 4.0,
+                esc(&truncate(name, 22))
+            );
+        }
+        let _ = write!(
+            o,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="13">{}</text><text transform="translate(18 {:.1}) rotate(-90)" text-anchor="middle" font-size="13">{}</text>"#,
+            (left + RIGHT) / 2.0,
+            bottom + 40.0,
+            esc(self.x_label),
+            (TOP + bottom) / 2.0,
+            esc(self.y_label)
+        );
+        // colour scale
+        let lx = RIGHT + 20.0;
+        let _ = write!(
+            o,
+            r#"<text x="{lx}" y="{:.1}">{}</text>"#,
+            TOP + 4.0,
+            esc(self.value_label)
+        );
+        for k in 0..10 {
+            let _ = write!(
+                o,
+                r#"<rect x="{lx}" y="{:.1}" width="18" height="14" fill="{}"/>"#,
+                TOP + 14.0 + k as f64 * 14.0,
+                ramp(k as f64 / 9.0)
+            );
+        }
+        let _ = write!(
+            o,
+            r##"<text x="{:.1}" y="{:.1}">{} (low)</text><text x="{:.1}" y="{:.1}">{} (high)</text><text x="{lx}" y="{:.1}" font-size="11" fill="#555">red outline: best point</text><text x="{lx}" y="{:.1}" font-size="11" fill="#555">✗: breaks a constraint</text>"##,
+            lx + 24.0,
+            TOP + 25.0,
+            sig3(lo),
+            lx + 24.0,
+            TOP + 14.0 + 9.0 * 14.0 + 11.0,
+            sig3(hi),
+            TOP + 14.0 + 10.0 * 14.0 + 18.0,
+            TOP + 14.0 + 10.0 * 14.0 + 34.0
+        );
+        o.push_str("</svg>");
+        o
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_round_and_cover_the_range() {
+        assert_eq!(ticks(0.0, 10.0, 5, 0.0).0, [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
+        assert_eq!(ticks(1.0, 4.0, 8, 1.0).0, [1.0, 2.0, 3.0, 4.0]);
+        let (t, d) = ticks(0.13, 0.58, 5, 0.0);
+        assert_eq!(d, 1);
+        let labels: Vec<String> = t.iter().map(|&x| num(x, d)).collect();
+        assert_eq!(labels, ["0.2", "0.3", "0.4", "0.5"]);
+        assert_eq!(num(-0.0001, 2), "0.00");
+        assert_eq!(sig3(1234.6), "1235");
+        assert_eq!(sig3(0.012345), "0.0123");
+    }
+}

@@ -1,0 +1,228 @@
+//! Per-point statistics across replications, feasibility and ranking: the content of
+//! `summary.json`. A pure function of the plan and the run records sorted by run, so every way
+//! of producing the same records (one machine, shards, resume) gives the same bytes.
+
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+use super::apply::{self, Recommendation};
+use super::plan::{Objective, Plan};
+use super::results::RunRecord;
+
+/// Mean and 95 % confidence half-width (Student t, n − 1 degrees of freedom) over replications.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Stat {
+    pub mean: f64,
+    /// 0 with a single replication (no spread to estimate).
+    pub ci95: f64,
+    pub n: u32,
+}
+
+impl Stat {
+    pub fn of(xs: &[f64]) -> Stat {
+        let n = xs.len();
+        let mean = xs.iter().sum::<f64>() / n as f64;
+        let ci95 = if n < 2 {
+            0.0
+        } else {
+            let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1) as f64;
+            t975(n as u32 - 1) * (var / n as f64).sqrt()
+        };
+        Stat {
+            mean,
+            ci95,
+            n: n as u32,
+        }
+    }
+}
+
+/// The 97.5 % quantile of Student's t with `df` degrees of freedom: a table up to 30, then the
+/// Cornish–Fisher expansion (error below 1e-4 there).
+pub fn t975(df: u32) -> f64 {
+    const TABLE: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
+    ];
+    match df {
+        0 => f64::INFINITY,
+        1..=30 => TABLE[df as usize - 1],
+        _ => {
+            let (z, v) = (1.959_963_985_f64, f64::from(df));
+            z + (z.powi(3) + z) / (4.0 * v)
+                + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * v * v)
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ParameterSummary {
+    pub path: String,
+    pub values: Vec<Value>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PointSummary {
+    pub point: usize,
+    pub label: String,
+    /// The point's value per parameter path (empty for the base).
+    pub settings: BTreeMap<String, Value>,
+    /// 1 = best. Feasible points first, then by objective mean, then by point number.
+    pub rank: usize,
+    pub feasible: bool,
+    /// The constraints the point's means break.
+    pub violations: Vec<String>,
+    pub objective: Stat,
+    /// Seeds of the point's runs, by replication: each replays with `lbsim run --seed`.
+    pub seeds: Vec<u64>,
+    pub metrics: BTreeMap<String, Stat>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ObjectiveSummary {
+    pub goal: &'static str,
+    pub metric: String,
+}
+
+/// `summary.json`.
+#[derive(Clone, Debug, Serialize)]
+pub struct SweepSummary {
+    pub sweep: String,
+    pub lbsim: String,
+    pub plan_hash: String,
+    pub base: String,
+    pub master_seed: u64,
+    pub replications: u32,
+    pub runs: u64,
+    pub objective: ObjectiveSummary,
+    pub constraints: Vec<String>,
+    pub parameters: Vec<ParameterSummary>,
+    /// Point numbers, best first.
+    pub ranking: Vec<usize>,
+    /// The best feasible point, if any point is feasible.
+    pub best: Option<usize>,
+    pub points: Vec<PointSummary>,
+    /// What to change in the vendor's API to get the best point.
+    pub recommendation: Option<Recommendation>,
+}
+
+/// Aggregates a complete set of records (every run of the plan once, sorted by run).
+pub fn summarise(plan: &Plan, records: &[RunRecord]) -> SweepSummary {
+    let reps = plan.spec.replications as usize;
+    let objective = &plan.spec.objective;
+    let mut points: Vec<PointSummary> = records
+        .chunks(reps)
+        .enumerate()
+        .map(|(point, runs)| {
+            let mut metrics = BTreeMap::new();
+            for name in runs[0].metrics.keys() {
+                let xs: Vec<f64> = runs
+                    .iter()
+                    .map(|r| r.metrics.get(name).copied().unwrap_or(0.0))
+                    .collect();
+                metrics.insert(name.clone(), Stat::of(&xs));
+            }
+            let means: BTreeMap<String, f64> =
+                metrics.iter().map(|(k, s)| (k.clone(), s.mean)).collect();
+            let violations: Vec<String> = plan
+                .constraints
+                .iter()
+                .filter(|c| !c.holds(&means).unwrap_or(false))
+                .map(|c| c.text.clone())
+                .collect();
+            PointSummary {
+                point,
+                label: plan.label(point),
+                settings: plan
+                    .settings(point)
+                    .into_iter()
+                    .map(|s| (s.path, s.value))
+                    .collect(),
+                rank: 0,
+                feasible: violations.is_empty(),
+                violations,
+                objective: metrics.get(objective.metric()).copied().unwrap_or(Stat {
+                    mean: f64::NAN,
+                    ci95: 0.0,
+                    n: 0,
+                }),
+                seeds: runs.iter().map(|r| r.seed).collect(),
+                metrics,
+            }
+        })
+        .collect();
+    let ranking = rank(objective, &points);
+    for (i, &p) in ranking.iter().enumerate() {
+        points[p].rank = i + 1;
+    }
+    let best = ranking.first().copied().filter(|&p| points[p].feasible);
+    SweepSummary {
+        sweep: plan.name.clone(),
+        lbsim: env!("CARGO_PKG_VERSION").into(),
+        plan_hash: plan.hash.clone(),
+        base: plan.base_file.clone(),
+        master_seed: plan.spec.master_seed,
+        replications: plan.spec.replications,
+        runs: plan.runs(),
+        objective: ObjectiveSummary {
+            goal: match objective {
+                Objective::Minimize(_) => "minimize",
+                Objective::Maximize(_) => "maximize",
+            },
+            metric: objective.metric().into(),
+        },
+        constraints: plan.spec.constraints.clone(),
+        parameters: plan
+            .axes
+            .iter()
+            .map(|a| ParameterSummary {
+                path: a.path.clone(),
+                values: a.values.clone(),
+            })
+            .collect(),
+        ranking,
+        best,
+        recommendation: best.map(|p| apply::recommend(plan, p)),
+        points,
+    }
+}
+
+/// Feasible before infeasible, better objective mean first, lower point number on ties (so the
+/// base wins a tie: no change is recommended without a difference).
+fn rank(objective: &Objective, points: &[PointSummary]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..points.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (pa, pb) = (&points[a], &points[b]);
+        pb.feasible
+            .cmp(&pa.feasible)
+            .then_with(|| {
+                let (x, y) = (pa.objective.mean, pb.objective.mean);
+                if objective.better(x, y) {
+                    std::cmp::Ordering::Less
+                } else if objective.better(y, x) {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            })
+            .then(a.cmp(&b))
+    });
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ci_uses_student_t() {
+        let s = Stat::of(&[1.0, 2.0, 3.0]);
+        assert_eq!(s.mean, 2.0);
+        // sd 1, n 3: t(2) = 4.303
+        assert!((s.ci95 - 4.303 / 3f64.sqrt()).abs() < 1e-12);
+        assert_eq!(Stat::of(&[5.0]).ci95, 0.0);
+        assert!((t975(31) - 2.0395).abs() < 1e-3);
+        assert!((t975(1000) - 1.9623).abs() < 1e-3);
+    }
+}

@@ -1,0 +1,216 @@
+//! `lbsim sweep`: many variants of one scenario, run in parallel, aggregated and ranked, with
+//! the best configuration written as the vendor API calls that apply it.
+//!
+//! Flow: [`Plan::load`] expands the spec into numbered runs; [`prepare`] validates and lowers
+//! every point before anything runs; [`results::execute`] runs one shard's runs with rayon,
+//! appending each to `results.jsonl`; [`finish`] aggregates a complete set of records into
+//! `summary.json`, `report.md` and `report.html`. [`merge`] does the same from shard
+//! directories. Determinism: a run is a pure function of (plan, run index), and aggregation
+//! reads only the records' JSON, so thread count, shard layout and resumes never change a byte
+//! of the summary or reports.
+
+pub mod aggregate;
+pub mod apply;
+mod expr;
+pub mod plan;
+mod report;
+pub mod results;
+
+pub use aggregate::{summarise, SweepSummary};
+pub use plan::{Plan, Spec};
+pub use results::{RunRecord, Shard};
+
+use std::path::{Path, PathBuf};
+
+use crate::metrics::Recorder;
+use crate::report::Report;
+use crate::scenario::{self, simulate, Severity};
+use crate::sim::{self, Limits, SimConfig};
+use crate::time::SimTime;
+
+/// Why a sweep stopped. `Invalid` carries the validator's findings for every bad point.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    #[error("{0}")]
+    Spec(String),
+    #[error("{}", .0.join("\n"))]
+    Invalid(Vec<String>),
+    #[error("{0}")]
+    Run(String),
+    #[error("{0}")]
+    Results(String),
+}
+
+/// Validates and lowers every point (point 0 is the base) before any run starts, so a bad value
+/// in the last point fails in a second, not after hours. Also checks that the objective and the
+/// constraints name metrics the report has.
+pub fn prepare(plan: &Plan) -> Result<Vec<SimConfig>, SweepError> {
+    let mut errors = Vec::new();
+    let mut configs = Vec::new();
+    let default_name = Path::new(&plan.base_file)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned());
+    for point in 0..plan.points.len() {
+        let settings = plan.settings(point);
+        let why = |e: String| format!("point {point} ({}): {e}", plan.label(point));
+        let loaded = match scenario::parse(
+            &plan.base_file,
+            &plan.base_text,
+            default_name.clone(),
+            &settings,
+        ) {
+            Ok(l) if l.is_valid() => l,
+            Ok(l) => {
+                errors.extend(
+                    l.findings
+                        .iter()
+                        .filter(|f| f.severity == Severity::Error)
+                        .map(|f| why(f.to_string())),
+                );
+                continue;
+            }
+            Err(findings) => {
+                errors.extend(findings.iter().map(|f| why(f.to_string())));
+                continue;
+            }
+        };
+        match simulate::lower(&loaded.scenario, None, plan.spec.duration_s) {
+            Ok(c) => configs.push(c),
+            Err(e) => errors.push(why(e.to_string())),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(SweepError::Invalid(errors));
+    }
+    let known = metric_names(&configs[0]);
+    let mut named = vec![plan.spec.objective.metric()];
+    named.extend(plan.constraints.iter().flat_map(|c| c.metrics()));
+    let unknown: Vec<String> = named
+        .into_iter()
+        .filter(|m| !known.contains(&m.to_string()))
+        .map(|m| {
+            format!(
+                "{m} is not a report metric; metrics are: {}",
+                known.join(", ")
+            )
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(SweepError::Invalid(unknown));
+    }
+    Ok(configs)
+}
+
+/// The objective and constraint vocabulary: the summary fields of a report, read from a report
+/// of a millisecond of the base (so it follows the report format without a second list).
+fn metric_names(base: &SimConfig) -> Vec<String> {
+    let config = SimConfig {
+        duration: SimTime::from_secs_f64(0.001),
+        warmup: SimTime(0),
+        ..base.clone()
+    };
+    let mut recorder = Recorder::new(&config);
+    match sim::run(&config, Limits::default(), &mut recorder) {
+        Ok(out) => results::summary_metrics(&Report::new(&config, &out, &recorder))
+            .into_keys()
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Aggregates a complete, sorted set of records and writes `summary.json`, `report.md` and
+/// `report.html` into `dir` (each atomically). Returns the summary.
+pub fn finish(plan: &Plan, records: &[RunRecord], dir: &Path) -> Result<SweepSummary, SweepError> {
+    let summary = summarise(plan, records);
+    let mut json = serde_json::to_string_pretty(&summary).expect("plain data serialises");
+    json.push('\n');
+    let write = |name: &str, text: String| {
+        results::write_atomic(&dir.join(name), text.as_bytes())
+            .map_err(|e| SweepError::Results(e.to_string()))
+    };
+    write("summary.json", json)?;
+    write("report.md", report::markdown(plan, &summary))?;
+    write("report.html", report::html(plan, &summary, records))?;
+    Ok(summary)
+}
+
+/// Combines shard directories: every header must carry the same plan hash, every run of the
+/// plan must be present exactly once. Writes the merged `results.jsonl` and the reports into
+/// `out`, byte-identical to what an unsharded sweep writes.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepSummary, SweepError> {
+    let mut plan: Option<Plan> = None;
+    let mut records: Vec<(RunRecord, usize)> = Vec::new();
+    for (i, dir) in dirs.iter().enumerate() {
+        let existing = results::read(&dir.join("results.jsonl"))?;
+        let h = existing.header;
+        match &plan {
+            None => {
+                let p = Plan::new(h.spec, h.base_text)?;
+                if p.hash != h.plan_hash {
+                    return Err(SweepError::Results(format!(
+                        "{}: written by another lbsim version (plan hash {} here, {} in the file)",
+                        dir.display(),
+                        p.hash,
+                        h.plan_hash
+                    )));
+                }
+                plan = Some(p);
+            }
+            Some(p) if p.hash != h.plan_hash => {
+                return Err(SweepError::Results(format!(
+                    "{}: plan {} differs from {}'s plan {}",
+                    dir.display(),
+                    h.plan_hash,
+                    dirs[0].display(),
+                    p.hash
+                )))
+            }
+            Some(_) => {}
+        }
+        records.extend(existing.records.into_iter().map(|r| (r, i)));
+    }
+    let plan = plan.ok_or_else(|| SweepError::Results("no directories to merge".into()))?;
+    records.sort_by_key(|(r, _)| r.run);
+    let mut problems = Vec::new();
+    for w in records.windows(2) {
+        if w[0].0.run == w[1].0.run {
+            problems.push(format!(
+                "run {} is in both {} and {}",
+                w[0].0.run,
+                dirs[w[0].1].display(),
+                dirs[w[1].1].display()
+            ));
+        }
+    }
+    let present: std::collections::BTreeSet<u64> = records.iter().map(|(r, _)| r.run).collect();
+    let missing: Vec<u64> = (0..plan.runs()).filter(|r| !present.contains(r)).collect();
+    if !missing.is_empty() {
+        let shown: Vec<String> = missing.iter().take(20).map(u64::to_string).collect();
+        problems.push(format!(
+            "{} of {} runs are missing: {}{}",
+            missing.len(),
+            plan.runs(),
+            shown.join(", "),
+            if missing.len() > 20 { ", …" } else { "" }
+        ));
+    }
+    if let Some(r) = records.iter().find(|(r, _)| r.run >= plan.runs()) {
+        problems.push(format!(
+            "run {} is beyond the plan's {} runs",
+            r.0.run,
+            plan.runs()
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(SweepError::Results(problems.join("\n")));
+    }
+    let records: Vec<RunRecord> = records.into_iter().map(|(r, _)| r).collect();
+    fs_err::create_dir_all(out).map_err(|e| SweepError::Results(e.to_string()))?;
+    let header = results::Header::new(&plan, Shard::ALL);
+    results::write_atomic(
+        &out.join("results.jsonl"),
+        results::render(&header, &records).as_bytes(),
+    )
+    .map_err(|e| SweepError::Results(e.to_string()))?;
+    finish(&plan, &records, out)
+}

@@ -1,0 +1,452 @@
+//! Sweep specs and the plan they expand to: the numbered list of runs every shard, resume and
+//! merge agree on.
+//!
+//! Numbering (documented in `docs/sweep-format.md`): point 0 is the base scenario unchanged,
+//! points 1.. are the grid of parameter values in lexicographic order over the declared
+//! parameters (the first varies slowest); run `r` is replication `r % replications` of point
+//! `r / replications`. Its seed depends only on (master seed, run index).
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::path::Path;
+
+use super::expr::Constraint;
+use super::SweepError;
+use crate::scenario::patch::{self, Setting};
+
+/// A sweep spec file as written (see `docs/sweep-format.md`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Default: the spec's file name without extension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The base scenario, relative to the spec file.
+    pub base: String,
+    /// Seeds every run (with the run index) and the random parameter samples.
+    #[serde(default = "one")]
+    pub master_seed: u64,
+    /// Runs per point; confidence intervals need at least 2.
+    #[serde(default = "one_u32")]
+    pub replications: u32,
+    /// Overrides the base scenario's `duration_s` for every run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_s: Option<f64>,
+    pub parameters: Vec<Parameter>,
+    pub objective: Objective,
+    #[serde(default)]
+    pub constraints: Vec<String>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+fn one_u32() -> u32 {
+    1
+}
+
+/// One axis: a JSON path of the scenario (as `--set` takes) and exactly one way to give values.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Parameter {
+    pub path: String,
+    /// Shown instead of the path in reports (useful when the path is `events`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Shown instead of the values, one per value (arrays and objects have no short form).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<Range>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub random: Option<Random>,
+}
+
+/// `from`, `from + step`, … up to and including `to`. Whole `from` and `step` give integers
+/// (the vendor's integer fields reject `30.0`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Range {
+    pub from: f64,
+    pub to: f64,
+    pub step: f64,
+}
+
+/// `samples` uniform draws in `[from, to]`, sorted; seeded by the master seed and the
+/// parameter's position, so the same spec always gives the same values.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Random {
+    pub from: f64,
+    pub to: f64,
+    pub samples: u32,
+    /// Round each draw to an integer (duplicates are dropped).
+    #[serde(default)]
+    pub integer: bool,
+}
+
+/// The report metric to optimise, e.g. `{"minimize": "summary.latency_ms.p99"}`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum Objective {
+    Minimize(String),
+    Maximize(String),
+}
+
+impl Objective {
+    pub fn metric(&self) -> &str {
+        match self {
+            Objective::Minimize(m) | Objective::Maximize(m) => m,
+        }
+    }
+
+    /// `a` ranks before `b`.
+    pub fn better(&self, a: f64, b: f64) -> bool {
+        match self {
+            Objective::Minimize(_) => a < b,
+            Objective::Maximize(_) => a > b,
+        }
+    }
+}
+
+/// One parameter with its values expanded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Axis {
+    pub path: String,
+    /// The parameter's `name`, else the last two segments of its path.
+    pub name: String,
+    pub values: Vec<Value>,
+    /// The parameter's `labels`, else each value in short form.
+    pub labels: Vec<String>,
+}
+
+impl Axis {
+    /// A number per value for a chart's x axis, when every value (or label) is a number.
+    pub fn numbers(&self) -> Option<Vec<f64>> {
+        self.values
+            .iter()
+            .zip(&self.labels)
+            .map(|(v, l)| v.as_f64().or_else(|| l.parse().ok()))
+            .collect()
+    }
+}
+
+/// The expanded sweep. Everything in it derives from the spec and the base scenario's text, so
+/// a shard's `results.jsonl` header (which carries both) is enough to rebuild it for a merge.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub spec: Spec,
+    pub name: String,
+    /// The base scenario's file as named in the spec (findings use it).
+    pub base_file: String,
+    pub base_text: String,
+    pub axes: Vec<Axis>,
+    /// Point 0 is the base (no coordinates); then the grid, each point an index per axis.
+    pub points: Vec<Option<Vec<usize>>>,
+    pub constraints: Vec<Constraint>,
+    /// XXH3-64 of everything above and the lbsim version, in hex: shards of different plans
+    /// never merge.
+    pub hash: String,
+}
+
+/// Most points a sweep may have: a typo in a step should fail, not queue a million runs.
+pub const MAX_POINTS: usize = 100_000;
+
+impl Plan {
+    /// Reads the spec and its base scenario.
+    pub fn load(spec_path: &Path) -> Result<Plan, SweepError> {
+        let bad = |why: String| SweepError::Spec(format!("{}: {why}", spec_path.display()));
+        let text = fs_err::read_to_string(spec_path).map_err(|e| bad(e.to_string()))?;
+        let spec: Spec = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        let base_path = spec_path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(&spec.base);
+        let base_text = fs_err::read_to_string(&base_path).map_err(|e| bad(e.to_string()))?;
+        let name = spec.name.clone().unwrap_or_else(|| {
+            spec_path
+                .file_stem()
+                .map_or("sweep".into(), |s| s.to_string_lossy().into_owned())
+        });
+        Plan::new(
+            Spec {
+                name: Some(name),
+                ..spec
+            },
+            base_text,
+        )
+        .map_err(|e| match e {
+            SweepError::Spec(why) => bad(why),
+            e => e,
+        })
+    }
+
+    /// Expands a spec whose base scenario text is `base_text`.
+    pub fn new(spec: Spec, base_text: String) -> Result<Plan, SweepError> {
+        let bad = |why: String| Err(SweepError::Spec(why));
+        if spec.replications == 0 {
+            return bad("replications must be at least 1".into());
+        }
+        if let Some(d) = spec.duration_s {
+            if !(d.is_finite() && d > 0.0) {
+                return bad(format!(
+                    "duration_s: {d} must be a positive number of seconds"
+                ));
+            }
+        }
+        if spec.parameters.is_empty() {
+            return bad("parameters: give at least one".into());
+        }
+        let mut axes = Vec::new();
+        for (i, p) in spec.parameters.iter().enumerate() {
+            let values = expand(p, spec.master_seed, i as u64)
+                .map_err(|why| SweepError::Spec(format!("parameters[{i}] ({}): {why}", p.path)))?;
+            patch::parse_assignment(&format!("{}=0", p.path))
+                .map_err(|why| SweepError::Spec(format!("parameters[{i}]: {why}")))?;
+            let labels = match &p.labels {
+                Some(l) if l.len() == values.len() => l.clone(),
+                Some(l) => {
+                    return bad(format!(
+                        "parameters[{i}] ({}): {} labels for {} values",
+                        p.path,
+                        l.len(),
+                        values.len()
+                    ))
+                }
+                None => values.iter().map(show_value).collect(),
+            };
+            axes.push(Axis {
+                path: p.path.clone(),
+                name: p
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| short_path(&p.path).to_string()),
+                values,
+                labels,
+            });
+        }
+        let grid: usize = axes
+            .iter()
+            .try_fold(1usize, |n, a| n.checked_mul(a.values.len()))
+            .filter(|&n| n <= MAX_POINTS)
+            .ok_or_else(|| SweepError::Spec(format!("more than {MAX_POINTS} points")))?;
+        let mut points = vec![None];
+        for mut k in 0..grid {
+            let mut coords = vec![0; axes.len()];
+            for (c, a) in coords.iter_mut().zip(&axes).rev() {
+                *c = k % a.values.len();
+                k /= a.values.len();
+            }
+            points.push(Some(coords));
+        }
+        let constraints = spec
+            .constraints
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                Constraint::parse(c)
+                    .map_err(|why| SweepError::Spec(format!("constraints[{i}] {c:?}: {why}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let canonical = serde_json::json!({
+            "lbsim": env!("CARGO_PKG_VERSION"),
+            "spec": spec,
+            "base": base_text,
+            "axes": axes.iter().map(|a| serde_json::json!([a.path, a.values, a.labels])).collect::<Vec<_>>(),
+        });
+        let hash = format!(
+            "{:016x}",
+            xxhash_rust::xxh3::xxh3_64(canonical.to_string().as_bytes())
+        );
+        Ok(Plan {
+            name: spec.name.clone().unwrap_or_else(|| "sweep".into()),
+            base_file: spec.base.clone(),
+            spec,
+            base_text,
+            axes,
+            points,
+            constraints,
+            hash,
+        })
+    }
+
+    pub fn runs(&self) -> u64 {
+        self.points.len() as u64 * u64::from(self.spec.replications)
+    }
+
+    /// (point, replication) of a run.
+    pub fn locate(&self, run: u64) -> (usize, u32) {
+        let r = u64::from(self.spec.replications);
+        ((run / r) as usize, (run % r) as u32)
+    }
+
+    /// The `--set` changes that turn the base scenario into `point`.
+    pub fn settings(&self, point: usize) -> Vec<Setting> {
+        self.points[point]
+            .iter()
+            .flat_map(|coords| coords.iter().zip(&self.axes))
+            .map(|(&c, a)| Setting {
+                path: a.path.clone(),
+                value: a.values[c].clone(),
+            })
+            .collect()
+    }
+
+    /// A short human name: `base`, or `name=label, …`.
+    pub fn label(&self, point: usize) -> String {
+        match &self.points[point] {
+            None => "base".into(),
+            Some(coords) => coords
+                .iter()
+                .zip(&self.axes)
+                .map(|(&c, a)| format!("{}={}", a.name, a.labels[c]))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
+/// The run's seed: ChaCha8 seeded with the master seed, stream = run index. Never depends on
+/// shard, thread or order.
+pub fn run_seed(master_seed: u64, run: u64) -> u64 {
+    let mut rng = ChaCha8Rng::seed_from_u64(master_seed);
+    rng.set_stream(run);
+    rng.next_u64()
+}
+
+/// The last two segments of a JSON path: enough to tell parameters apart in a chart.
+fn short_path(path: &str) -> &str {
+    match path.rmatch_indices('.').nth(1) {
+        Some((i, _)) => &path[i + 1..],
+        None => path,
+    }
+}
+
+/// A value as a chart or table shows it: strings bare, arrays by length, the rest as JSON.
+fn show_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => format!("[{} items]", items.len()),
+        v => v.to_string(),
+    }
+}
+
+fn expand(p: &Parameter, master_seed: u64, index: u64) -> Result<Vec<Value>, String> {
+    let values = match (&p.values, &p.range, &p.random) {
+        (Some(v), None, None) => v.clone(),
+        (None, Some(r), None) => {
+            if !(r.step > 0.0 && r.step.is_finite() && r.from.is_finite() && r.to >= r.from) {
+                return Err("range needs a positive step and to >= from".into());
+            }
+            let n = ((r.to - r.from) / r.step + 1e-9).floor() as u64 + 1;
+            if n as usize > MAX_POINTS {
+                return Err(format!("range gives {n} values, more than {MAX_POINTS}"));
+            }
+            let whole = r.from.fract() == 0.0 && r.step.fract() == 0.0;
+            (0..n)
+                .map(|k| {
+                    let x = r.from + k as f64 * r.step;
+                    if whole {
+                        Value::from(x as i64)
+                    } else {
+                        Value::from(x)
+                    }
+                })
+                .collect()
+        }
+        (None, None, Some(r)) => {
+            if !(r.from.is_finite() && r.to.is_finite() && r.to >= r.from && r.samples > 0) {
+                return Err("random needs finite from <= to and samples >= 1".into());
+            }
+            // stream 2^63 + index: never one a run uses
+            let mut rng = ChaCha8Rng::seed_from_u64(master_seed);
+            rng.set_stream((1 << 63) | index);
+            let mut xs: Vec<f64> = (0..r.samples)
+                .map(|_| {
+                    let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+                    let x = r.from + u * (r.to - r.from);
+                    if r.integer {
+                        x.round()
+                    } else {
+                        x
+                    }
+                })
+                .collect();
+            xs.sort_by(f64::total_cmp);
+            xs.dedup();
+            xs.into_iter()
+                .map(|x| {
+                    if r.integer {
+                        Value::from(x as i64)
+                    } else {
+                        Value::from(x)
+                    }
+                })
+                .collect()
+        }
+        _ => return Err("give exactly one of values, range or random".into()),
+    };
+    if values.is_empty() {
+        return Err("has no values".into());
+    }
+    Ok(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn param(v: Value) -> Parameter {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn ranges_are_inclusive_and_integer_when_whole() {
+        let p = param(json!({"path": "a", "range": {"from": 30, "to": 120, "step": 30}}));
+        assert_eq!(
+            expand(&p, 1, 0).unwrap(),
+            [json!(30), json!(60), json!(90), json!(120)]
+        );
+        let p = param(json!({"path": "a", "range": {"from": 0.5, "to": 1.0, "step": 0.25}}));
+        assert_eq!(
+            expand(&p, 1, 0).unwrap(),
+            [json!(0.5), json!(0.75), json!(1.0)]
+        );
+        let p = param(json!({"path": "a", "range": {"from": 1, "to": 0, "step": 1}}));
+        assert!(expand(&p, 1, 0).is_err());
+    }
+
+    #[test]
+    fn random_samples_depend_on_the_master_seed_only() {
+        let p = param(
+            json!({"path": "a", "random": {"from": 1, "to": 100, "samples": 5, "integer": true}}),
+        );
+        let a = expand(&p, 7, 0).unwrap();
+        assert_eq!(a, expand(&p, 7, 0).unwrap());
+        assert_ne!(a, expand(&p, 8, 0).unwrap());
+        assert!(a.iter().all(|v| (1..=100).contains(&v.as_i64().unwrap())));
+        assert!(a.windows(2).all(|w| w[0].as_i64() < w[1].as_i64()));
+    }
+
+    #[test]
+    fn run_seeds_differ_per_run_and_master_seed() {
+        assert_eq!(run_seed(1, 5), run_seed(1, 5));
+        assert_ne!(run_seed(1, 5), run_seed(1, 6));
+        assert_ne!(run_seed(1, 5), run_seed(2, 5));
+    }
+
+    #[test]
+    fn short_paths_keep_two_segments() {
+        assert_eq!(
+            short_path("pool.slow_start.duration"),
+            "slow_start.duration"
+        );
+        assert_eq!(short_path("seed"), "seed");
+    }
+}

@@ -1,0 +1,380 @@
+//! `lbsim sweep`: ranking, shards and merge, resume, thread-count independence, and the
+//! recommended API bodies.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use lbsim::sweep::{apply, Plan, Spec};
+
+fn lbsim(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lbsim"));
+    cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd.env_remove("JOB_COMPLETION_INDEX")
+        .env_remove("SLURM_ARRAY_TASK_ID");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run lbsim")
+}
+
+fn ok(out: Output) -> Output {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Three HTTP members; web-a is four times slower, so giving it less weight lowers latency.
+const BASE: &str = r#"{
+  "name": "slow-member",
+  "duration_s": 3,
+  "pool": {"protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN",
+           "members": [{"name": "web-a", "address": "10.0.0.1", "protocol_port": 80, "weight": 10},
+                       {"name": "web-b", "address": "10.0.0.2", "protocol_port": 80, "weight": 10},
+                       {"name": "web-c", "address": "10.0.0.3", "protocol_port": 80, "weight": 10}]},
+  "backends": {"default": {"capacity": 4, "service_time_ms": {"exponential": {"mean": 4}}},
+               "members": {"web-a": {"speed": 0.25}}},
+  "workload": {"arrivals": {"rate_per_s": 900}, "timeout_ms": 2000},
+  "events": [{"at_s": 1, "member_slow": {"member": "web-b", "factor": 2}}]
+}"#;
+
+const SPEC: &str = r#"{
+  "base": "base.json",
+  "master_seed": 5,
+  "replications": 2,
+  "parameters": [{"path": "pool.members[0].weight", "values": [1, 10, 40]}],
+  "objective": {"minimize": "summary.latency_ms.p99"},
+  "constraints": ["summary.failed / summary.requests <= 0.01"]
+}"#;
+
+/// A spec and its base in a fresh directory.
+fn setup(spec: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("base.json"), BASE).unwrap();
+    let path = dir.path().join("spec.json");
+    std::fs::write(&path, spec).unwrap();
+    (dir, path.display().to_string())
+}
+
+fn out_dir(dir: &tempfile::TempDir, name: &str) -> String {
+    dir.path().join(name).display().to_string()
+}
+
+fn read(dir: &str, file: &str) -> Vec<u8> {
+    std::fs::read(Path::new(dir).join(file)).unwrap_or_else(|e| panic!("{dir}/{file}: {e}"))
+}
+
+fn assert_same_reports(a: &str, b: &str) {
+    for f in ["summary.json", "report.md", "report.html", "results.jsonl"] {
+        assert!(read(a, f) == read(b, f), "{f} differs between {a} and {b}");
+    }
+}
+
+fn summary(dir: &str) -> serde_json::Value {
+    serde_json::from_slice(&read(dir, "summary.json")).unwrap()
+}
+
+#[test]
+fn a_small_sweep_ranks_the_slow_members_weight() {
+    let (dir, spec) = setup(SPEC);
+    let out = out_dir(&dir, "out");
+    let printed = ok(lbsim(&["sweep", &spec, "--out", &out], &[]));
+    let s = summary(&out);
+    // point 0 is the base (weight 10), points 1..3 are weights 1, 10, 40
+    let ranking: Vec<u64> = s["ranking"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert_eq!(ranking.len(), 4);
+    assert_eq!(ranking[0], 1, "{ranking:?}");
+    assert_eq!(ranking[3], 3, "{ranking:?}");
+    assert_eq!(s["best"], 1);
+    assert_eq!(s["points"][1]["rank"], 1);
+    let ci = s["points"][1]["objective"]["ci95"].as_f64().unwrap();
+    assert!(ci > 0.0, "two replications give a CI");
+    let call = &s["recommendation"]["calls"][0];
+    assert_eq!(
+        call["path"],
+        "/v3/{project_id}/elb/pools/{pool_id}/members/{member_id}"
+    );
+    assert_eq!(call["body"], serde_json::json!({"member": {"weight": 1}}));
+    let text = String::from_utf8_lossy(&printed.stdout);
+    assert!(text.contains("best: point 1"), "{text}");
+    let html = String::from_utf8(read(&out, "report.html")).unwrap();
+    assert!(html.contains("<svg"));
+    for external in ["<script", "src=", "href=", "url("] {
+        assert!(!html.contains(external), "self-contained: {external}");
+    }
+}
+
+#[test]
+fn no_feasible_point_means_no_recommendation() {
+    let (dir, spec) = setup(&SPEC.replace("<= 0.01", "<= 0.01\", \"summary.throughput_rps >= 1e9"));
+    let out = out_dir(&dir, "out");
+    ok(lbsim(&["sweep", &spec, "--out", &out], &[]));
+    let s = summary(&out);
+    assert!(s["best"].is_null());
+    assert!(s["recommendation"].is_null());
+}
+
+#[test]
+fn merge_of_three_shards_is_byte_identical_to_one_run() {
+    let (dir, spec) = setup(SPEC);
+    let whole = out_dir(&dir, "whole");
+    ok(lbsim(&["sweep", &spec, "--out", &whole], &[]));
+    let shards: Vec<String> = (0..3)
+        .map(|i| out_dir(&dir, &format!("shard{i}")))
+        .collect();
+    ok(lbsim(
+        &["sweep", &spec, "--out", &shards[0], "--shard", "0/3"],
+        &[],
+    ));
+    ok(lbsim(
+        &["sweep", &spec, "--out", &shards[1], "--shard", "env/3"],
+        &[("JOB_COMPLETION_INDEX", "1")],
+    ));
+    ok(lbsim(
+        &["sweep", &spec, "--out", &shards[2], "--shard", "env/3"],
+        &[("SLURM_ARRAY_TASK_ID", "2")],
+    ));
+    assert!(
+        !Path::new(&shards[0]).join("summary.json").exists(),
+        "a shard writes results only"
+    );
+    let merged = out_dir(&dir, "merged");
+    ok(lbsim(
+        &[
+            "sweep", "merge", &shards[0], &shards[1], &shards[2], "--out", &merged,
+        ],
+        &[],
+    ));
+    assert_same_reports(&whole, &merged);
+
+    let bad = lbsim(
+        &[
+            "sweep",
+            "merge",
+            &shards[0],
+            &shards[2],
+            "--out",
+            &out_dir(&dir, "bad"),
+        ],
+        &[],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("runs are missing: 1, 4, 7"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    let twice = lbsim(
+        &[
+            "sweep",
+            "merge",
+            &shards[0],
+            &shards[1],
+            &shards[2],
+            &shards[1],
+            "--out",
+            &out_dir(&dir, "bad"),
+        ],
+        &[],
+    );
+    assert_eq!(twice.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("run 1 is in both"));
+
+    let (other_dir, other_spec) = setup(&SPEC.replace("\"master_seed\": 5", "\"master_seed\": 6"));
+    let other = out_dir(&other_dir, "shard1");
+    ok(lbsim(
+        &["sweep", &other_spec, "--out", &other, "--shard", "1/3"],
+        &[],
+    ));
+    let mixed = lbsim(
+        &[
+            "sweep",
+            "merge",
+            &shards[0],
+            &other,
+            &shards[2],
+            "--out",
+            &out_dir(&dir, "bad"),
+        ],
+        &[],
+    );
+    assert_eq!(mixed.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&mixed.stderr).contains("differs from"));
+}
+
+#[test]
+fn resume_after_an_interrupted_sweep_gives_the_same_reports() {
+    let (dir, spec) = setup(SPEC);
+    let whole = out_dir(&dir, "whole");
+    ok(lbsim(&["sweep", &spec, "--out", &whole], &[]));
+    // a sweep killed mid-write: the header, three runs and half of a fourth line
+    let text = String::from_utf8(read(&whole, "results.jsonl")).unwrap();
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let cut = format!("{}{}", lines[..4].concat(), &lines[4][..lines[4].len() / 2]);
+    let resumed = out_dir(&dir, "resumed");
+    std::fs::create_dir(&resumed).unwrap();
+    std::fs::write(Path::new(&resumed).join("results.jsonl"), cut).unwrap();
+
+    let refused = lbsim(&["sweep", &spec, "--out", &resumed], &[]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--resume"));
+
+    ok(lbsim(&["sweep", &spec, "--out", &resumed, "--resume"], &[]));
+    assert_same_reports(&whole, &resumed);
+}
+
+#[test]
+fn one_and_two_threads_give_identical_results() {
+    let (dir, spec) = setup(SPEC);
+    let (one, two) = (out_dir(&dir, "one"), out_dir(&dir, "two"));
+    ok(lbsim(
+        &["sweep", &spec, "--out", &one, "--threads", "1"],
+        &[],
+    ));
+    ok(lbsim(
+        &["sweep", &spec, "--out", &two, "--threads", "2"],
+        &[],
+    ));
+    assert_same_reports(&one, &two);
+}
+
+#[test]
+fn an_invalid_variant_stops_the_sweep_before_any_run() {
+    let (dir, spec) = setup(&SPEC.replace("[1, 10, 40]", "[1, 200]"));
+    let out = out_dir(&dir, "out");
+    let o = lbsim(&["sweep", &spec, "--out", &out], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(
+            "point 2 (members[0].weight=200): base.json: pool.members[0].weight: 200 is outside"
+        ),
+        "{err}"
+    );
+    assert!(!Path::new(&out).join("results.jsonl").exists());
+    let (dir, spec) = setup(&SPEC.replace("summary.latency_ms.p99\"", "summary.latency.p99\""));
+    let o = lbsim(&["sweep", &spec, "--out", &out_dir(&dir, "out")], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("summary.latency.p99 is not a report metric")
+    );
+}
+
+fn plan(spec_path: &Path) -> Plan {
+    Plan::load(spec_path).unwrap_or_else(|e| panic!("{}: {e}", spec_path.display()))
+}
+
+#[test]
+fn recommended_api_bodies_pass_the_validator() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps");
+    let mut plans: Vec<Plan> = [
+        "slow-start-x-members",
+        "health-check-timing",
+        "az-threshold-x-fallback",
+    ]
+    .iter()
+    .map(|n| plan(&root.join(format!("{n}.json"))))
+    .collect();
+    let (dir, spec) = setup(SPEC);
+    plans.push(plan(Path::new(&spec)));
+    // an APIG channel (seed 001's body with lbsim's own sections beside it): its update body
+    // carries every member
+    let mut channel: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("scenarios/api-examples/seed001-create-vpc-channel.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    channel["duration_s"] = 5.into();
+    channel["workload"] = serde_json::json!({"arrivals": {"rate_per_s": 100}});
+    std::fs::write(dir.path().join("channel.json"), channel.to_string()).unwrap();
+    let spec: Spec = serde_json::from_str(
+        r#"{"base": "channel.json", "parameters": [{"path": "members[1].weight", "values": [1, 5]},
+            {"path": "vpc_health_config.time_interval", "values": [10, 30]}],
+            "objective": {"minimize": "summary.latency_ms.p99"}}"#,
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(dir.path().join("channel.json")).unwrap();
+    plans.push(Plan::new(spec, text).unwrap());
+
+    let mut kinds = std::collections::BTreeSet::new();
+    for plan in &plans {
+        for point in 1..plan.points.len() {
+            let r = apply::recommend(plan, point);
+            for call in &r.calls {
+                let errors = apply::validate(plan, call);
+                assert!(
+                    errors.is_empty(),
+                    "{} {}: {call:?}: {errors:?}",
+                    plan.name,
+                    point
+                );
+                kinds.insert(call.path.clone());
+            }
+        }
+    }
+    let kinds: Vec<&str> = kinds.iter().map(String::as_str).collect();
+    assert_eq!(
+        kinds,
+        [
+            "/v2/{project_id}/apigw/instances/{instance_id}/vpc-channels/{vpc_channel_id}",
+            "/v3/{project_id}/elb/healthmonitors/{healthmonitor_id}",
+            "/v3/{project_id}/elb/pools/{pool_id}",
+            "/v3/{project_id}/elb/pools/{pool_id}/members/{member_id}",
+        ]
+    );
+    // the channel body carries every member, without lbsim's own fields
+    let last = plans.last().unwrap();
+    let body = &apply::recommend(last, 1).calls[0].body;
+    assert_eq!(body["members"].as_array().unwrap().len(), 2);
+    assert_eq!(body["members"][1]["weight"], 1);
+    assert!(body.get("duration_s").is_none() && body.get("workload").is_none());
+}
+
+#[test]
+fn a_body_the_validator_rejects_is_reported() {
+    let (_dir, spec) = setup(SPEC);
+    let plan = plan(Path::new(&spec));
+    let mut call = apply::recommend(&plan, 1).calls.remove(0);
+    call.body = serde_json::json!({"member": {"weight": 101}});
+    let errors = apply::validate(&plan, &call);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].to_string().contains("weight: 101 is outside"),
+        "{}",
+        errors[0]
+    );
+}
+
+#[test]
+fn run_html_writes_a_self_contained_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.json");
+    std::fs::write(&base, BASE).unwrap();
+    let html = dir.path().join("run.html");
+    ok(lbsim(
+        &[
+            "run",
+            base.to_str().unwrap(),
+            "--html",
+            html.to_str().unwrap(),
+        ],
+        &[],
+    ));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("Request rate per member") && page.contains("Latency of completed requests")
+    );
+    assert!(page.contains("member_slow"), "events are listed");
+    assert!(!page.contains("<script"));
+}
