@@ -68,6 +68,9 @@ enum Command {
         /// time, events marked).
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
+        /// Overwrite the --trace and --html files if they exist.
+        #[arg(long)]
+        force: bool,
     },
     /// Run variants of a scenario side by side, with the same random numbers.
     ///
@@ -168,6 +171,7 @@ fn main() -> ExitCode {
             overrides,
             sets,
             html,
+            force,
         } => run(
             &scenario,
             &sets,
@@ -175,6 +179,7 @@ fn main() -> ExitCode {
             Files {
                 trace: trace.as_deref(),
                 html: html.as_deref(),
+                force,
             },
             &overrides,
         ),
@@ -320,13 +325,15 @@ fn run_compare(path: &Path, axes: &[Axis], json: bool, opts: Options) -> std::io
 struct Files<'a> {
     trace: Option<&'a Path>,
     html: Option<&'a Path>,
+    /// Existing files may be replaced.
+    force: bool,
 }
 
 fn run(
     path: &Path,
     sets: &[Setting],
     json: bool,
-    Files { trace, html }: Files,
+    Files { trace, html, force }: Files,
     overrides: &Overrides,
 ) -> std::io::Result<ExitCode> {
     let Overrides {
@@ -337,6 +344,15 @@ fn run(
     let file = path.display();
     if let Err(e) = check_duration(duration) {
         return refuse([e]);
+    }
+    // checked before anything runs: a refused output costs no simulation and writes nothing
+    for out in [trace, html].into_iter().flatten() {
+        if out.exists() && !force {
+            return refuse([format!(
+                "{}: exists; pass --force to overwrite it",
+                out.display()
+            )]);
+        }
     }
     let loaded = match scenario::load(path, sets) {
         Ok(loaded) if loaded.is_valid() => loaded,

@@ -341,3 +341,29 @@ fn a_bad_trace_is_refused_with_line_and_column() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("arrivals.csv: has no rows"));
 }
+
+#[test]
+fn run_never_overwrites_an_output_without_force() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trace = write(dir.path(), "trace.csv", "keep me\n");
+    let args = [
+        "run",
+        "scenarios/bench/wrr-64.json",
+        "--duration",
+        "1",
+        "--trace",
+        trace.as_str(),
+    ];
+    let out = lbsim(&args);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("trace.csv: exists; pass --force to overwrite it"));
+    assert!(out.stdout.is_empty());
+    assert_eq!(std::fs::read_to_string(&trace).expect("trace"), "keep me\n");
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    assert_eq!(lbsim(&forced).status.code(), Some(0));
+    assert!(std::fs::read_to_string(&trace)
+        .expect("trace")
+        .starts_with("t_s,request,"));
+}
