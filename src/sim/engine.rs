@@ -63,6 +63,9 @@ struct Req {
     live: bool,
     /// The client still waits for this request's outcome.
     waiting: bool,
+    /// Neighbours in the list of waiting requests, oldest first (`NONE` at the ends).
+    older: u32,
+    newer: u32,
     cross: bool,
     node: u16,
     member: u32,
@@ -177,10 +180,13 @@ pub(super) struct Engine<'c, O> {
     obs: O,
     rng: ChaCha8Rng,
     q: EventQueue<Ev>,
-    /// Client timeouts `(deadline, req, gen)`. Every request gets the same timeout and requests
-    /// are issued in time order, so deadlines arrive sorted: a FIFO instead of heap entries
-    /// (at 50 k req/s and 30 s that is 1.5 M pending deadlines, which would dwarf the heap).
-    timeouts: VecDeque<(SimTime, u32, u32)>,
+    /// With a client timeout, the requests whose clients wait, in issue order (a doubly linked
+    /// list through `Req::older`/`newer`). Every request gets the same timeout, so the oldest is
+    /// always the next to time out: no timer per request, no heap entry, and memory in
+    /// proportion to the requests in flight (a per-request timer queue at 50 k req/s and 30 s
+    /// held 1.5 M mostly stale deadlines).
+    oldest: u32,
+    newest: u32,
     now: SimTime,
     pool: PoolConfig,
     timeline: Vec<TimedEvent>,
@@ -308,7 +314,8 @@ impl<'c, O: Observer> Engine<'c, O> {
             obs,
             rng: ChaCha8Rng::seed_from_u64(cfg.seed),
             q: EventQueue::with_capacity(1024),
-            timeouts: VecDeque::new(),
+            oldest: NONE,
+            newest: NONE,
             now: SimTime::ZERO,
             zone_down: vec![false; pool.zones.len()],
             timeline,
@@ -379,9 +386,8 @@ impl<'c, O: Observer> Engine<'c, O> {
                 if deadline > end {
                     break;
                 }
-                let (t, req, _) = self.timeouts.pop_front().expect("peeked");
-                self.now = t;
-                self.time_out(req);
+                self.now = deadline;
+                self.time_out();
             } else {
                 if self.q.peek_time() > end {
                     break;
@@ -422,24 +428,49 @@ impl<'c, O: Observer> Engine<'c, O> {
         }
     }
 
-    /// The earliest pending client timeout, dropping those of requests already answered.
-    fn next_deadline(&mut self) -> SimTime {
-        while let Some(&(t, req, gen)) = self.timeouts.front() {
-            let r = &self.reqs[req as usize];
-            if r.gen == gen && r.waiting {
-                return t;
-            }
-            self.timeouts.pop_front();
+    /// When the oldest waiting request times out (`SimTime::MAX` without timeouts).
+    fn next_deadline(&self) -> SimTime {
+        match self.cfg.workload.timeout {
+            Some(t) if self.oldest != NONE => self.reqs[self.oldest as usize].arrival + t,
+            _ => SimTime::MAX,
         }
-        SimTime::MAX
     }
 
-    /// The client gives up on a request still waiting for its response.
-    fn time_out(&mut self, req: u32) {
-        let r = &mut self.reqs[req as usize];
-        r.waiting = false;
-        let fin = fin(r);
+    /// The client of the oldest waiting request gives up.
+    fn time_out(&mut self) {
+        let r = self.oldest;
+        self.stop_waiting(r);
+        let fin = fin(&self.reqs[r as usize]);
         self.finish(fin, Outcome::Failed, self.now, Next::Continue);
+    }
+
+    /// Request `r`'s client waits for it from now (appended to the waiting list).
+    fn start_waiting(&mut self, r: u32) {
+        let newest = self.newest;
+        let req = &mut self.reqs[r as usize];
+        req.waiting = true;
+        req.older = newest;
+        req.newer = NONE;
+        match newest {
+            NONE => self.oldest = r,
+            n => self.reqs[n as usize].newer = r,
+        }
+        self.newest = r;
+    }
+
+    /// Request `r`'s client no longer waits for it (answered, timed out or reset).
+    fn stop_waiting(&mut self, r: u32) {
+        let req = &mut self.reqs[r as usize];
+        req.waiting = false;
+        let (older, newer) = (req.older, req.newer);
+        match older {
+            NONE => self.oldest = newer,
+            o => self.reqs[o as usize].newer = newer,
+        }
+        match newer {
+            NONE => self.newest = older,
+            n => self.reqs[n as usize].older = older,
+        }
     }
 
     fn dispatch(&mut self, ev: Ev) {
@@ -739,10 +770,6 @@ impl<'c, O: Observer> Engine<'c, O> {
         } else {
             b.queue.push_back(r);
         }
-        if let Some(t) = self.cfg.workload.timeout {
-            let gen = self.reqs[r as usize].gen;
-            self.timeouts.push_back((now + t, r, gen));
-        }
     }
 
     fn cross_latency(&self, cross: bool) -> SimTime {
@@ -761,6 +788,8 @@ impl<'c, O: Observer> Engine<'c, O> {
                     gen: 0,
                     live: false,
                     waiting: false,
+                    older: NONE,
+                    newer: NONE,
                     cross: false,
                     node: 0,
                     member: 0,
@@ -773,19 +802,20 @@ impl<'c, O: Observer> Engine<'c, O> {
         };
         let req = &mut self.reqs[r as usize];
         req.live = true;
-        req.waiting = true;
         req.cross = f.cross;
         req.node = f.node;
         req.member = f.member;
         req.conn = f.conn;
         req.id = f.id;
         req.arrival = f.arrival;
+        self.start_waiting(r);
         r
     }
 
     /// The backend lets go of request `r`.
     fn release_req(&mut self, r: u32) {
         let req = &mut self.reqs[r as usize];
+        debug_assert!(!req.waiting, "a request is released while its client waits");
         req.live = false;
         req.gen = req.gen.wrapping_add(1);
         let (node, m) = (req.node, req.member);
@@ -811,6 +841,9 @@ impl<'c, O: Observer> Engine<'c, O> {
         }
         let waiting = req.waiting;
         let f = fin(req);
+        if waiting {
+            self.stop_waiting(r);
+        }
         self.release_req(r);
         self.start_next(f.member);
         if waiting {
@@ -889,9 +922,8 @@ impl<'c, O: Observer> Engine<'c, O> {
     fn reset_conn(&mut self, c: u32, outcome: Outcome) {
         let r = self.conns[c as usize].inflight;
         if r != NONE {
-            let req = &mut self.reqs[r as usize];
-            req.waiting = false;
-            let f = fin(req);
+            self.stop_waiting(r);
+            let f = fin(&self.reqs[r as usize]);
             self.finish(f, outcome, self.now, Next::End);
         } else {
             self.close_conn(c);
@@ -1089,11 +1121,11 @@ impl<'c, O: Observer> Engine<'c, O> {
             self.reset_bound(m, Outcome::Failed);
         }
         for r in 0..self.reqs.len() as u32 {
-            let req = &mut self.reqs[r as usize];
+            let req = &self.reqs[r as usize];
             if req.live && req.member == m {
                 if req.waiting {
-                    req.waiting = false;
-                    let f = fin(req);
+                    self.stop_waiting(r);
+                    let f = fin(&self.reqs[r as usize]);
                     self.finish(f, Outcome::Failed, self.now, Next::Continue);
                 }
                 self.release_req(r);
