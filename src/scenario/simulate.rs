@@ -7,7 +7,7 @@ use super::sections::{
 };
 use super::trace::TraceRow;
 use super::{apig, elb, Scenario, DEFAULT_DURATION_S};
-use crate::model::{Member, PoolConfig, ZoneId};
+use crate::model::{Algorithm, Member, PoolConfig, ZoneId};
 use crate::sim::{
     Action, ArrivalProcess, ArrivalsConfig, BackendConfig, ClientsConfig, Distribution, LbZone,
     Popularity, QuicConfig, RequestsPerConnection, SimConfig, TimedEvent, TraceArrival,
@@ -107,7 +107,7 @@ pub fn lower(
         seed: seed.or(s.seed).unwrap_or(1),
         duration: SimTime::from_secs_f64(duration),
         warmup: SimTime::from_secs_f64(s.warmup_s.unwrap_or(0.0)),
-        workload: lower_workload(&workload, &pool)?,
+        workload: lower_workload(&workload, &pool, uri_hashing(&pool, &timeline))?,
         pool,
         lb_zones,
         cross_az_latency: SimTime::from_secs_f64(lb.cross_az_latency_ms.unwrap_or(0.0) / 1000.0),
@@ -172,9 +172,22 @@ fn popularity(p: &Option<WirePopularity>) -> Popularity {
     }
 }
 
+/// Whether URI hashing is the algorithm at any time of the run.
+fn uri_hashing(pool: &PoolConfig, timeline: &[TimedEvent]) -> bool {
+    let hashes = |p: &PoolConfig| p.algorithm == Algorithm::UriHash;
+    hashes(pool)
+        || timeline
+            .iter()
+            .any(|e| matches!(&e.action, Action::UpdatePool(p) if hashes(p)))
+}
+
+/// `uri_hashing`: requests need URIs even if the scenario names none (then 1000 are generated);
+/// otherwise URIs exist only when `workload.uris` or the trace gives them, and every request
+/// asks for `/` without spending a random draw.
 fn lower_workload(
     w: &sections::Workload,
     pool: &PoolConfig,
+    uri_hashing: bool,
 ) -> Result<WorkloadConfig, NotRunnable> {
     let arrivals = w.arrivals.clone().unwrap_or_default();
     if arrivals.trace.is_some() && arrivals.trace_rows.is_empty() {
@@ -239,12 +252,14 @@ fn lower_workload(
             w.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS) / 1000.0,
         )),
         // a trace brings its own URIs (none without a URI column)
-        uris: if arrivals.trace_rows.is_empty() {
+        uris: if !arrivals.trace_rows.is_empty() {
+            replay.uris
+        } else if w.uris.is_some() || uri_hashing {
             (0..uris.count.map_or(DEFAULT_URIS, saturate))
                 .map(|i| format!("/item/{i}"))
                 .collect()
         } else {
-            replay.uris
+            Vec::new()
         },
         uri_popularity: popularity(&uris.popularity),
         quic: QuicConfig {
