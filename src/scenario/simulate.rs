@@ -37,6 +37,34 @@ pub enum NotRunnable {
     NoPool,
     #[error("workload.arrivals.trace was not read: load the scenario from its file")]
     TraceNotRead,
+    #[error("the run would need about {} MiB for its per-member tables and clients, more than the limit of {} MiB: shorten duration_s or use fewer members, clients or URIs", .estimated >> 20, .limit >> 20)]
+    TooLarge { estimated: u64, limit: u64 },
+}
+
+/// The most memory a run's tables may take, estimated before anything is allocated.
+pub const MAX_MEMORY_BYTES: u64 = 4 << 30;
+
+/// Bytes a run's tables take: per member a latency histogram, two counters per second of the
+/// run and a bit per URI; per client a cookie and a persistence slot per LB node; the URI set.
+fn memory_estimate(c: &SimConfig) -> u64 {
+    const HISTOGRAM: u64 = 16 << 10;
+    let added = c
+        .timeline
+        .iter()
+        .map(|e| match &e.action {
+            Action::AddMembers(m) => m.len() as u64,
+            _ => 0,
+        })
+        .fold(0u64, u64::saturating_add);
+    let members = (c.pool.members.len() as u64).saturating_add(added);
+    let buckets = c.duration.as_secs_f64().ceil() as u64 + 1;
+    let uris = c.workload.uris.len() as u64;
+    let per_member = HISTOGRAM + 16 * buckets + uris / 8;
+    let clients = u64::from(c.workload.clients.count) * (4 + 16 * c.lb_zones.len() as u64);
+    members
+        .saturating_mul(per_member)
+        .saturating_add(clients)
+        .saturating_add(uris * 48)
 }
 
 /// Lowers a scenario that validated without errors. `seed` and `duration_s` override the file's.
@@ -102,7 +130,7 @@ pub fn lower(
         .members
         .first()
         .map_or(80, |m| if m.port == 0 { 80 } else { m.port });
-    Ok(SimConfig {
+    let config = SimConfig {
         name: s.name.clone().unwrap_or_else(|| "scenario".into()),
         seed: seed.or(s.seed).unwrap_or(1),
         duration: SimTime::from_secs_f64(duration),
@@ -115,7 +143,15 @@ pub fn lower(
         backends,
         timeline,
         bucket: SimTime::from_secs(1),
-    })
+    };
+    let estimated = memory_estimate(&config);
+    if estimated > MAX_MEMORY_BYTES {
+        return Err(NotRunnable::TooLarge {
+            estimated,
+            limit: MAX_MEMORY_BYTES,
+        });
+    }
+    Ok(config)
 }
 
 fn backend_for(b: &sections::Backends, key: &str) -> BackendConfig {

@@ -1,8 +1,10 @@
 //! All integration tests compile into this one binary.
 
+mod bad_inputs;
 mod balancer;
 mod cli;
 mod compare;
+mod degenerate;
 mod scenarios;
 mod sim;
 mod validate;
