@@ -605,8 +605,11 @@ fn validate_add_members(s: &Scenario, body: &Value, at: &str, f: &mut Findings) 
                 }
             }
         }
+        // Members without an address have no key, so the added keys follow the pool's own keys
+        // (not its member objects).
+        let before = lower::elb_member_keys(pool.members.as_deref().unwrap_or_default()).len();
         let keys = lower::elb_member_keys(merged.members.as_deref().unwrap_or_default());
-        keys[start..].to_vec()
+        keys.get(before..).unwrap_or_default().to_vec()
     } else if let Some(channel) = &s.vpc_channel {
         let canon = [Seg::Key("vpc_channel".into())];
         let Some(b) = deserialize_at::<ApigMembersBody>(body, at, &canon, f) else {
@@ -618,9 +621,13 @@ fn validate_add_members(s: &Scenario, body: &Value, at: &str, f: &mut Findings) 
             m.validate(&members_at(i), ecs, groups, f);
         }
         let mut all = channel.members.clone().unwrap_or_default();
-        let start = all.len();
+        // duplicates and members without an address have no key of their own
+        let before = lower::apig_member_keys(&all).len();
         all.extend(b.members);
-        lower::apig_member_keys(&all)[start..].to_vec()
+        lower::apig_member_keys(&all)
+            .get(before..)
+            .unwrap_or_default()
+            .to_vec()
     } else {
         Vec::new()
     }

@@ -5,6 +5,8 @@ mod balancer;
 mod cli;
 mod compare;
 mod degenerate;
+mod invariants;
+mod regressions;
 mod scenarios;
 mod sim;
 mod validate;
