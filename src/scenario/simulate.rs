@@ -45,7 +45,8 @@ pub enum NotRunnable {
 pub const MAX_MEMORY_BYTES: u64 = 4 << 30;
 
 /// Bytes a run's tables take: per member a latency histogram, two counters per second of the
-/// run and a bit per URI; per client a cookie and a persistence slot per LB node; the URI set.
+/// run, a bit per URI and (per LB node) its share of a Maglev table of up to 200 four-byte
+/// slots per member; per client a cookie and a persistence slot per LB node; the URI set.
 fn memory_estimate(c: &SimConfig) -> u64 {
     const HISTOGRAM: u64 = 16 << 10;
     let added = c
@@ -59,8 +60,9 @@ fn memory_estimate(c: &SimConfig) -> u64 {
     let members = (c.pool.members.len() as u64).saturating_add(added);
     let buckets = c.duration.as_secs_f64().ceil() as u64 + 1;
     let uris = c.workload.uris.len() as u64;
-    let per_member = HISTOGRAM + 16 * buckets + uris / 8;
-    let clients = u64::from(c.workload.clients.count) * (4 + 16 * c.lb_zones.len() as u64);
+    let nodes = c.lb_zones.len().max(1) as u64;
+    let per_member = HISTOGRAM + 16 * buckets + uris / 8 + 800 * nodes;
+    let clients = u64::from(c.workload.clients.count) * (4 + 16 * nodes);
     members
         .saturating_mul(per_member)
         .saturating_add(clients)
