@@ -383,15 +383,7 @@ fn lower_events(
             push(Action::SetRate(rate));
         } else if let Some(body) = &e.add_members {
             let added = added_members(s, body, keys, zones);
-            let with_backends = added
-                .into_iter()
-                .map(|m| {
-                    keys.push(m.key.clone());
-                    let b = backend_for(backends, &m.key);
-                    (m, b)
-                })
-                .collect();
-            push(Action::AddMembers(with_backends));
+            push(Action::AddMembers(with_backends(added, keys, backends)));
         } else if let (Some(body), Some(base)) = (&e.update_pool, current_elb.as_mut()) {
             if let Some(update) = body
                 .get("pool")
@@ -450,20 +442,28 @@ fn update_channel(
         }
     }
     if !added.is_empty() {
-        let with_backends = added
-            .into_iter()
-            .map(|m| {
-                keys.push(m.key.clone());
-                let b = backend_for(backends, &m.key);
-                (m, b)
-            })
-            .collect();
-        push(Action::AddMembers(with_backends));
+        push(Action::AddMembers(with_backends(added, keys, backends)));
     }
     let mut config = new;
     config.members = old.members;
     push(Action::UpdatePool(Box::new(config)));
     *base = update;
+}
+
+/// Added members with their backends; their keys join `keys` (they take the next indices).
+fn with_backends(
+    added: Vec<Member>,
+    keys: &mut Vec<String>,
+    backends: &sections::Backends,
+) -> Vec<(Member, BackendConfig)> {
+    added
+        .into_iter()
+        .map(|m| {
+            keys.push(m.key.clone());
+            let b = backend_for(backends, &m.key);
+            (m, b)
+        })
+        .collect()
 }
 
 fn index_of(keys: &[String], key: &str) -> u32 {

@@ -90,50 +90,51 @@ fn every_bad_input_gives_its_expected_first_error_line() {
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
 
-/// Writes `text` into a fresh temporary directory; the directory lives as long as the result.
-fn generated(name: &str, text: &str) -> (tempfile::TempDir, String) {
+/// Writes a generated input to a temporary file and checks both commands print
+/// `FILE: {line}` first.
+fn check_generated(name: &str, text: &str, line: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join(name);
     std::fs::write(&path, text).expect("write generated input");
-    let shown = path.display().to_string();
-    (dir, shown)
+    let file = path.display().to_string();
+    let line = format!("{file}: {line}");
+    let problems = check(&file, &line, &line);
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
+
+const ONE_MEMBER: &str =
+    r#""pool":{"protocol":"TCP","members":[{"address":"10.0.0.1","protocol_port":80}]}"#;
 
 #[test]
 fn a_million_members_are_refused_before_validation() {
     let members = vec![r#"{"address":"10.0.0.1","protocol_port":80}"#; 1_000_000].join(",");
-    let text = format!(r#"{{"pool":{{"protocol":"TCP","members":[{members}]}}}}"#);
-    let (_dir, file) = generated("million.json", &text);
-    let line = format!("{file}: 1000000 members (including added ones) exceed the limit of 100000");
-    let problems = check(&file, &line, &line);
-    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+    check_generated(
+        "million.json",
+        &format!(r#"{{"pool":{{"protocol":"TCP","members":[{members}]}}}}"#),
+        "1000000 members (including added ones) exceed the limit of 100000",
+    );
 }
 
 #[test]
 fn too_many_events_are_refused_before_validation() {
     let events = vec![r#"{"at_s":1,"set_rate":5}"#; 100_001].join(",");
-    let text = format!(
-        r#"{{"pool":{{"protocol":"TCP","members":[{{"address":"10.0.0.1","protocol_port":80}}]}},"events":[{events}]}}"#
+    check_generated(
+        "events.json",
+        &format!(r#"{{{ONE_MEMBER},"events":[{events}]}}"#),
+        "events: 100001 events exceed the limit of 100000",
     );
-    let (_dir, file) = generated("events.json", &text);
-    let line = format!("{file}: events: 100001 events exceed the limit of 100000");
-    let problems = check(&file, &line, &line);
-    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
 
 #[test]
 fn members_added_by_events_count_towards_the_limit() {
     let added = vec![r#"{"address":"10.0.0.2","protocol_port":80}"#; 60_000].join(",");
     let event = format!(r#"{{"at_s":1,"add_members":{{"members":[{added}]}}}}"#);
-    let text = format!(
-        r#"{{"pool":{{"protocol":"TCP","members":[{{"address":"10.0.0.1","protocol_port":80}}]}},"events":[{event},{event}]}}"#
+    check_generated(
+        "added.json",
+        &format!(r#"{{{ONE_MEMBER},"events":[{event},{event}]}}"#),
+        "120001 members (including added ones) exceed the limit of 100000",
     );
-    let (_dir, file) = generated("added.json", &text);
-    let line = format!("{file}: 120001 members (including added ones) exceed the limit of 100000");
-    let problems = check(&file, &line, &line);
-    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
-
 #[test]
 fn a_deep_set_path_is_a_usage_error() {
     let path = vec!["a"; 10_000].join(".");
