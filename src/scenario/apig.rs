@@ -217,9 +217,11 @@ impl VpcChannel {
     /// Seed 004: duplicate addresses in one request — the first definition wins.
     fn warn_duplicate_members(&self, p: &str, f: &mut Findings) {
         let members = self.members.as_deref().unwrap_or_default();
+        let mut firsts: std::collections::BTreeMap<&str, usize> = Default::default();
         for (i, m) in members.iter().enumerate() {
             let Some(addr) = m.address() else { continue };
-            if let Some(first) = members[..i].iter().position(|o| o.address() == Some(addr)) {
+            let first = *firsts.entry(addr).or_insert(i);
+            if first != i {
                 f.warn(
                     &format!("{p}.members[{i}]"),
                     addr,

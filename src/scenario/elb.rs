@@ -399,7 +399,8 @@ impl Pool {
             None => return,
         };
         let any_port = self.any_port_enable == Some(true);
-        let mut seen: Vec<(&str, i64, usize)> = Vec::new();
+        // (address, port) → index of its first definition; a map keeps large pools linear-log
+        let mut seen: std::collections::BTreeMap<(&str, i64), usize> = Default::default();
         for (i, m) in members.iter().enumerate() {
             let mp = format!("{p}.members[{i}]");
             f.opt_range(&format!("{mp}.weight"), m.weight, 0, 100, "", ELB);
@@ -447,9 +448,7 @@ impl Pool {
                         );
                     }
                     let port = m.protocol_port.unwrap_or(0);
-                    if let Some((_, _, first)) =
-                        seen.iter().find(|(a, pt, _)| *a == addr && *pt == port)
-                    {
+                    if let Some(first) = seen.get(&(addr.as_str(), port)) {
                         f.error(
                             &format!("{mp}.address"),
                             addr,
@@ -457,7 +456,7 @@ impl Pool {
                             ELB,
                         );
                     } else {
-                        seen.push((addr, port, i));
+                        seen.insert((addr, port), i);
                     }
                 }
             }

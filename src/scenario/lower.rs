@@ -45,10 +45,10 @@ pub fn apig_member_keys(members: &[apig::VpcMember]) -> Vec<String> {
 }
 
 fn first_definitions(members: &[apig::VpcMember]) -> impl Iterator<Item = &apig::VpcMember> {
-    members.iter().enumerate().filter_map(move |(i, m)| {
-        let addr = m.address()?;
-        (!members[..i].iter().any(|o| o.address() == Some(addr))).then_some(m)
-    })
+    let mut seen = std::collections::BTreeSet::new();
+    members
+        .iter()
+        .filter(move |m| m.address().is_some_and(|addr| seen.insert(addr)))
 }
 
 fn disambiguate(raw: &[(Option<&str>, &str, i64)]) -> Vec<String> {
@@ -56,10 +56,14 @@ fn disambiguate(raw: &[(Option<&str>, &str, i64)]) -> Vec<String> {
         .iter()
         .map(|(name, addr, _)| name.map_or_else(|| addr.to_string(), str::to_string))
         .collect();
+    let mut uses: std::collections::BTreeMap<&str, usize> = Default::default();
+    for key in &base {
+        *uses.entry(key).or_default() += 1;
+    }
     raw.iter()
         .zip(&base)
         .map(|((_, addr, port), key)| {
-            if base.iter().filter(|k| *k == key).count() > 1 {
+            if uses.get(key.as_str()).copied().unwrap_or(0) > 1 {
                 format!("{addr}:{port}")
             } else {
                 key.clone()
@@ -99,8 +103,9 @@ pub fn zone_names(s: &Scenario) -> Vec<String> {
                 .unwrap_or_else(|| "az1".into()),
         );
     }
+    let mut listed: std::collections::BTreeSet<String> = zones.iter().cloned().collect();
     for z in member_zones {
-        if !zones.contains(&z) {
+        if listed.insert(z.clone()) {
             zones.push(z);
         }
     }

@@ -13,6 +13,7 @@ mod lower;
 pub mod patch;
 pub mod sections;
 pub mod simulate;
+mod strict;
 mod suggest;
 pub mod trace;
 
@@ -170,7 +171,7 @@ pub fn parse(
         f.error("", "", "is empty: a scenario is a JSON object", Code::NONE);
         return Err(f.items);
     }
-    let mut value: Value = match serde_json::from_str(text) {
+    let mut value: Value = match strict::from_str(text) {
         Ok(v) => v,
         Err(e) => {
             let what = e.to_string();
@@ -295,7 +296,37 @@ fn classify_ignored(path: &[Seg], f: &mut Findings) {
     }
 }
 
+/// Members the file defines, added members included (before any validation).
+fn defined_members(s: &Scenario) -> usize {
+    let base = match (&s.pool, &s.vpc_channel) {
+        (Some(p), _) => p.members.as_ref().map_or(0, Vec::len),
+        (None, Some(c)) => c.members.as_ref().map_or(0, Vec::len),
+        (None, None) => 0,
+    };
+    let added = s.events.iter().flatten().map(|e| {
+        let body = e.add_members.as_ref().or(e.update_vpc_channel.as_ref());
+        body.and_then(|b| b.get("members"))
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len)
+    });
+    added.fold(base, usize::saturating_add)
+}
+
 fn validate(s: &Scenario, f: &mut Findings) {
+    // Size limits first: every later check may be linear in members × events.
+    let members = defined_members(s);
+    let events = s.events.as_ref().map_or(0, Vec::len);
+    if members > MAX_MEMBERS {
+        let rule = format!("members (including added ones) exceed the limit of {MAX_MEMBERS}");
+        f.error("", members as u64, rule, Code::NONE);
+    }
+    if events > MAX_EVENTS {
+        let rule = format!("events exceed the limit of {MAX_EVENTS}");
+        f.error("events", events as u64, rule, Code::NONE);
+    }
+    if f.has_errors() {
+        return;
+    }
     match (&s.pool, &s.vpc_channel) {
         (Some(_), Some(_)) => f.error("", "", "has both `pool` and `vpc_channel`: a scenario defines exactly one pool", Code::NONE),
         (None, None) => f.error("", "", "has no pool definition: add `pool` (an ELB v3 pool body) or `vpc_channel` (an APIG VPC channel body)", Code::NONE),
@@ -341,14 +372,6 @@ fn validate(s: &Scenario, f: &mut Findings) {
             );
         }
     }
-    if keys.len() > MAX_MEMBERS {
-        f.error(
-            "",
-            keys.len() as u64,
-            format!("members exceed the limit of {MAX_MEMBERS}"),
-            Code::NONE,
-        );
-    }
     if let Some(lb) = &s.loadbalancer {
         lb.validate(f);
     }
@@ -363,16 +386,9 @@ fn validate(s: &Scenario, f: &mut Findings) {
 
 fn validate_events(s: &Scenario, keys: &[String], duration: f64, f: &mut Findings) {
     let events = s.events.as_deref().unwrap_or_default();
-    if events.len() > MAX_EVENTS {
-        f.error(
-            "events",
-            events.len() as u64,
-            format!("events exceed the limit of {MAX_EVENTS}"),
-            Code::NONE,
-        );
-        return;
-    }
     let mut known: Vec<String> = keys.to_vec();
+    // membership checks on a set: events × members stays fast for large pools
+    let mut known_set: std::collections::BTreeSet<String> = keys.iter().cloned().collect();
     let zones = lower::zone_names(s);
     for (i, e) in events.iter().enumerate() {
         let p = format!("events[{i}]");
@@ -419,7 +435,7 @@ fn validate_events(s: &Scenario, keys: &[String], duration: f64, f: &mut Finding
         ];
         for (field, key) in member_refs {
             if let Some(key) = key {
-                if !known.contains(key) {
+                if !known_set.contains(key) {
                     let mut rule = String::from("names no member of the pool");
                     if let Some(sg) = suggest::closest(key, known.iter().map(String::as_str)) {
                         rule.push_str(&format!(" (did you mean {sg}?)"));
@@ -456,12 +472,9 @@ fn validate_events(s: &Scenario, keys: &[String], duration: f64, f: &mut Finding
         }
         sections::positive(f, &format!("{p}.set_rate"), e.set_rate);
         if let Some(body) = &e.add_members {
-            known.extend(validate_add_members(
-                s,
-                body,
-                &format!("{p}.add_members"),
-                f,
-            ));
+            let added = validate_add_members(s, body, &format!("{p}.add_members"), f);
+            known_set.extend(added.iter().cloned());
+            known.extend(added);
         }
         if e.remove_member.is_some()
             && s.pool
@@ -592,8 +605,11 @@ fn validate_add_members(s: &Scenario, body: &Value, at: &str, f: &mut Findings) 
                 }
             }
         }
+        // Members without an address have no key, so the added keys follow the pool's own keys
+        // (not its member objects).
+        let before = lower::elb_member_keys(pool.members.as_deref().unwrap_or_default()).len();
         let keys = lower::elb_member_keys(merged.members.as_deref().unwrap_or_default());
-        keys[start..].to_vec()
+        keys.get(before..).unwrap_or_default().to_vec()
     } else if let Some(channel) = &s.vpc_channel {
         let canon = [Seg::Key("vpc_channel".into())];
         let Some(b) = deserialize_at::<ApigMembersBody>(body, at, &canon, f) else {
@@ -605,9 +621,13 @@ fn validate_add_members(s: &Scenario, body: &Value, at: &str, f: &mut Findings) 
             m.validate(&members_at(i), ecs, groups, f);
         }
         let mut all = channel.members.clone().unwrap_or_default();
-        let start = all.len();
+        // duplicates and members without an address have no key of their own
+        let before = lower::apig_member_keys(&all).len();
         all.extend(b.members);
-        lower::apig_member_keys(&all)[start..].to_vec()
+        lower::apig_member_keys(&all)
+            .get(before..)
+            .unwrap_or_default()
+            .to_vec()
     } else {
         Vec::new()
     }

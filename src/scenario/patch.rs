@@ -66,6 +66,10 @@ enum Step {
     Index(usize),
 }
 
+/// The most keys and indices a path may have: deeper values could not be validated (or even
+/// dropped) without deep recursion, and no scenario field is nested anywhere near this deep.
+pub const MAX_PATH_STEPS: usize = 32;
+
 fn segments(path: &str) -> Result<Vec<Step>, String> {
     let mut steps = Vec::new();
     for part in path.split('.') {
@@ -88,6 +92,11 @@ fn segments(path: &str) -> Result<Vec<Step>, String> {
         }
         if !rest.is_empty() {
             return Err(format!("path {path:?} has {rest:?} after an index"));
+        }
+        if steps.len() > MAX_PATH_STEPS {
+            return Err(format!(
+                "path has more than {MAX_PATH_STEPS} keys and indices"
+            ));
         }
     }
     Ok(steps)

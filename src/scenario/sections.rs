@@ -255,9 +255,11 @@ impl Backends {
         if let Some(b) = &self.default {
             b.validate("backends.default", f);
         }
+        let keys: std::collections::BTreeSet<&str> =
+            member_keys.iter().map(String::as_str).collect();
         for (key, b) in self.members.iter().flatten() {
             let path = format!("backends.members.{key}");
-            if !member_keys.contains(key) {
+            if !keys.contains(key.as_str()) {
                 let mut rule = String::from("names no member of the pool");
                 if let Some(s) =
                     super::suggest::closest(key, member_keys.iter().map(String::as_str))
@@ -328,8 +330,8 @@ impl Backend {
 impl Workload {
     pub fn validate(&self, f: &mut Findings) {
         if let Some(c) = &self.clients {
-            if c.count == Some(0) {
-                f.error("workload.clients.count", 0u64, "must be at least 1", NONE);
+            if let Some(n) = c.count {
+                f.range("workload.clients.count", n, 1, MAX_CLIENTS, "", NONE);
             }
             if c.nat_addresses == Some(0) {
                 f.error(
@@ -423,8 +425,8 @@ impl Workload {
             f.one_of("workload.protocol", p, super::elb::PROTOCOLS, NONE);
         }
         if let Some(u) = &self.uris {
-            if u.count == Some(0) {
-                f.error("workload.uris.count", 0u64, "must be at least 1", NONE);
+            if let Some(n) = u.count {
+                f.range("workload.uris.count", n, 1, MAX_URIS, "", NONE);
             }
             check_popularity(f, "workload.uris.popularity", &u.popularity);
         }
@@ -465,6 +467,11 @@ fn check_popularity(f: &mut Findings, path: &str, p: &Option<Popularity>) {
         }
     }
 }
+
+/// The largest client population (each client keeps per-node state in the simulator).
+pub const MAX_CLIENTS: u64 = 10_000_000;
+/// The largest URI set (each member keeps a bit per URI).
+pub const MAX_URIS: u64 = 1_000_000;
 
 /// Default client population and address block.
 pub const DEFAULT_CLIENTS: u64 = 1000;

@@ -37,6 +37,36 @@ pub enum NotRunnable {
     NoPool,
     #[error("workload.arrivals.trace was not read: load the scenario from its file")]
     TraceNotRead,
+    #[error("the run would need about {} MiB for its per-member tables and clients, more than the limit of {} MiB: shorten duration_s or use fewer members, clients or URIs", .estimated >> 20, .limit >> 20)]
+    TooLarge { estimated: u64, limit: u64 },
+}
+
+/// The most memory a run's tables may take, estimated before anything is allocated.
+pub const MAX_MEMORY_BYTES: u64 = 4 << 30;
+
+/// Bytes a run's tables take: per member a latency histogram, two counters per second of the
+/// run, a bit per URI and (per LB node) its share of a Maglev table of up to 200 four-byte
+/// slots per member; per client a cookie and a persistence slot per LB node; the URI set.
+fn memory_estimate(c: &SimConfig) -> u64 {
+    const HISTOGRAM: u64 = 16 << 10;
+    let added = c
+        .timeline
+        .iter()
+        .map(|e| match &e.action {
+            Action::AddMembers(m) => m.len() as u64,
+            _ => 0,
+        })
+        .fold(0u64, u64::saturating_add);
+    let members = (c.pool.members.len() as u64).saturating_add(added);
+    let buckets = c.duration.as_secs_f64().ceil() as u64 + 1;
+    let uris = c.workload.uris.len() as u64;
+    let nodes = c.lb_zones.len().max(1) as u64;
+    let per_member = HISTOGRAM + 16 * buckets + uris / 8 + 800 * nodes;
+    let clients = u64::from(c.workload.clients.count) * (4 + 16 * nodes);
+    members
+        .saturating_mul(per_member)
+        .saturating_add(clients)
+        .saturating_add(uris * 48)
 }
 
 /// Lowers a scenario that validated without errors. `seed` and `duration_s` override the file's.
@@ -102,7 +132,7 @@ pub fn lower(
         .members
         .first()
         .map_or(80, |m| if m.port == 0 { 80 } else { m.port });
-    Ok(SimConfig {
+    let config = SimConfig {
         name: s.name.clone().unwrap_or_else(|| "scenario".into()),
         seed: seed.or(s.seed).unwrap_or(1),
         duration: SimTime::from_secs_f64(duration),
@@ -115,7 +145,15 @@ pub fn lower(
         backends,
         timeline,
         bucket: SimTime::from_secs(1),
-    })
+    };
+    let estimated = memory_estimate(&config);
+    if estimated > MAX_MEMORY_BYTES {
+        return Err(NotRunnable::TooLarge {
+            estimated,
+            limit: MAX_MEMORY_BYTES,
+        });
+    }
+    Ok(config)
 }
 
 fn backend_for(b: &sections::Backends, key: &str) -> BackendConfig {
@@ -359,7 +397,7 @@ fn lower_events(
             push(Action::SetRate(rate));
         } else if let Some(body) = &e.add_members {
             let added = added_members(s, body, keys, zones);
-            push(add_action(added, keys, backends));
+            push(Action::AddMembers(with_backends(added, keys, backends)));
         } else if let (Some(body), Some(base)) = (&e.update_pool, current_elb.as_mut()) {
             if let Some(update) = body
                 .get("pool")
@@ -418,7 +456,7 @@ fn update_channel(
         }
     }
     if !added.is_empty() {
-        push(add_action(added, keys, backends));
+        push(Action::AddMembers(with_backends(added, keys, backends)));
     }
     let mut config = new;
     config.members = old.members;
@@ -426,17 +464,20 @@ fn update_channel(
     *base = update;
 }
 
-/// Adds members with their backends; their keys take the next member indices.
-fn add_action(added: Vec<Member>, keys: &mut Vec<String>, backends: &sections::Backends) -> Action {
-    let with_backends = added
+/// Added members with their backends; their keys join `keys` (they take the next indices).
+fn with_backends(
+    added: Vec<Member>,
+    keys: &mut Vec<String>,
+    backends: &sections::Backends,
+) -> Vec<(Member, BackendConfig)> {
+    added
         .into_iter()
         .map(|m| {
             keys.push(m.key.clone());
             let b = backend_for(backends, &m.key);
             (m, b)
         })
-        .collect();
-    Action::AddMembers(with_backends)
+        .collect()
 }
 
 fn index_of(keys: &[String], key: &str) -> u32 {

@@ -2,19 +2,27 @@
 
 /// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo
 /// (at most a third of the longer word's length, and at least one edit allowed). Words shorter
-/// than three characters get no suggestion.
+/// than three characters get no suggestion. Bounded work: words and candidates longer than
+/// [`MAX_WORD`] characters are skipped, and only the first [`MAX_CANDIDATES`] candidates are read.
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    if word.chars().count() < 3 {
-        return None; // every short word is "close" to every other
+    if !(3..=MAX_WORD).contains(&word.chars().count()) {
+        return None; // every short word is "close" to every other; long ones are no typos
     }
     let lower = word.to_ascii_lowercase();
     candidates
         .into_iter()
+        .take(MAX_CANDIDATES)
+        .filter(|c| c.len() <= 4 * MAX_WORD)
         .map(|c| (edit_distance(&lower, &c.to_ascii_lowercase()), c))
         .filter(|(d, c)| *d <= (word.chars().count().max(c.chars().count()) / 3).max(1))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
+
+/// Longest word (in characters) a suggestion is looked for.
+const MAX_WORD: usize = 128;
+/// Most candidates compared with one word.
+const MAX_CANDIDATES: usize = 10_000;
 
 /// Levenshtein distance over chars.
 fn edit_distance(a: &str, b: &str) -> usize {

@@ -61,7 +61,13 @@ pub fn read(path: &Path) -> Result<Vec<TraceRow>, Vec<Finding>> {
             return Err(f.items);
         }
     };
-    let rows = parse(&text, &mut f);
+    parse_text(&file, &text)
+}
+
+/// Parses trace text; `file` names it in findings. `Err` holds every problem found.
+pub fn parse_text(file: &str, text: &str) -> Result<Vec<TraceRow>, Vec<Finding>> {
+    let mut f = Findings::new(file);
+    let rows = parse(text, &mut f);
     if f.has_errors() {
         Err(f.items)
     } else {
@@ -134,14 +140,16 @@ pub fn parse(text: &str, f: &mut Findings) -> Vec<TraceRow> {
             continue;
         }
         last = t;
-        let Ok(client) = cols[1].parse::<u32>() else {
-            report(
-                f,
-                line,
-                "client",
-                cols[1],
-                "is not a client id (an integer 0..=4294967295)".into(),
+        let Some(client) = cols[1]
+            .parse::<u32>()
+            .ok()
+            .filter(|c| u64::from(*c) < super::sections::MAX_CLIENTS)
+        else {
+            let rule = format!(
+                "is not a client id (an integer 0..={})",
+                super::sections::MAX_CLIENTS - 1
             );
+            report(f, line, "client", cols[1], rule);
             continue;
         };
         let uri = cols.get(2).filter(|u| !u.is_empty()).map(|u| u.to_string());
@@ -201,7 +209,7 @@ mod tests {
             vec![
                 "t.csv: line 2, t_s: \"0.5\" goes back in time (the row before is at 1)",
                 "t.csv: line 3, t_s: \"x\" is not a finite time in seconds at or after 0",
-                "t.csv: line 4, client: \"-1\" is not a client id (an integer 0..=4294967295)",
+                "t.csv: line 4, client: \"-1\" is not a client id (an integer 0..=9999999)",
                 "t.csv: line 5, row: \"3.0\" has 1 columns; expected t_s,client[,uri][,connection]",
             ]
         );

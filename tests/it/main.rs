@@ -1,8 +1,12 @@
 //! All integration tests compile into this one binary.
 
+mod bad_inputs;
 mod balancer;
 mod cli;
 mod compare;
+mod degenerate;
+mod invariants;
+mod regressions;
 mod scenarios;
 mod sim;
 mod sweep;

@@ -1,0 +1,56 @@
+//! Inputs the fuzzers found crashing the library, minimized; each must now load (and run when
+//! valid) without a panic.
+
+use lbsim::metrics::Recorder;
+use lbsim::scenario::{self, simulate};
+use lbsim::sim::{self, Limits};
+
+/// Parses, validates, lowers and briefly runs `text` as the `scenario` fuzz target does.
+fn survives(text: &str) -> Vec<String> {
+    let loaded = match scenario::parse("r.json", text, None, &[]) {
+        Ok(l) => l,
+        Err(findings) => return findings.iter().map(ToString::to_string).collect(),
+    };
+    if loaded.is_valid() {
+        if let Ok(config) = simulate::lower(&loaded.scenario, None, None) {
+            let mut recorder = Recorder::new(&config);
+            let limits = Limits {
+                max_events: Some(20_000),
+            };
+            let _ = sim::run(&config, limits, &mut recorder);
+        }
+    }
+    loaded.findings.iter().map(ToString::to_string).collect()
+}
+
+/// A pool member without an address has no key; `add_members` sliced the merged key list at
+/// the member count, past its end.
+#[test]
+fn add_members_to_a_pool_with_an_addressless_member() {
+    let findings = survives(
+        r#"{"pool": {"protocol": "TCP", "members": [
+              {"address": "10.0.0.1", "protocol_port": 80}, {"name": "by-id-only"}]},
+            "events": [{"at_s": 1, "add_members": {"members": [{"address": "10.0.0.2", "protocol_port": 80}]}},
+                       {"at_s": 2, "member_down": "10.0.0.2"}]}"#,
+    );
+    assert_eq!(
+        findings,
+        ["r.json: warning: pool.members[1]: has no address (a GET reference by id?); it is not simulated"]
+    );
+}
+
+/// The same for a VPC channel whose added member repeats an existing address.
+#[test]
+fn add_members_to_a_channel_repeating_an_address() {
+    let findings = survives(
+        r#"{"vpc_channel": {"name": "chan", "port": 80, "balance_strategy": 1, "member_type": "ip",
+              "members": [{"host": "10.0.0.1"}, {"host": "10.0.0.1"}]},
+            "events": [{"at_s": 1, "add_members": {"members": [{"host": "10.0.0.1"}]}}]}"#,
+    );
+    assert!(
+        findings
+            .iter()
+            .all(|f| f.contains(": warning: ") || f.contains(": note: ")),
+        "{findings:?}"
+    );
+}
