@@ -431,10 +431,7 @@ impl Comparison {
                 }
             })
             .collect();
-        let mut s =
-            serde_json::to_string_pretty(&JsonOut { variants }).expect("plain data serialises");
-        s.push('\n');
-        s
+        crate::json::pretty(&JsonOut { variants })
     }
 
     /// The side-by-side table: one row per metric, one column per variant (headed by its

@@ -4,8 +4,11 @@
 //! behaviour and a timeline) is parsed and validated by [`scenario`], lowered to a
 //! [`model::PoolConfig`], and replayed deterministically.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod balancer;
 pub mod compare;
+pub mod json;
 pub mod metrics;
 pub mod model;
 pub mod report;

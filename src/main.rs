@@ -1,6 +1,8 @@
 //! The `lbsim` command line: parse arguments, call the library, print, set the exit code.
 //! Exit status: 0 success, 2 invalid input or usage error.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use clap::{Parser, Subcommand};
 use lbsim::compare::{self, Axis, Options};
 use lbsim::metrics::Recorder;
@@ -560,11 +562,11 @@ impl Bar {
             return;
         }
         // runs a resume found already done do not count towards the speed
-        let first = *self
-            .first
-            .lock()
-            .expect("no panics while held")
-            .get_or_insert(done);
+        // a poisoned lock only loses the ETA's starting point
+        let first = match self.first.lock() {
+            Ok(mut f) => *f.get_or_insert(done),
+            Err(_) => done,
+        };
         let width = 30;
         let filled = (done * width).checked_div(total).unwrap_or(width) as usize;
         let elapsed = self.started.elapsed().as_secs_f64();

@@ -57,14 +57,14 @@ impl Stepper {
         let mut classes: Vec<Class> = Vec::new();
         for (w, idx) in by_weight {
             let w = i64::from(w);
-            if classes.last().is_none_or(|c| c.weight != w) {
-                classes.push(Class {
+            let entry = (current[idx as usize], Reverse(idx));
+            match classes.last_mut() {
+                Some(class) if class.weight == w => class.heap.push(entry),
+                _ => classes.push(Class {
                     weight: w,
-                    heap: BinaryHeap::new(),
-                });
+                    heap: BinaryHeap::from(vec![entry]),
+                }),
             }
-            let class = classes.last_mut().expect("pushed above");
-            class.heap.push((current[idx as usize], Reverse(idx)));
         }
         Stepper {
             t: 0,
@@ -73,6 +73,9 @@ impl Stepper {
         }
     }
 
+    /// Invariant: a stepper is built from a non-empty candidate set and a step only lowers a
+    /// heap's top, so there is at least one class and no class is ever empty.
+    #[allow(clippy::expect_used)]
     fn step(&mut self) -> MemberIdx {
         self.t += 1;
         let mut best: Option<(usize, i64, MemberIdx)> = None;
@@ -218,6 +221,10 @@ impl Picker for Wrr {
                         .iter()
                         .fold(0, |g, c| gcd(g, u64::from(c.weight))))
                     as usize;
+                // From all-zero `current` values nginx's sequence returns to all zeros after
+                // exactly one window of Σw/g picks (every member is picked w/g times and each pick
+                // lowers the total by Σw), so this run-ahead always finds its period.
+                #[allow(clippy::expect_used)]
                 self.run_ahead(candidates, window)
                     .expect("from the zero state the first window is periodic")
             }

@@ -79,7 +79,10 @@ impl MemberRecord {
 }
 
 /// An empty latency histogram with the fixed bounds above (recording never resizes it).
-pub fn new_histogram(sigfig: u8) -> Histogram<u64> {
+/// `sigfig` is one of the constants here (2 or 3): with the constant bounds, creation cannot fail
+/// (`histogram_bounds_are_valid` checks every precision used).
+#[allow(clippy::expect_used)]
+pub fn new_histogram<C: hdrhistogram::Counter>(sigfig: u8) -> Histogram<C> {
     Histogram::new_with_bounds(LATENCY_LOW, LATENCY_HIGH, sigfig)
         .expect("constant bounds are valid")
 }
@@ -178,5 +181,18 @@ impl Observer for Recorder {
         debug_assert_eq!(idx as usize, self.members.len());
         self.members
             .push(MemberRecord::new(self.buckets, self.uris));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_bounds_are_valid() {
+        for sigfig in [LATENCY_SIGFIG, MEMBER_LATENCY_SIGFIG] {
+            assert!(Histogram::<u64>::new_with_bounds(LATENCY_LOW, LATENCY_HIGH, sigfig).is_ok());
+            assert!(Histogram::<u32>::new_with_bounds(LATENCY_LOW, LATENCY_HIGH, sigfig).is_ok());
+        }
     }
 }

@@ -102,14 +102,7 @@ impl LatencyTimeline {
             start: config.warmup,
             bucket: SimTime(bucket),
             buckets: (0..n)
-                .map(|_| {
-                    Histogram::new_with_bounds(
-                        crate::metrics::LATENCY_LOW,
-                        crate::metrics::LATENCY_HIGH,
-                        2,
-                    )
-                    .expect("constant bounds are valid")
-                })
+                .map(|_| crate::metrics::new_histogram(crate::metrics::MEMBER_LATENCY_SIGFIG))
                 .collect(),
         }
     }

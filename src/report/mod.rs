@@ -258,9 +258,7 @@ impl Report {
 
     /// Pretty JSON with a trailing newline.
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).expect("plain data serialises");
-        s.push('\n');
-        s
+        crate::json::pretty(self)
     }
 
     /// The readable report `lbsim run` prints: summary, member table, notable events.

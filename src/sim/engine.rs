@@ -392,7 +392,7 @@ impl<'c, O: Observer> Engine<'c, O> {
                 if self.q.peek_time() > end {
                     break;
                 }
-                let (t, ev) = self.q.pop().expect("peeked");
+                let Some((t, ev)) = self.q.pop() else { break };
                 self.now = t;
                 self.dispatch(ev);
             }
@@ -1232,6 +1232,9 @@ impl<'c, O: Observer> Engine<'c, O> {
         }
     }
 
+    /// `cfg` comes from an `AddMembers` action, whose backends `check_timeline` validated
+    /// before the run started, so building the backend cannot fail here.
+    #[allow(clippy::expect_used)]
     fn add_member(&mut self, member: Member, cfg: &super::BackendConfig) {
         let health = if self.pool.health_check.is_some() {
             Health::Initial

@@ -225,7 +225,9 @@ impl Chooser {
                         (cum / total * CDF_TOTAL as f64).min(CDF_TOTAL as f64) as u64
                     })
                     .collect();
-                *cdf.last_mut().expect("n > 0") = CDF_TOTAL;
+                if let Some(last) = cdf.last_mut() {
+                    *last = CDF_TOTAL;
+                }
                 Ok(Chooser::Table(cdf))
             }
             Popularity::Zipf(s) => Err(format!("invalid zipf exponent {s}")),

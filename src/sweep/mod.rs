@@ -122,8 +122,7 @@ fn metric_names(base: &SimConfig) -> Vec<String> {
 /// `report.html` into `dir` (each atomically). Returns the summary.
 pub fn finish(plan: &Plan, records: &[RunRecord], dir: &Path) -> Result<SweepSummary, SweepError> {
     let summary = summarise(plan, records);
-    let mut json = serde_json::to_string_pretty(&summary).expect("plain data serialises");
-    json.push('\n');
+    let json = crate::json::pretty(&summary);
     let write = |name: &str, text: String| {
         results::write_atomic(&dir.join(name), text.as_bytes())
             .map_err(|e| SweepError::Results(e.to_string()))

@@ -189,7 +189,8 @@ fn recommendation_md(o: &mut String, r: &Recommendation) {
         );
     }
     for c in &r.calls {
-        let body = serde_json::to_string_pretty(&c.body).expect("plain data serialises");
+        let body = crate::json::pretty(&c.body);
+        let body = body.trim_end();
         let _ = writeln!(
             o,
             "{}: `{} {}`\n\n```json\n{body}\n```\n",
@@ -479,14 +480,15 @@ pub fn html(plan: &Plan, s: &SweepSummary, records: &[RunRecord]) -> String {
             );
         }
         for c in &r.calls {
-            let json = serde_json::to_string_pretty(&c.body).expect("plain data serialises");
+            let json = crate::json::pretty(&c.body);
+            let json = json.trim_end();
             let _ = write!(
                 body,
                 "<h3>{}</h3><p><code>{} {}</code></p><pre>{}</pre>",
                 esc(&c.resource),
                 c.method,
                 esc(&c.path),
-                esc(&json)
+                esc(json)
             );
         }
         for n in r.notes.iter().chain(&r.simulation_only) {

@@ -183,7 +183,7 @@ pub fn summary_metrics(report: &Report) -> BTreeMap<String, f64> {
         }
     }
     let mut out = BTreeMap::new();
-    let v = serde_json::to_value(&report.summary).expect("plain data serialises");
+    let v = crate::json::value(&report.summary);
     walk("summary".into(), &v, &mut out);
     out
 }
@@ -233,17 +233,11 @@ pub fn write_atomic(path: &Path, text: &[u8]) -> std::io::Result<()> {
 
 /// `results.jsonl` text: the header and the records sorted by run.
 pub fn render(header: &Header, records: &[RunRecord]) -> String {
-    let mut out = line(header);
+    let mut out = crate::json::line(header);
     for r in records {
-        out.push_str(&line(r));
+        out.push_str(&crate::json::line(r));
     }
     out
-}
-
-fn line<T: Serialize>(v: &T) -> String {
-    let mut s = serde_json::to_string(v).expect("plain data serialises");
-    s.push('\n');
-    s
 }
 
 /// Runs this shard's unfinished runs in parallel, appending each to `DIR/results.jsonl` as it
@@ -305,9 +299,11 @@ pub fn execute(
         .par_iter()
         .map(|&run| {
             let record = simulate(plan, configs, run)?;
-            let text = line(&record);
+            let text = crate::json::line(&record);
             {
-                let mut f = file.lock().expect("a writer panicked");
+                let mut f = file
+                    .lock()
+                    .map_err(|_| SweepError::Results("a results writer panicked".into()))?;
                 f.write_all(text.as_bytes()).map_err(io)?;
                 f.flush().map_err(io)?;
             }
