@@ -12,6 +12,18 @@ pub fn lbsim(args: &[&str]) -> Output {
         .expect("run lbsim")
 }
 
+/// Runs the binary, which must succeed and print a JSON document.
+pub fn json_of(args: &[&str]) -> serde_json::Value {
+    let out = lbsim(args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, text).expect("write scenario");
@@ -157,7 +169,7 @@ fn run_prints_a_deterministic_json_report() {
 fn run_writes_a_trace_row_per_request() {
     let dir = tempfile::tempdir().expect("tempdir");
     let trace = dir.path().join("trace.csv");
-    let out = lbsim(&[
+    let report = json_of(&[
         "run",
         "scenarios/api-examples/seed001-create-vpc-channel.json",
         "--json",
@@ -166,13 +178,6 @@ fn run_writes_a_trace_row_per_request() {
         "--trace",
         trace.to_str().expect("utf-8 path"),
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
     let text = std::fs::read_to_string(&trace).expect("trace written");
     let mut lines = text.lines();
     assert_eq!(
@@ -239,9 +244,9 @@ fn run_set_changes_the_scenario_and_is_validated() {
         args.extend_from_slice(extra);
         lbsim(&args)
     };
-    let out = set(&["--set", "pool.members[0].weight=0"]);
-    assert_eq!(out.status.code(), Some(0));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let mut args = base.to_vec();
+    args.extend_from_slice(&["--set", "pool.members[0].weight=0"]);
+    let report = json_of(&args);
     assert_eq!(report["members"][0]["requests"], 0, "weight 0 gets nothing");
     assert!(report["members"][1]["requests"].as_u64().expect("count") > 0);
     let bad = set(&["--set", "pool.lb_algorithm=LEAST_CONECTIONS"]);
@@ -283,20 +288,13 @@ fn run_replays_a_trace() {
     trace.push_str("2.5,1,/page/0,c0\n2.6,1,/page/1,c0\n2.7,1,/page/2,c0\n");
     let scenario = traced_channel(dir.path(), &trace);
     let trace_out = dir.path().join("out.csv");
-    let out = lbsim(&[
+    let report = json_of(&[
         "run",
         &scenario,
         "--json",
         "--trace",
         trace_out.to_str().expect("utf-8"),
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
     assert_eq!(report["summary"]["requests"], 200);
     assert_eq!(report["summary"]["connections"]["opened"], 198);
     // request ids follow the replayed rows, so each output row can be matched to its URI; URI
