@@ -11,6 +11,7 @@ pub mod compare;
 pub mod json;
 pub mod metrics;
 pub mod model;
+pub mod output;
 pub mod report;
 pub mod scenario;
 pub mod sim;

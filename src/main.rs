@@ -6,12 +6,12 @@
 use clap::{Parser, Subcommand};
 use lbsim::compare::{self, Axis, Options};
 use lbsim::metrics::Recorder;
+use lbsim::output::{self, write_atomic, Pending};
 use lbsim::report::html::{run_page, LatencyTimeline};
 use lbsim::report::{Report, TraceWriter};
 use lbsim::scenario::patch::{self, Setting};
 use lbsim::scenario::{self, Finding, Severity};
 use lbsim::sim::{self, Limits, Observer, RequestObs};
-use lbsim::sweep::results::write_atomic;
 use lbsim::sweep::{self as sweeps, Plan, Shard, SweepError, SweepSummary};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -159,6 +159,11 @@ enum SweepCommand {
 }
 
 fn main() -> ExitCode {
+    // Ctrl-C: remove the output files still being written, so only complete files remain
+    let _ = ctrlc::set_handler(|| {
+        output::discard_pending();
+        std::process::exit(130);
+    });
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate {
@@ -393,18 +398,9 @@ fn run(
         }
         Some(trace_path) => {
             // Written next to its destination and renamed at the end: never a partial file.
-            let dir = trace_path
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            let tmp = match tempfile::NamedTempFile::new_in(dir) {
+            let tmp = match Pending::new(trace_path) {
                 Ok(t) => t,
-                Err(e) => {
-                    return refuse([format!(
-                        "{}: cannot write the trace: {e}",
-                        trace_path.display()
-                    )])
-                }
+                Err(e) => return refuse([format!("cannot write the trace: {e}")]),
             };
             let writer = TraceWriter::new(std::io::BufWriter::new(tmp), &config);
             let mut observer = (((recorder, progress), latency), writer);
@@ -414,7 +410,7 @@ fn run(
                 let persisted = writer
                     .finish()
                     .and_then(|buf| buf.into_inner().map_err(|e| e.into_error()))
-                    .and_then(|tmp| tmp.persist(trace_path).map_err(|e| e.error));
+                    .and_then(Pending::commit);
                 if let Err(e) = persisted {
                     return refuse([format!(
                         "{}: cannot write the trace: {e}",

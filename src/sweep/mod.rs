@@ -124,7 +124,7 @@ pub fn finish(plan: &Plan, records: &[RunRecord], dir: &Path) -> Result<SweepSum
     let summary = summarise(plan, records);
     let json = crate::json::pretty(&summary);
     let write = |name: &str, text: String| {
-        results::write_atomic(&dir.join(name), text.as_bytes())
+        crate::output::write_atomic(&dir.join(name), text.as_bytes())
             .map_err(|e| SweepError::Results(e.to_string()))
     };
     write("summary.json", json)?;
@@ -206,7 +206,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepSummary, SweepError> {
     let records: Vec<RunRecord> = records.into_iter().map(|(r, _)| r).collect();
     fs_err::create_dir_all(out).map_err(|e| SweepError::Results(e.to_string()))?;
     let header = results::Header::new(&plan, Shard::ALL);
-    results::write_atomic(
+    crate::output::write_atomic(
         &out.join("results.jsonl"),
         results::render(&header, &records).as_bytes(),
     )

@@ -216,21 +216,6 @@ pub fn read(path: &Path) -> Result<Existing, SweepError> {
     Ok(Existing { header, records })
 }
 
-/// Writes `text` to `path` through a temporary file in the same directory and a rename: readers
-/// never see a partial file. The error names the path.
-pub fn write_atomic(path: &Path, text: &[u8]) -> std::io::Result<()> {
-    let named =
-        |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()));
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(named)?;
-    tmp.write_all(text).map_err(named)?;
-    tmp.persist(path).map_err(|e| named(e.error))?;
-    Ok(())
-}
-
 /// `results.jsonl` text: the header and the records sorted by run.
 pub fn render(header: &Header, records: &[RunRecord]) -> String {
     let mut out = crate::json::line(header);
@@ -282,7 +267,7 @@ pub fn execute(
     done.sort_by_key(|r| r.run);
     done.dedup_by_key(|r| r.run);
     // drop a torn last line before appending after it
-    write_atomic(&path, render(&header, &done).as_bytes()).map_err(io)?;
+    crate::output::write_atomic(&path, render(&header, &done).as_bytes()).map_err(io)?;
     let finished: std::collections::BTreeSet<u64> = done.iter().map(|r| r.run).collect();
     let todo: Vec<u64> = (0..plan.runs())
         .filter(|&r| shard.owns(r) && !finished.contains(&r))
@@ -314,7 +299,7 @@ pub fn execute(
         .collect::<Result<_, SweepError>>()?;
     done.extend(fresh);
     done.sort_by_key(|r| r.run);
-    write_atomic(&path, render(&header, &done).as_bytes()).map_err(io)?;
+    crate::output::write_atomic(&path, render(&header, &done).as_bytes()).map_err(io)?;
     Ok(done)
 }
 

@@ -365,3 +365,46 @@ fn run_never_overwrites_an_output_without_force() {
         .expect("trace")
         .starts_with("t_s,request,"));
 }
+
+/// Ctrl-C while a trace is being written leaves no file behind: not the trace, not a temporary.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_leaves_no_partial_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trace = dir.path().join("trace.csv");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lbsim"))
+        .args([
+            "run",
+            "scenarios/bench/wrr-64.json",
+            "--duration",
+            "3600",
+            "--max-events",
+            "10000000000",
+            "--trace",
+        ])
+        .arg(&trace)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn lbsim");
+    // wait until the temporary trace exists and is growing
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::read_dir(dir.path()).expect("dir").count() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no temporary trace appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(130));
+    let left: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -1,0 +1,102 @@
+//! Output files are written whole or not at all: into a temporary file beside the destination,
+//! renamed onto it when complete. The temporary files in flight are registered so that an
+//! interrupted process (Ctrl-C) can remove them with [`discard_pending`] before it exits.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Temporary files not yet renamed onto their destination. An output abandoned on an error
+/// deletes its own file (`NamedTempFile`'s drop) and leaves a stale path here, which
+/// `discard_pending` skips.
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    // a panic while the list was held leaves it usable: it is only ever pushed and filtered
+    PENDING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// An output being written: a registered temporary file beside `path`.
+pub struct Pending {
+    tmp: tempfile::NamedTempFile,
+    path: PathBuf,
+}
+
+impl Pending {
+    /// Starts writing `path`. Errors name the path.
+    pub fn new(path: &Path) -> io::Result<Pending> {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| named(path, e))?;
+        pending().push(tmp.path().to_path_buf());
+        Ok(Pending {
+            tmp,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Renames the finished file onto its destination.
+    pub fn commit(mut self) -> io::Result<()> {
+        self.tmp.flush().map_err(|e| named(&self.path, e))?;
+        let tmp_path = self.tmp.path().to_path_buf();
+        let Pending { tmp, path } = self;
+        let persisted = tmp.persist(&path).map(|_: File| ());
+        pending().retain(|p| *p != tmp_path);
+        persisted.map_err(|e| named(&path, e.error))
+    }
+}
+
+impl Write for Pending {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.tmp.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.tmp.flush()
+    }
+}
+
+fn named(path: &Path, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
+/// Writes `bytes` to `path` whole or not at all. The error names the path.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut out = Pending::new(path)?;
+    out.write_all(bytes).map_err(|e| named(path, e))?;
+    out.commit()
+}
+
+/// Removes every temporary output file still in flight; for an interrupted process.
+pub fn discard_pending() {
+    for p in pending().drain(..) {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outputs_appear_only_when_committed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = dir.path().join("out.txt");
+        let mut out = Pending::new(&target).expect("pending");
+        out.write_all(b"partial").expect("write");
+        assert!(
+            !target.exists(),
+            "nothing under the final name before commit"
+        );
+        let files = || std::fs::read_dir(dir.path()).expect("dir").count();
+        assert_eq!(files(), 1, "one temporary file");
+        out.commit().expect("commit");
+        assert_eq!(std::fs::read_to_string(&target).expect("read"), "partial");
+        assert_eq!(files(), 1, "the temporary file became the output");
+    }
+}
