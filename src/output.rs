@@ -32,7 +32,12 @@ impl Pending {
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| named(path, e))?;
+        let mut builder = tempfile::Builder::new();
+        // a temporary file is private (0600) by default; outputs get the usual mode (0666 less
+        // the umask), as a file created directly would
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let tmp = builder.tempfile_in(dir).map_err(|e| named(path, e))?;
         pending().push(tmp.path().to_path_buf());
         Ok(Pending {
             tmp,
@@ -98,5 +103,18 @@ mod tests {
         out.commit().expect("commit");
         assert_eq!(std::fs::read_to_string(&target).expect("read"), "partial");
         assert_eq!(files(), 1, "the temporary file became the output");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&target)
+                .expect("meta")
+                .permissions()
+                .mode();
+            assert_ne!(
+                mode & 0o044,
+                0,
+                "readable by others as a plain file would be: {mode:o}"
+            );
+        }
     }
 }
