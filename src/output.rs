@@ -106,14 +106,13 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&target)
-                .expect("meta")
-                .permissions()
-                .mode();
-            assert_ne!(
-                mode & 0o044,
-                0,
-                "readable by others as a plain file would be: {mode:o}"
+            let plain = dir.path().join("plain.txt");
+            std::fs::write(&plain, b"x").expect("plain file");
+            let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode();
+            assert_eq!(
+                mode(&target),
+                mode(&plain),
+                "the mode a plain new file gets"
             );
         }
     }
