@@ -2,8 +2,10 @@
 //!
 //! Invariants:
 //! - A request slot lives while its backend holds it (queued or in service); `gen` changes when
-//!   it is freed, so `Complete`/`Timeout` events for a freed slot are recognised and dropped.
-//! - A request whose client is still `waiting` has a live connection whose `inflight` is it.
+//!   it is freed, so `Complete` events for a freed slot are recognised and dropped.
+//! - A request whose client is still `waiting` has a live connection whose `inflight` is it, and
+//!   sits in the waiting list (oldest first), which client timeouts read from its head; a slot
+//!   is released only once its client stopped waiting.
 //! - A connection ends exactly once (`close_conn`), which is where per-connection pools call
 //!   `on_close`; per-request pools call `on_open`/`on_close` around the backend's hold.
 //! - Follow-up requests on a connection are always scheduled as events, never issued from inside
