@@ -31,6 +31,7 @@ const NONE: u32 = u32::MAX;
 /// The closed set of things that can happen. Arrivals are not here: the single pending arrival
 /// is kept beside the heap (it is always the next one of its kind), saving a push and a pop per
 /// connection.
+#[derive(Clone, Copy)]
 enum Ev {
     /// A backend finished serving a request.
     Complete {
@@ -204,7 +205,8 @@ pub(super) struct Engine<'c, O> {
     next_arrival: SimTime,
     /// Next row of `workload.trace` to replay.
     trace_pos: usize,
-    rate: f64,
+    /// Mean gap between arrivals in ns (`1e9 / rate`; infinite when the rate is 0).
+    mean_gap: f64,
     clients: Chooser,
     uris: Option<Chooser>,
     uri_bytes: Vec<Box<[u8]>>,
@@ -331,7 +333,7 @@ impl<'c, O: Observer> Engine<'c, O> {
             free_conns: Vec::with_capacity(1024),
             next_arrival: SimTime::MAX,
             trace_pos: 0,
-            rate: w.arrivals.rate_per_s,
+            mean_gap: mean_gap(w.arrivals.rate_per_s),
             clients: Chooser::new(w.clients.count, w.clients.popularity).map_err(invalid)?,
             uris,
             uri_bytes: w.uris.iter().map(|u| u.as_bytes().into()).collect(),
@@ -519,10 +521,10 @@ impl<'c, O: Observer> Engine<'c, O> {
         if !trace.is_empty() {
             return trace.get(self.trace_pos).map_or(SimTime::MAX, |a| a.at);
         }
-        if self.rate <= 0.0 {
+        let mean = self.mean_gap;
+        if mean.is_infinite() {
             return SimTime::MAX;
         }
-        let mean = 1e9 / self.rate;
         let gap = match self.cfg.workload.arrivals.process {
             ArrivalProcess::Poisson => exponential(&mut self.rng, mean),
             ArrivalProcess::Constant => mean,
@@ -1226,7 +1228,7 @@ impl<'c, O: Observer> Engine<'c, O> {
                 }
             }
             Action::SetRate(rate) => {
-                self.rate = rate;
+                self.mean_gap = mean_gap(rate);
                 // Poisson is memoryless and a constant stream restarts: redraw from now
                 self.next_arrival = self.interarrival();
                 self.notice(None, NoticeKind::SetRate(rate));
@@ -1279,6 +1281,15 @@ impl<'c, O: Observer> Engine<'c, O> {
             }
             self.start_probes(m);
         }
+    }
+}
+
+/// Mean gap between arrivals in ns at `rate` per second; infinite (no arrivals) at rate 0.
+fn mean_gap(rate: f64) -> f64 {
+    if rate > 0.0 {
+        1e9 / rate
+    } else {
+        f64::INFINITY
     }
 }
 

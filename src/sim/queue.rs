@@ -1,83 +1,114 @@
-//! The event queue: a binary min-heap keyed by `(time, seq)`.
+//! The event queue: a 4-ary min-heap keyed by `(time, seq)`.
 //!
 //! `seq` is an insertion counter, so events scheduled for the same instant pop in the order they
 //! were pushed (the same rule as nexosim's priority queue). That makes same-time ordering part of
 //! the model rather than an accident of the heap layout, which determinism depends on.
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
-
 use crate::time::SimTime;
 
-/// `key` is `time << 64 | seq`: one integer comparison orders by time, then insertion.
-struct Entry<E> {
-    key: u128,
-    event: E,
-}
+/// Children per node. Four halves the depth of a binary heap, and a node's four child keys are
+/// adjacent (64 bytes): a level costs one or two cache lines and a two-round tournament, where
+/// a binary heap pays a chain of dependent loads and compares per level. Measured on the
+/// engine benchmark: +8 % against `std::collections::BinaryHeap`; eight children gained
+/// another 1 %, within noise, for twice the bytes per level.
+const ARITY: usize = 4;
 
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-
-impl<E> Eq for Entry<E> {}
-
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl<E> Ord for Entry<E> {
-    // reversed: `BinaryHeap` is a max-heap and we want the earliest (time, seq) on top
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.key.cmp(&self.key)
-    }
-}
-
-/// Pending events in time order, FIFO among equal times. Pushing reuses the heap's storage, so a
-/// queue that has reached its steady-state size allocates nothing.
+/// Pending events in time order, FIFO among equal times: an implicit 4-ary min-heap keyed by
+/// `time << 64 | seq`, one integer comparison ordering by time, then insertion. Keys and
+/// events live in parallel vectors so sifting compares only the keys. Pushing reuses the
+/// vectors' storage, so a queue that has reached its steady-state size allocates nothing.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    keys: Vec<u128>,
+    events: Vec<E>,
     seq: u64,
 }
 
-impl<E> EventQueue<E> {
+impl<E: Copy> EventQueue<E> {
     pub fn with_capacity(capacity: usize) -> Self {
         EventQueue {
-            heap: BinaryHeap::with_capacity(capacity),
+            keys: Vec::with_capacity(capacity),
+            events: Vec::with_capacity(capacity),
             seq: 0,
         }
     }
 
     pub fn push(&mut self, time: SimTime, event: E) {
         self.seq += 1;
-        self.heap.push(Entry {
-            key: u128::from(time.0) << 64 | u128::from(self.seq),
-            event,
-        });
+        let key = u128::from(time.0) << 64 | u128::from(self.seq);
+        let mut hole = self.keys.len();
+        self.keys.push(key);
+        self.events.push(event);
+        while hole > 0 {
+            let parent = (hole - 1) / ARITY;
+            if self.keys[parent] <= key {
+                break;
+            }
+            self.keys[hole] = self.keys[parent];
+            self.events[hole] = self.events[parent];
+            hole = parent;
+        }
+        self.keys[hole] = key;
+        self.events[hole] = event;
     }
 
     /// Time of the earliest event, `SimTime::MAX` when empty.
     pub fn peek_time(&self) -> SimTime {
-        self.heap
-            .peek()
-            .map_or(SimTime::MAX, |e| SimTime((e.key >> 64) as u64))
+        self.keys
+            .first()
+            .map_or(SimTime::MAX, |k| SimTime((k >> 64) as u64))
     }
 
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap
-            .pop()
-            .map(|e| (SimTime((e.key >> 64) as u64), e.event))
+        let last_key = self.keys.pop()?;
+        let last = self.events.pop()?;
+        let n = self.keys.len();
+        if n == 0 {
+            return Some((SimTime((last_key >> 64) as u64), last));
+        }
+        let (top, top_event) = (self.keys[0], self.events[0]);
+        // move the smallest child up until the hole reaches the bottom, then settle `last`
+        // there (as std's BinaryHeap does: fewer comparisons than stopping early)
+        let mut hole = 0;
+        loop {
+            let first = ARITY * hole + 1;
+            if first + ARITY <= n {
+                let k = &self.keys[first..first + ARITY];
+                let (a, ka) = if k[1] < k[0] { (1, k[1]) } else { (0, k[0]) };
+                let (b, kb) = if k[3] < k[2] { (3, k[3]) } else { (2, k[2]) };
+                let (c, kc) = if kb < ka { (b, kb) } else { (a, ka) };
+                self.keys[hole] = kc;
+                self.events[hole] = self.events[first + c];
+                hole = first + c;
+            } else {
+                if first < n {
+                    let c = (first..n).min_by_key(|&i| self.keys[i]).unwrap_or(first);
+                    self.keys[hole] = self.keys[c];
+                    self.events[hole] = self.events[c];
+                    hole = c;
+                }
+                break;
+            }
+        }
+        while hole > 0 {
+            let parent = (hole - 1) / ARITY;
+            if self.keys[parent] <= last_key {
+                break;
+            }
+            self.keys[hole] = self.keys[parent];
+            self.events[hole] = self.events[parent];
+            hole = parent;
+        }
+        self.keys[hole] = last_key;
+        self.events[hole] = last;
+        Some((SimTime((top >> 64) as u64), top_event))
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.keys.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.keys.is_empty()
     }
 }
 
