@@ -35,9 +35,15 @@ impl<E: Copy> EventQueue<E> {
     pub fn push(&mut self, time: SimTime, event: E) {
         self.seq += 1;
         let key = u128::from(time.0) << 64 | u128::from(self.seq);
-        let mut hole = self.keys.len();
+        let hole = self.keys.len();
         self.keys.push(key);
         self.events.push(event);
+        self.settle(hole, key, event);
+    }
+
+    /// Puts `(key, event)` into the free slot `hole`, moving it up past larger parents.
+    #[inline(always)]
+    fn settle(&mut self, mut hole: usize, key: u128, event: E) {
         while hole > 0 {
             let parent = (hole - 1) / ARITY;
             if self.keys[parent] <= key {
@@ -89,17 +95,7 @@ impl<E: Copy> EventQueue<E> {
                 break;
             }
         }
-        while hole > 0 {
-            let parent = (hole - 1) / ARITY;
-            if self.keys[parent] <= last_key {
-                break;
-            }
-            self.keys[hole] = self.keys[parent];
-            self.events[hole] = self.events[parent];
-            hole = parent;
-        }
-        self.keys[hole] = last_key;
-        self.events[hole] = last;
+        self.settle(hole, last_key, last);
         Some((SimTime((top >> 64) as u64), top_event))
     }
 
