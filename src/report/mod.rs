@@ -86,7 +86,7 @@ pub struct Latency {
 }
 
 impl Latency {
-    fn new(h: &Histogram<u64>, sum_ns: u128) -> Latency {
+    fn new<C: hdrhistogram::Counter>(h: &Histogram<C>, sum_ns: u128) -> Latency {
         if h.is_empty() {
             return Latency::default();
         }
