@@ -60,26 +60,34 @@ fn ziggurat() -> &'static Ziggurat {
 
 /// Exp(1) by the ziggurat: about 99 % of draws cost one `u64` and a multiplication; the rest
 /// fall back to `libm::exp`/`libm::log`. Three times faster than inverting the CDF with
-/// `libm::log`, which was the engine's largest cost after the event heap.
+/// `libm::log`, which was the engine's largest cost after the event heap. The common case is
+/// kept small enough to inline into the engine's loop.
 #[inline]
 pub fn exp1(rng: &mut ChaCha8Rng) -> f64 {
     let z = ziggurat();
-    loop {
-        let bits = rng.next_u64();
-        let i = (bits & 0xff) as usize;
-        let u = (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
-        let x = u * z.x[i];
-        if x < z.x[i + 1] {
-            return x;
-        }
-        if i == 0 {
-            // the tail beyond R is R plus a fresh Exp(1) (memorylessness)
-            return ZIG_R - libm::log(1.0 - unit(rng));
-        }
-        if z.f[i + 1] + (z.f[i] - z.f[i + 1]) * unit(rng) < libm::exp(-x) {
-            return x;
-        }
+    let bits = rng.next_u64();
+    let i = (bits & 0xff) as usize;
+    let u = (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
+    let x = u * z.x[i];
+    if x < z.x[i + 1] {
+        return x;
     }
+    exp1_edge(rng, i, x)
+}
+
+/// The ziggurat's rare cases: the tail beyond the base layer, or a point outside a layer's
+/// inner rectangle, accepted under the curve or else drawn again.
+#[cold]
+fn exp1_edge(rng: &mut ChaCha8Rng, i: usize, x: f64) -> f64 {
+    let z = ziggurat();
+    if i == 0 {
+        // the tail beyond R is R plus a fresh Exp(1) (memorylessness)
+        return ZIG_R - libm::log(1.0 - unit(rng));
+    }
+    if z.f[i + 1] + (z.f[i] - z.f[i + 1]) * unit(rng) < libm::exp(-x) {
+        return x;
+    }
+    exp1(rng)
 }
 
 /// Φ⁻¹(0.99): the standard normal 99th percentile.
