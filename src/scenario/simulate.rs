@@ -484,7 +484,9 @@ fn index_of(keys: &[String], key: &str) -> u32 {
     keys.iter().position(|k| k == key).unwrap_or(0) as u32
 }
 
-/// The members of an add-members body (seed 004), keyed so they do not clash with existing keys.
+/// The members of an add-members body (seed 004). They are lowered together with the pool's own
+/// members, so their keys are disambiguated against those exactly as validation did
+/// (`validate_add_members`), and the events that name them find them.
 fn added_members(
     s: &Scenario,
     body: &serde_json::Value,
@@ -492,33 +494,37 @@ fn added_members(
     zones: &[String],
 ) -> Vec<Member> {
     let members = body.get("members").cloned().unwrap_or_default();
-    let pool = if let Some(p) = &s.pool {
-        let Ok(members) = serde_json::from_value::<Vec<elb::Member>>(members) else {
+    let (before, merged) = if let Some(p) = &s.pool {
+        let Ok(added) = serde_json::from_value::<Vec<elb::Member>>(members) else {
             return Vec::new();
         };
-        lower_elb(
-            &elb::Pool {
-                members: Some(members),
-                ..p.clone()
-            },
-            zones,
-        )
+        let own = p.members.clone().unwrap_or_default();
+        let before = lower::elb_member_keys(&own).len();
+        let all = own.into_iter().chain(added).collect();
+        let pool = elb::Pool {
+            members: Some(all),
+            ..p.clone()
+        };
+        (before, lower_elb(&pool, zones))
     } else if let Some(c) = &s.vpc_channel {
-        let Ok(members) = serde_json::from_value::<Vec<apig::VpcMember>>(members) else {
+        let Ok(added) = serde_json::from_value::<Vec<apig::VpcMember>>(members) else {
             return Vec::new();
         };
-        lower_apig(
-            &apig::VpcChannel {
-                members: Some(members),
-                ..c.clone()
-            },
-            zones,
-        )
+        let own = c.members.clone().unwrap_or_default();
+        let before = lower::apig_member_keys(&own).len();
+        let all = own.into_iter().chain(added).collect();
+        let channel = apig::VpcChannel {
+            members: Some(all),
+            ..c.clone()
+        };
+        (before, lower_apig(&channel, zones))
     } else {
         return Vec::new();
     };
-    pool.members
+    merged
+        .members
         .into_iter()
+        .skip(before)
         .filter(|m| !keys.contains(&m.key))
         .collect()
 }

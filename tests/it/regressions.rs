@@ -1,9 +1,9 @@
-//! Inputs the fuzzers found crashing the library, minimized; each must now load (and run when
-//! valid) without a panic.
+//! Inputs that once crashed the library or were simulated wrongly: the fuzzers' finds,
+//! minimized, must now load (and run when valid) without a panic.
 
 use lbsim::metrics::Recorder;
 use lbsim::scenario::{self, simulate};
-use lbsim::sim::{self, Limits};
+use lbsim::sim::{self, Action, Limits};
 
 /// Parses, validates, lowers and briefly runs `text` as the `scenario` fuzz target does.
 fn survives(text: &str) -> Vec<String> {
@@ -53,4 +53,26 @@ fn add_members_to_a_channel_repeating_an_address() {
             .all(|f| f.contains(": warning: ") || f.contains(": note: ")),
         "{findings:?}"
     );
+}
+
+/// An added member's key depends on the pool's own members (`10.0.0.1` is ambiguous once a
+/// second one on another port joins). Validation keyed it `10.0.0.1:81` against the whole pool
+/// while the run keyed the added members alone (`10.0.0.1`), dropped the key it did not find,
+/// and sent the later `member_down` to member 0.
+#[test]
+fn added_member_keys_match_validation() {
+    let text = r#"{"pool": {"protocol": "TCP", "members": [
+          {"address": "10.0.0.1", "protocol_port": 80}, {"address": "10.0.0.2", "protocol_port": 80}]},
+        "events": [{"at_s": 5, "add_members": {"members": [{"address": "10.0.0.1", "protocol_port": 81}]}},
+                   {"at_s": 10, "member_down": "10.0.0.1:81"}]}"#;
+    let loaded = scenario::parse("r.json", text, None, &[]).expect("parses");
+    assert!(loaded.is_valid(), "{:?}", loaded.findings);
+    let config = simulate::lower(&loaded.scenario, None, None).expect("lowers");
+    let actions: Vec<&Action> = config.timeline.iter().map(|e| &e.action).collect();
+    let [Action::AddMembers(added), Action::MemberDown(down)] = actions[..] else {
+        panic!("{actions:?}");
+    };
+    let keys: Vec<&str> = added.iter().map(|(m, _)| m.key.as_str()).collect();
+    assert_eq!(keys, ["10.0.0.1:81"]);
+    assert_eq!(*down, 2, "the added member takes index 2");
 }
