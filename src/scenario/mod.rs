@@ -517,6 +517,21 @@ fn deserialize_at<T: DeserializeOwned>(
     canon: &[Seg],
     f: &mut Findings,
 ) -> Option<T> {
+    // serde's derived structs also read JSON arrays (fields by position); an API body is an
+    // object, and the run reads it by key, so anything else would be accepted and then ignored
+    let kind = match body {
+        Value::Object(_) => None,
+        Value::Array(_) => Some("an array"),
+        Value::String(_) => Some("a string"),
+        Value::Number(_) => Some("a number"),
+        Value::Bool(_) => Some("a boolean"),
+        Value::Null => Some("null"),
+    };
+    if let Some(kind) = kind {
+        let rule = format!("must be a JSON object (the API request body), not {kind}");
+        f.error(at, "", rule, Code::NONE);
+        return None;
+    }
     let mut sub = Findings::new("");
     let parsed = deserialize::<T>(body.clone(), canon, &mut sub);
     let canon_text = fields::render(canon);
