@@ -42,7 +42,7 @@ pub struct Backend {
 
 /// Service-time distributions (milliseconds).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
 pub enum ServiceTime {
     Constant { value: f64 },
     Exponential { mean: f64 },
