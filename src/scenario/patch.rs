@@ -74,12 +74,14 @@ fn segments(path: &str) -> Result<Vec<Step>, String> {
     let mut steps = Vec::new();
     for part in path.split('.') {
         let (key, mut rest) = part.split_at(part.find('[').unwrap_or(part.len()));
-        if key.is_empty() && steps.is_empty() {
-            return Err(format!("path {path:?} must start with a key"));
+        if key.is_empty() {
+            return Err(if steps.is_empty() {
+                format!("path {path:?} must start with a key")
+            } else {
+                format!("path {path:?} has an empty key (two dots, or a dot before [)")
+            });
         }
-        if !key.is_empty() {
-            steps.push(Step::Key(key.to_string()));
-        }
+        steps.push(Step::Key(key.to_string()));
         while let Some(inner) = rest.strip_prefix('[') {
             let (index, after) = inner
                 .split_once(']')
@@ -154,6 +156,13 @@ mod tests {
         );
         assert!(parse_assignment("no-equals").is_err());
         assert!(parse_assignment("pool.members[x]=1").is_err());
+        let mut v = json!({});
+        assert!(apply(&mut v, "pool..x", json!(1))
+            .unwrap_err()
+            .contains("empty key"));
+        assert!(apply(&mut v, "pool.[0]", json!(1))
+            .unwrap_err()
+            .contains("empty key"));
     }
 
     #[test]
