@@ -240,4 +240,16 @@ macro_rules! show_display {
         }
     )*};
 }
-show_display!(i64, u64, u32, f64, bool);
+show_display!(i64, u64, u32, bool);
+
+impl Show for f64 {
+    /// Plain notation, but exponent notation for magnitudes a reader would have to count
+    /// digits in (`1e300`, not three hundred zeros).
+    fn show(&self) -> String {
+        if self.abs() >= 1e15 || (*self != 0.0 && self.abs() < 1e-6) {
+            format!("{self:e}")
+        } else {
+            self.to_string()
+        }
+    }
+}

@@ -207,6 +207,9 @@ pub fn non_negative(f: &mut Findings, path: &str, value: Option<f64>) {
     }
 }
 
+/// Largest `loadbalancer.traffic_weights` value.
+pub const MAX_TRAFFIC_WEIGHT: f64 = 1000.0;
+
 impl LoadBalancer {
     pub fn validate(&self, f: &mut Findings) {
         if let Some(zones) = &self.availability_zones {
@@ -232,12 +235,28 @@ impl LoadBalancer {
         for (zone, w) in self.traffic_weights.iter().flatten() {
             let path = format!("loadbalancer.traffic_weights.{zone}");
             non_negative(f, &path, Some(*w));
+            // relative weights; the bound keeps their sum in thousandths within 32 bits
+            if *w > MAX_TRAFFIC_WEIGHT {
+                let rule = format!("is above {MAX_TRAFFIC_WEIGHT} (weights are relative)");
+                f.error(&path, *w, rule, NONE);
+            }
             let known = self.availability_zones.as_deref().unwrap_or_default();
             if !known.contains(zone) {
                 f.error(
                     &path,
                     zone,
                     "is not one of loadbalancer.availability_zones",
+                    NONE,
+                );
+            }
+        }
+        // the run keeps weights to 3 decimals (integer thousandths) and needs one node to send to
+        if let Some(weights) = &self.traffic_weights {
+            if weights.values().all(|w| (w * 1000.0).round() < 1.0) {
+                f.error(
+                    "loadbalancer.traffic_weights",
+                    "",
+                    "needs a weight of at least 0.0005 for some zone (weights count in thousandths)",
                     NONE,
                 );
             }
@@ -290,6 +309,7 @@ impl Backend {
             Some(ServiceTime::Lognormal { mean, p99 }) => {
                 positive(f, &format!("{sp}.lognormal.mean"), Some(*mean));
                 positive(f, &format!("{sp}.lognormal.p99"), Some(*p99));
+                let max_ratio = crate::sim::sample::lognormal_max_p99_ratio();
                 if p99 <= mean {
                     f.error(
                         &format!("{sp}.lognormal.p99"),
@@ -297,6 +317,11 @@ impl Backend {
                         "must exceed the mean",
                         NONE,
                     );
+                } else if *p99 > mean * max_ratio {
+                    let rule = format!(
+                        "is more than {max_ratio:.2} times the mean: no lognormal has that tail"
+                    );
+                    f.error(&format!("{sp}.lognormal.p99"), *p99, rule, NONE);
                 }
             }
             Some(ServiceTime::Pareto { mean, shape }) => {

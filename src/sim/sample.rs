@@ -93,6 +93,12 @@ fn exp1_edge(rng: &mut ChaCha8Rng, i: usize, x: f64) -> f64 {
 /// Φ⁻¹(0.99): the standard normal 99th percentile.
 const Z99: f64 = 2.326_347_874_040_840_8;
 
+/// Largest p99/mean ratio a lognormal can have: e^(z²/2) with z = Φ⁻¹(0.99), ≈ 14.97 (at
+/// σ = z; beyond it no σ gives both the mean and the p99).
+pub fn lognormal_max_p99_ratio() -> f64 {
+    libm::exp(Z99 * Z99 / 2.0)
+}
+
 /// A compiled [`Distribution`] producing nanoseconds.
 #[derive(Clone, Copy, Debug)]
 pub enum Sampler {
@@ -123,7 +129,7 @@ impl Sampler {
                 if p99_ms <= mean_ms || d < 0.0 {
                     return Err(format!(
                         "lognormal needs mean < p99 <= {:.2} x mean",
-                        libm::exp(Z99 * Z99 / 2.0)
+                        lognormal_max_p99_ratio()
                     ));
                 }
                 let sigma = Z99 - d.sqrt();
