@@ -83,7 +83,7 @@ pub struct Clients {
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", expecting = r#""uniform" or {"zipf": s}"#)]
 pub enum Popularity {
     Uniform,
     Zipf(f64),
@@ -112,7 +112,10 @@ pub struct RateStep {
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = r#"must be a whole number of requests or {"geometric": mean}"#
+)]
 pub enum RequestsPerConnection {
     Fixed(u64),
     Geometric { geometric: f64 },
