@@ -37,6 +37,8 @@ pub enum NotRunnable {
     NoPool,
     #[error("workload.arrivals.trace was not read: load the scenario from its file")]
     TraceNotRead,
+    #[error("duration_s: {duration} is not above warmup_s {warmup} (from the file, or --duration / a sweep's duration_s)")]
+    WarmupBeyondDuration { duration: f64, warmup: f64 },
     #[error("the run would need about {} MiB for its per-member tables and clients, more than the limit of {} MiB: shorten duration_s or use fewer members, clients or URIs", .estimated >> 20, .limit >> 20)]
     TooLarge { estimated: u64, limit: u64 },
 }
@@ -128,6 +130,10 @@ pub fn lower(
         });
     }
     timeline.sort_by_key(|e| e.at);
+    let warmup = s.warmup_s.unwrap_or(0.0);
+    if warmup >= duration {
+        return Err(NotRunnable::WarmupBeyondDuration { duration, warmup });
+    }
     let listener_port = pool
         .members
         .first()
@@ -136,7 +142,7 @@ pub fn lower(
         name: s.name.clone().unwrap_or_else(|| "scenario".into()),
         seed: seed.or(s.seed).unwrap_or(1),
         duration: SimTime::from_secs_f64(duration),
-        warmup: SimTime::from_secs_f64(s.warmup_s.unwrap_or(0.0)),
+        warmup: SimTime::from_secs_f64(warmup),
         workload: lower_workload(&workload, &pool, uri_hashing(&pool, &timeline))?,
         pool,
         lb_zones,

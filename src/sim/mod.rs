@@ -82,10 +82,16 @@ pub fn run<O: Observer>(
     limits: Limits,
     observer: O,
 ) -> Result<RunOutput, SimError> {
+    check_work(config, limits)?;
+    Ok(engine::Engine::new(config, observer)?.run())
+}
+
+/// The work check [`run`] makes first: refuses a run estimated beyond the event limit.
+pub fn check_work(config: &SimConfig, limits: Limits) -> Result<(), SimError> {
     let limit = limits.max_events.unwrap_or(DEFAULT_MAX_EVENTS);
     let estimated = engine::estimate_events(config)?;
     if estimated > limit {
         return Err(SimError::TooMuchWork { estimated, limit });
     }
-    Ok(engine::Engine::new(config, observer)?.run())
+    Ok(())
 }

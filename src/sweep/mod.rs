@@ -75,7 +75,14 @@ pub fn prepare(plan: &Plan) -> Result<Vec<SimConfig>, SweepError> {
             }
         };
         match simulate::lower(&loaded.scenario, None, plan.spec.duration_s) {
-            Ok(c) => configs.push(c),
+            Ok(c) => match sim::check_work(&c, Limits::default()) {
+                Ok(()) => configs.push(c),
+                Err(sim::SimError::TooMuchWork { estimated, limit }) => errors.push(why(format!(
+                    "the run needs about {estimated} events, more than the limit of {limit}: \
+                     shorten duration_s or lower the rate"
+                ))),
+                Err(e) => errors.push(why(e.to_string())),
+            },
             Err(e) => errors.push(why(e.to_string())),
         }
     }

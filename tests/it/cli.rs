@@ -408,3 +408,23 @@ fn an_interrupted_run_leaves_no_partial_files() {
     let left: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// `--duration` at or below the file's `warmup_s` is refused with both values named, before
+/// anything runs.
+#[test]
+fn duration_below_warmup_is_refused_by_name() {
+    let o = lbsim(&[
+        "run",
+        "scenarios/az-outage-fallback.json",
+        "--duration",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr).lines().next(),
+        Some(
+            "scenarios/az-outage-fallback.json: duration_s: 1 is not above warmup_s 40 \
+             (from the file, or --duration / a sweep's duration_s)"
+        )
+    );
+}

@@ -266,6 +266,18 @@ fn an_invalid_variant_stops_the_sweep_before_any_run() {
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("summary.latency.p99 is not a report metric")
     );
+    // beyond the event limit: refused up front too, not when its run comes
+    let huge = SPEC.replace(
+        r#"{"path": "pool.members[0].weight", "values": [1, 10, 40]}"#,
+        r#"{"path": "workload.arrivals.rate_per_s", "values": [100, 1000000000]}"#,
+    );
+    let (dir, spec) = setup(&huge);
+    let out = out_dir(&dir, "out");
+    let o = lbsim(&["sweep", &spec, "--out", &out], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("more than the limit of 1000000000"), "{err}");
+    assert!(!Path::new(&out).join("results.jsonl").exists());
 }
 
 fn plan(spec_path: &Path) -> Plan {
