@@ -575,7 +575,13 @@ mod tests {
     fn t_quantiles_match_the_table_and_the_limit() {
         assert_eq!(t975(9), 2.262);
         // Published values for 40, 60 and 120 degrees of freedom.
-        for (df, t) in [(40, 2.021), (60, 2.000), (120, 1.980)] {
+        for (df, t) in [
+            (31, 2.040),
+            (40, 2.021),
+            (60, 2.000),
+            (120, 1.980),
+            (1000, 1.962),
+        ] {
             assert!((t975(df) - t).abs() < 5e-4, "{df}: {}", t975(df));
         }
     }
