@@ -140,8 +140,8 @@ struct SweepArgs {
     #[arg(long)]
     resume: bool,
     /// Worker threads (default: one per CPU).
-    #[arg(long, value_name = "N")]
-    threads: Option<usize>,
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
 }
 
 #[derive(Subcommand)]
@@ -466,14 +466,14 @@ fn run_sweep(
     out: &Path,
     shard: Option<Shard>,
     resume: bool,
-    threads: Option<usize>,
+    threads: Option<u16>,
 ) -> Result<Option<SweepSummary>, SweepError> {
     let plan = Plan::load(spec)?;
     let configs = sweeps::prepare(&plan)?;
     let shard = shard.unwrap_or(Shard::ALL);
     let bar = Bar::new();
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.unwrap_or(0))
+        .num_threads(threads.map_or(0, usize::from))
         .build()
         .map_err(|e| SweepError::Run(e.to_string()))?;
     let records = pool.install(|| {
