@@ -6,7 +6,7 @@
 use clap::{Parser, Subcommand};
 use lbsim::compare::{self, Axis, Options};
 use lbsim::metrics::Recorder;
-use lbsim::output::{self, write_atomic, Pending};
+use lbsim::output::{self, Pending};
 use lbsim::report::html::{run_page, LatencyTimeline};
 use lbsim::report::{Report, TraceWriter};
 use lbsim::scenario::patch::{self, Setting};
@@ -386,18 +386,23 @@ fn run(
         Err(e) => return refuse([format!("{file}: {e}")]),
     };
     let limits = Limits { max_events };
+    // Both output files are opened before the run, so a bad path fails at once, and renamed
+    // into place together after it: never one without the other, never a partial file.
+    let html_file = match html.map(Pending::new).transpose() {
+        Ok(f) => f,
+        Err(e) => return refuse([format!("cannot write the HTML report: {e}")]),
+    };
     let recorder = Recorder::new(&config);
     let progress = Progress::new(config.duration.as_secs_f64());
     let latency = LatencyTimeline::new(&config, html.is_some());
-    let (output, recorder, latency) = match trace {
+    let (output, recorder, latency, trace_file) = match trace {
         None => {
             let mut observer = ((recorder, progress), latency);
             let out = sim::run(&config, limits, &mut observer);
             let ((recorder, _), latency) = observer;
-            (out, recorder, latency)
+            (out, recorder, latency, None)
         }
         Some(trace_path) => {
-            // Written next to its destination and renamed at the end: never a partial file.
             let tmp = match Pending::new(trace_path) {
                 Ok(t) => t,
                 Err(e) => return refuse([format!("cannot write the trace: {e}")]),
@@ -406,19 +411,16 @@ fn run(
             let mut observer = (((recorder, progress), latency), writer);
             let out = sim::run(&config, limits, &mut observer);
             let (((recorder, _), latency), writer) = observer;
-            if out.is_ok() {
-                let persisted = writer
-                    .finish()
-                    .and_then(|buf| buf.into_inner().map_err(|e| e.into_error()))
-                    .and_then(Pending::commit);
-                if let Err(e) = persisted {
-                    return refuse([format!(
-                        "{}: cannot write the trace: {e}",
-                        trace_path.display()
-                    )]);
+            let written = writer
+                .finish()
+                .and_then(|buf| buf.into_inner().map_err(|e| e.into_error()));
+            match written {
+                Ok(file) => (out, recorder, latency, Some(file)),
+                Err(e) => {
+                    let at = trace_path.display();
+                    return refuse([format!("{at}: cannot write the trace: {e}")]);
                 }
             }
-            (out, recorder, latency)
         }
     };
     let output = match output {
@@ -426,9 +428,17 @@ fn run(
         Err(e) => return refuse([format!("{file}: {e}")]),
     };
     let report = Report::new(&config, &output, &recorder);
-    if let Some(html) = html {
-        if let Err(e) = write_atomic(html, run_page(&report, &latency).as_bytes()) {
+    if let Some(mut page) = html_file {
+        let written = page
+            .write_all(run_page(&report, &latency).as_bytes())
+            .and_then(|()| page.commit());
+        if let Err(e) = written {
             return refuse([format!("cannot write the HTML report: {e}")]);
+        }
+    }
+    if let Some(trace_file) = trace_file {
+        if let Err(e) = trace_file.commit() {
+            return refuse([format!("cannot write the trace: {e}")]);
         }
     }
     print(&if json {

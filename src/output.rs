@@ -37,7 +37,12 @@ impl Pending {
         // the umask), as a file created directly would
         #[cfg(unix)]
         builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-        let tmp = builder.tempfile_in(dir).map_err(|e| named(path, e))?;
+        // tempfile's errors end in the temporary's own name, which means nothing to the user
+        let tmp = builder.tempfile_in(dir).map_err(|e| {
+            let text = e.to_string();
+            let text = text.split(" at path ").next().unwrap_or_default();
+            io::Error::new(e.kind(), format!("{}: {text}", path.display()))
+        })?;
         pending().push(tmp.path().to_path_buf());
         Ok(Pending {
             tmp,

@@ -428,3 +428,34 @@ fn duration_below_warmup_is_refused_by_name() {
         )
     );
 }
+
+/// An HTML path that cannot be written fails before the run, and the trace asked for beside it
+/// is not written either: a run's outputs appear together or not at all.
+#[test]
+fn outputs_are_written_together_or_not_at_all() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trace = dir.path().join("t.csv").display().to_string();
+    let html = dir.path().join("missing-dir/x.html").display().to_string();
+    let o = lbsim(&[
+        "run",
+        "scenarios/bench/wrr-64.json",
+        "--duration",
+        "1",
+        "--trace",
+        &trace,
+        "--html",
+        &html,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with(&format!("cannot write the HTML report: {html}: ")),
+        "{err}"
+    );
+    assert!(
+        !err.contains(" at path "),
+        "names the temporary file: {err}"
+    );
+    assert!(!Path::new(&trace).exists());
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+}
