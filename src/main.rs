@@ -479,7 +479,7 @@ fn run_sweep(
     threads: Option<u16>,
 ) -> Result<Option<SweepSummary>, SweepError> {
     let plan = Plan::load(spec)?;
-    let configs = sweeps::prepare(&plan)?;
+    let inputs = sweeps::prepare(&plan)?;
     let shard = shard.unwrap_or(Shard::ALL);
     let bar = Bar::new();
     let pool = rayon::ThreadPoolBuilder::new()
@@ -487,7 +487,7 @@ fn run_sweep(
         .build()
         .map_err(|e| SweepError::Run(e.to_string()))?;
     let records = pool.install(|| {
-        sweeps::results::execute(&plan, &configs, out, shard, resume, &|done, total| {
+        sweeps::results::execute(&plan, &inputs, out, shard, resume, &|done, total| {
             bar.show(done, total)
         })
     })?;

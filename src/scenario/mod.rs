@@ -26,7 +26,8 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use trace::TraceRow;
 
 /// The top level of a scenario file.
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
@@ -123,37 +124,39 @@ pub fn load(path: &Path, sets: &[patch::Setting]) -> Result<Loaded, Vec<Finding>
     };
     let default_name = path.file_stem().map(|s| s.to_string_lossy().into_owned());
     let mut loaded = parse(&file, text, default_name, sets)?;
-    read_trace(path, &file, &mut loaded);
+    if let Some(trace) = trace_path(&loaded, path.parent().unwrap_or(Path::new("."))) {
+        attach_trace(&mut loaded, &file, trace::read(&trace));
+    }
     Ok(loaded)
 }
 
-/// Reads `workload.arrivals.trace` (relative to the scenario file) into the scenario, adding its
-/// problems to the scenario's findings.
-fn read_trace(scenario_path: &Path, file: &str, loaded: &mut Loaded) {
+/// The trace file the scenario replays (`workload.arrivals.trace`), relative to `dir`, the
+/// directory of the scenario file.
+pub fn trace_path(loaded: &Loaded, dir: &Path) -> Option<PathBuf> {
+    let arrivals = loaded.scenario.workload.as_ref()?.arrivals.as_ref()?;
+    arrivals.trace.as_ref().map(|name| dir.join(name))
+}
+
+/// Gives the scenario the rows of its trace (as [`trace::read`] returned them), adding the
+/// trace's problems to the scenario's findings.
+pub fn attach_trace(loaded: &mut Loaded, file: &str, rows: Result<Vec<TraceRow>, Vec<Finding>>) {
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(findings) => return loaded.findings.extend(findings),
+    };
     let Some(workload) = loaded.scenario.workload.as_mut() else {
         return;
     };
-    let Some(arrivals) = workload.arrivals.as_mut() else {
-        return;
-    };
-    let Some(name) = arrivals.trace.clone() else {
-        return;
-    };
-    let dir = scenario_path.parent().unwrap_or(Path::new("."));
-    match trace::read(&dir.join(name)) {
-        Ok(rows) => {
-            let count = workload.clients.as_ref().and_then(|c| c.count);
-            let largest = rows.iter().map(|r| r.client).max().unwrap_or(0);
-            if let Some(n) = count.filter(|n| u64::from(largest) >= *n) {
-                let mut f = Findings::new(file);
-                let rule =
-                    format!("is too small for the trace's client id {largest} (ids start at 0)");
-                f.error("workload.clients.count", n, rule, Code::NONE);
-                loaded.findings.extend(f.items);
-            }
-            arrivals.trace_rows = rows;
-        }
-        Err(findings) => loaded.findings.extend(findings),
+    let count = workload.clients.as_ref().and_then(|c| c.count);
+    let largest = rows.iter().map(|r| r.client).max().unwrap_or(0);
+    if let Some(n) = count.filter(|n| u64::from(largest) >= *n) {
+        let mut f = Findings::new(file);
+        let rule = format!("is too small for the trace's client id {largest} (ids start at 0)");
+        f.error("workload.clients.count", n, rule, Code::NONE);
+        loaded.findings.extend(f.items);
+    }
+    if let Some(arrivals) = workload.arrivals.as_mut() {
+        arrivals.trace_rows = rows;
     }
 }
 

@@ -2,7 +2,7 @@
 //! the best configuration written as the vendor API calls that apply it.
 //!
 //! Flow: [`Plan::load`] expands the spec into numbered runs; [`prepare`] validates and lowers
-//! every point before anything runs; [`results::execute`] runs one shard's runs with rayon,
+//! every point before anything runs (each run lowers its point again, [`point_config`]); [`results::execute`] runs one shard's runs with rayon,
 //! appending each to `results.jsonl`; [`finish`] aggregates a complete set of records into
 //! `summary.json`, `report.md` and `report.html`. [`merge`] does the same from shard
 //! directories. Determinism: a run is a pure function of (plan, run index), and aggregation
@@ -20,11 +20,14 @@ pub use aggregate::{summarise, SweepSummary};
 pub use plan::{Plan, Spec};
 pub use results::{RunRecord, Shard};
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::metrics::Recorder;
 use crate::report::Report;
-use crate::scenario::{self, simulate, Severity};
+use crate::scenario::trace::TraceRow;
+use crate::scenario::{self, simulate, Finding, Severity};
 use crate::sim::{self, Limits, SimConfig};
 use crate::time::SimTime;
 
@@ -41,55 +44,44 @@ pub enum SweepError {
     Results(String),
 }
 
+/// What the runs of a plan share: the trace files their scenarios replay, each read once.
+#[derive(Default)]
+pub struct Inputs {
+    traces: Mutex<BTreeMap<PathBuf, TraceRead>>,
+}
+
+type TraceRead = Result<Vec<TraceRow>, Vec<Finding>>;
+
+impl Inputs {
+    fn trace(&self, path: &Path) -> TraceRead {
+        let mut traces = self.traces.lock().unwrap_or_else(|e| e.into_inner());
+        traces
+            .entry(path.to_path_buf())
+            .or_insert_with(|| scenario::trace::read(path))
+            .clone()
+    }
+}
+
 /// Validates and lowers every point (point 0 is the base) before any run starts, so a bad value
 /// in the last point fails in a second, not after hours. Also checks that the objective and the
-/// constraints name metrics the report has.
-pub fn prepare(plan: &Plan) -> Result<Vec<SimConfig>, SweepError> {
+/// constraints name metrics the report has. Configurations are lowered again for each run
+/// ([`point_config`]) rather than kept: a trace replay held for every point would multiply its
+/// memory by the number of points.
+pub fn prepare(plan: &Plan) -> Result<Inputs, SweepError> {
+    let inputs = Inputs::default();
     let mut errors = Vec::new();
-    let mut configs = Vec::new();
-    let default_name = Path::new(&plan.base_file)
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned());
+    let mut known = Vec::new();
     for point in 0..plan.points.len() {
-        let settings = plan.settings(point);
         let why = |e: String| format!("point {point} ({}): {e}", plan.label(point));
-        let loaded = match scenario::parse(
-            &plan.base_file,
-            &plan.base_text,
-            default_name.clone(),
-            &settings,
-        ) {
-            Ok(l) if l.is_valid() => l,
-            Ok(l) => {
-                errors.extend(
-                    l.findings
-                        .iter()
-                        .filter(|f| f.severity == Severity::Error)
-                        .map(|f| why(f.to_string())),
-                );
-                continue;
-            }
-            Err(findings) => {
-                errors.extend(findings.iter().map(|f| why(f.to_string())));
-                continue;
-            }
-        };
-        match simulate::lower(&loaded.scenario, None, plan.spec.duration_s) {
-            Ok(c) => match sim::check_work(&c, Limits::default()) {
-                Ok(()) => configs.push(c),
-                Err(sim::SimError::TooMuchWork { estimated, limit }) => errors.push(why(format!(
-                    "the run needs about {estimated} events, more than the limit of {limit}: \
-                     shorten duration_s or lower the rate"
-                ))),
-                Err(e) => errors.push(why(e.to_string())),
-            },
-            Err(e) => errors.push(why(e.to_string())),
+        match point_config(plan, &inputs, point) {
+            Ok(c) if point == 0 => known = metric_names(&c),
+            Ok(_) => {}
+            Err(e) => errors.extend(e.into_iter().map(why)),
         }
     }
     if !errors.is_empty() {
         return Err(SweepError::Invalid(errors));
     }
-    let known = metric_names(&configs[0]);
     let mut named = vec![plan.spec.objective.metric()];
     named.extend(plan.constraints.iter().flat_map(|c| c.metrics()));
     let unknown: Vec<String> = named
@@ -105,7 +97,43 @@ pub fn prepare(plan: &Plan) -> Result<Vec<SimConfig>, SweepError> {
     if !unknown.is_empty() {
         return Err(SweepError::Invalid(unknown));
     }
-    Ok(configs)
+    Ok(inputs)
+}
+
+/// Point `point`'s scenario (the base with the point's settings), validated, lowered and
+/// checked against the work limit; `Err` holds every problem.
+pub fn point_config(plan: &Plan, inputs: &Inputs, point: usize) -> Result<SimConfig, Vec<String>> {
+    let default_name = Path::new(&plan.base_file)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned());
+    let settings = plan.settings(point);
+    let text = |findings: &[Finding]| -> Vec<String> {
+        findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| f.to_string())
+            .collect()
+    };
+    let mut loaded = scenario::parse(&plan.base_file, &plan.base_text, default_name, &settings)
+        .map_err(|findings| text(&findings))?;
+    if let Some(dir) = &plan.base_dir {
+        if let Some(path) = scenario::trace_path(&loaded, dir) {
+            scenario::attach_trace(&mut loaded, &plan.base_file, inputs.trace(&path));
+        }
+    }
+    if !loaded.is_valid() {
+        return Err(text(&loaded.findings));
+    }
+    let config = simulate::lower(&loaded.scenario, None, plan.spec.duration_s)
+        .map_err(|e| vec![e.to_string()])?;
+    match sim::check_work(&config, Limits::default()) {
+        Ok(()) => Ok(config),
+        Err(sim::SimError::TooMuchWork { estimated, limit }) => Err(vec![format!(
+            "the run needs about {estimated} events, more than the limit of {limit}: \
+             shorten duration_s or lower the rate"
+        )]),
+        Err(e) => Err(vec![e.to_string()]),
+    }
 }
 
 /// The objective and constraint vocabulary: the summary fields of a report, read from a report

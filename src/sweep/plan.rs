@@ -10,7 +10,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::expr::Constraint;
 use super::SweepError;
@@ -145,6 +145,9 @@ pub struct Plan {
     /// The base scenario's file as named in the spec (findings use it).
     pub base_file: String,
     pub base_text: String,
+    /// The directory the base scenario was read from, where its trace file is looked up; `None`
+    /// for a plan rebuilt from a results header (a merge, which runs nothing).
+    pub base_dir: Option<PathBuf>,
     pub axes: Vec<Axis>,
     /// Point 0 is the base (no coordinates); then the grid, each point an index per axis.
     pub points: Vec<Option<Vec<usize>>>,
@@ -173,7 +176,7 @@ impl Plan {
                 .file_stem()
                 .map_or("sweep".into(), |s| s.to_string_lossy().into_owned())
         });
-        Plan::new(
+        let plan = Plan::new(
             Spec {
                 name: Some(name),
                 ..spec
@@ -183,6 +186,10 @@ impl Plan {
         .map_err(|e| match e {
             SweepError::Spec(why) => bad(why),
             e => e,
+        })?;
+        Ok(Plan {
+            base_dir: Some(base_path.parent().unwrap_or(Path::new(".")).to_path_buf()),
+            ..plan
         })
     }
 
@@ -268,6 +275,7 @@ impl Plan {
             base_file: spec.base.clone(),
             spec,
             base_text,
+            base_dir: None,
             axes,
             points,
             constraints,

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use super::plan::{run_seed, Plan, Spec};
-use super::SweepError;
+use super::{Inputs, SweepError};
 use crate::metrics::{new_histogram, Recorder};
 use crate::report::Report;
 use crate::sim::{self, Limits, SimConfig};
@@ -124,12 +124,18 @@ pub struct RunRecord {
 }
 
 /// Simulates one run of the plan.
-pub fn simulate(plan: &Plan, configs: &[SimConfig], run: u64) -> Result<RunRecord, SweepError> {
+pub fn simulate(plan: &Plan, inputs: &Inputs, run: u64) -> Result<RunRecord, SweepError> {
     let (point, replication) = plan.locate(run);
-    let seed = run_seed(plan.spec.master_seed, run);
+    let config = super::point_config(plan, inputs, point).map_err(|e| {
+        SweepError::Run(format!(
+            "run {run} ({}): {}",
+            plan.label(point),
+            e.join("; ")
+        ))
+    })?;
     let config = SimConfig {
-        seed,
-        ..configs[point].clone()
+        seed: run_seed(plan.spec.master_seed, run),
+        ..config
     };
     let mut recorder = Recorder::new(&config);
     let out = sim::run(&config, Limits::default(), &mut recorder)
@@ -143,7 +149,7 @@ pub fn simulate(plan: &Plan, configs: &[SimConfig], run: u64) -> Result<RunRecor
         run,
         point,
         replication,
-        seed,
+        seed: config.seed,
         metrics: summary_metrics(&report),
         latency_ns: coarse
             .iter_recorded()
@@ -231,7 +237,7 @@ pub fn render(header: &Header, records: &[RunRecord]) -> String {
 /// `progress(done, total)` is called after each run. Returns every record of the shard.
 pub fn execute(
     plan: &Plan,
-    configs: &[SimConfig],
+    inputs: &Inputs,
     dir: &Path,
     shard: Shard,
     resume: bool,
@@ -283,7 +289,7 @@ pub fn execute(
     let fresh: Vec<RunRecord> = todo
         .par_iter()
         .map(|&run| {
-            let record = simulate(plan, configs, run)?;
+            let record = simulate(plan, inputs, run)?;
             let text = crate::json::line(&record);
             {
                 let mut f = file

@@ -390,3 +390,69 @@ fn run_html_writes_a_self_contained_page() {
     assert!(page.contains("member_slow"), "events are listed");
     assert!(!page.contains("<script"));
 }
+
+/// Rows of a trace: `n` requests from 7 clients over the first two seconds.
+fn trace_rows(n: u32) -> String {
+    let mut text = String::from("t_s,client\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "{:.4},{}\n",
+            2.0 * f64::from(i) / f64::from(n),
+            i % 7
+        ));
+    }
+    text
+}
+
+#[test]
+fn a_sweep_replays_each_points_trace() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // the trace is named relative to the base scenario, which sits in a subdirectory of the spec
+    let sub = dir.path().join("base");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::write(sub.join("short.csv"), trace_rows(120)).unwrap();
+    std::fs::write(sub.join("long.csv"), trace_rows(300)).unwrap();
+    let base = BASE.replace(
+        r#""arrivals": {"rate_per_s": 900}"#,
+        r#""arrivals": {"trace": "short.csv"}"#,
+    );
+    std::fs::write(sub.join("traced.json"), base).unwrap();
+    let spec = dir.path().join("spec.json");
+    std::fs::write(
+        &spec,
+        r#"{"base": "base/traced.json", "parameters": [
+              {"path": "workload.arrivals.trace", "values": ["short.csv", "long.csv"]}],
+            "objective": {"minimize": "summary.latency_ms.p99"}}"#,
+    )
+    .unwrap();
+    let out = out_dir(&dir, "out");
+    ok(lbsim(
+        &["sweep", spec.to_str().unwrap(), "--out", &out],
+        &[],
+    ));
+    let text = String::from_utf8(read(&out, "results.jsonl")).unwrap();
+    let mut requests = std::collections::BTreeMap::new();
+    for line in text.lines().skip(1) {
+        let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        requests.insert(
+            record["point"].as_u64().unwrap(),
+            record["metrics"]["summary.requests"].as_f64().unwrap(),
+        );
+    }
+    // point 0 is the base (short.csv), then short.csv and long.csv
+    let expected = std::collections::BTreeMap::from([(0, 120.0), (1, 120.0), (2, 300.0)]);
+    assert_eq!(requests, expected);
+
+    // a missing trace is named before any run
+    std::fs::remove_file(sub.join("long.csv")).unwrap();
+    let out = out_dir(&dir, "again");
+    let o = lbsim(&["sweep", spec.to_str().unwrap(), "--out", &out], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("point 2 (arrivals.trace=long.csv):")
+            && err.contains("long.csv: no such trace file"),
+        "{err}"
+    );
+    assert!(!Path::new(&out).join("results.jsonl").exists());
+}
