@@ -240,6 +240,11 @@ pub fn parse(
 /// Deserializes `value` (found at canonical path `at`) into `T`, recording type errors and
 /// classifying every key serde skipped. `None` when the value has the wrong shape.
 fn deserialize<T: DeserializeOwned>(value: Value, at: &[Seg], f: &mut Findings) -> Option<T> {
+    let errors = f.items.len();
+    refuse_arrays_for_objects(&value, &mut at.to_vec(), f);
+    if f.items.len() > errors {
+        return None;
+    }
     let mut ignored: Vec<Vec<Seg>> = Vec::new();
     let mut record = |p: serde_ignored::Path<'_>| ignored.push(fields::segments(&p));
     let result =
@@ -269,6 +274,47 @@ fn deserialize<T: DeserializeOwned>(value: Value, at: &[Seg], f: &mut Findings) 
             None
         }
     }
+}
+
+/// Reports every JSON array standing where an object is expected. The API rejects one, but
+/// serde's derived structs read it by position (`"slow_start": [true, 30]` would pass as
+/// `{"enable": true, "duration": 30}`). `path` is the canonical path of `value`.
+fn refuse_arrays_for_objects(value: &Value, path: &mut Vec<Seg>, f: &mut Findings) {
+    match value {
+        Value::Array(items) if expects_object(path) => {
+            let rule = format!("must be a JSON object, not an array of {}", items.len());
+            f.error(&fields::render(path), "", rule, Code::NONE);
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(Seg::Index(i));
+                refuse_arrays_for_objects(item, path, f);
+                path.pop();
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                path.push(Seg::Key(key.clone()));
+                refuse_arrays_for_objects(item, path, f);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether a struct is deserialized at canonical `path`: an object kind, a service-time
+/// distribution's parameters, or `{"geometric": mean}`.
+fn expects_object(path: &[Seg]) -> bool {
+    let key = |i: usize| match path.get(i) {
+        Some(Seg::Key(k)) => Some(k.as_str()),
+        _ => None,
+    };
+    let n = path.len();
+    let service_time = n >= 2 && key(n - 2) == Some("service_time_ms");
+    let geometric =
+        key(0) == Some("workload") && n == 2 && key(1) == Some("requests_per_connection");
+    service_time || geometric || fields::kind_at(path).is_some()
 }
 
 fn classify_ignored(path: &[Seg], f: &mut Findings) {

@@ -807,6 +807,59 @@ fn malformed_files_get_one_clear_line() {
 }
 
 #[test]
+fn arrays_are_refused_where_the_api_expects_objects() {
+    // serde alone would read these by position
+    let rule = "must be a JSON object, not an array of 2";
+    error(
+        &pool("HTTP", r#""slow_start": [true, 30]"#),
+        "pool.slow_start",
+        rule,
+    );
+    error(
+        &pool("TCP", "").replace(
+            r#"[{"address": "10.0.0.1", "protocol_port": 80}]"#,
+            r#"[["m", "10.0.0.1"]]"#,
+        ),
+        "pool.members[0]",
+        "must be a JSON object, not an array of 2",
+    );
+    error(
+        &channel(r#""vpc_health_config": [1, 2]"#),
+        "vpc_health_config",
+        rule,
+    );
+    let beside = |key: &str, json: &str| {
+        let mut v: serde_json::Value = serde_json::from_str(&pool("HTTP", "")).unwrap();
+        v[key] = serde_json::from_str(json).unwrap();
+        v.to_string()
+    };
+    error(
+        &beside(
+            "backends",
+            r#"{"default": {"service_time_ms": {"lognormal": [4, 20]}}}"#,
+        ),
+        "backends.default.service_time_ms.lognormal",
+        rule,
+    );
+    error(
+        &beside("workload", r#"{"requests_per_connection": [2.5]}"#),
+        "workload.requests_per_connection",
+        "must be a JSON object, not an array of 1",
+    );
+    // inside an event's API body too
+    error(
+        &beside(
+            "events",
+            r#"[{"at_s": 1, "update_pool": {"pool": {"connection_drain": [true, 20]}}}]"#,
+        ),
+        "events[0].update_pool.pool.connection_drain",
+        rule,
+    );
+    // arrays the API does define are still read
+    assert!(errors(&channel(r#""member_groups": []"#)).is_empty());
+}
+
+#[test]
 fn documented_examples_validate() {
     let doc = include_str!("../../docs/scenario-format.md");
     let blocks: Vec<&str> = doc
