@@ -213,9 +213,23 @@ pub fn non_negative(f: &mut Findings, path: &str, value: Option<f64>) {
 /// Largest `loadbalancer.traffic_weights` value.
 pub const MAX_TRAFFIC_WEIGHT: f64 = 1000.0;
 
+/// Most LB nodes (`loadbalancer.availability_zones`): far more than any region has, and small
+/// enough that the nodes' weights in thousandths (at most 1000 each) sum within 32 bits.
+pub const MAX_LB_ZONES: usize = 1000;
+
 impl LoadBalancer {
     pub fn validate(&self, f: &mut Findings) {
         if let Some(zones) = &self.availability_zones {
+            if zones.len() > MAX_LB_ZONES {
+                let rule = format!("lists more than {MAX_LB_ZONES} AZs");
+                f.error(
+                    "loadbalancer.availability_zones",
+                    zones.len() as u64,
+                    rule,
+                    NONE,
+                );
+                return;
+            }
             if zones.is_empty() {
                 f.error(
                     "loadbalancer.availability_zones",

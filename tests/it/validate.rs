@@ -860,6 +860,32 @@ fn arrays_are_refused_where_the_api_expects_objects() {
 }
 
 #[test]
+fn lb_availability_zones() {
+    let with_zones = |zones: Vec<String>| {
+        let mut v: serde_json::Value = serde_json::from_str(&pool("HTTP", "")).unwrap();
+        v["loadbalancer"] = serde_json::json!({ "availability_zones": zones });
+        v.to_string()
+    };
+    let names = |n: usize| (0..n).map(|i| format!("az-{i}")).collect::<Vec<_>>();
+    assert!(errors(&with_zones(names(1000))).is_empty());
+    error(
+        &with_zones(names(1001)),
+        "loadbalancer.availability_zones",
+        "lists more than 1000 AZs",
+    );
+    error(
+        &with_zones(vec!["az-1".into(), "az-2".into(), "az-1".into()]),
+        "loadbalancer.availability_zones[2]",
+        "is listed twice",
+    );
+    error(
+        &with_zones(Vec::new()),
+        "loadbalancer.availability_zones",
+        "must name at least one AZ",
+    );
+}
+
+#[test]
 fn documented_examples_validate() {
     let doc = include_str!("../../docs/scenario-format.md");
     let blocks: Vec<&str> = doc
