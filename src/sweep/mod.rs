@@ -69,18 +69,29 @@ impl Inputs {
 /// memory by the number of points.
 pub fn prepare(plan: &Plan) -> Result<Inputs, SweepError> {
     let inputs = Inputs::default();
-    let mut errors = Vec::new();
+    // each problem once, with the points that have it (a bad parameter path fails every point)
+    let mut problems: Vec<(String, Vec<usize>)> = Vec::new();
     let mut known = Vec::new();
     for point in 0..plan.points.len() {
-        let why = |e: String| format!("point {point} ({}): {e}", plan.label(point));
         match point_config(plan, &inputs, point) {
             Ok(c) if point == 0 => known = metric_names(&c),
             Ok(_) => {}
-            Err(e) => errors.extend(e.into_iter().map(why)),
+            Err(errors) => {
+                for e in errors {
+                    match problems.iter_mut().find(|(p, _)| *p == e) {
+                        Some((_, points)) => points.push(point),
+                        None => problems.push((e, vec![point])),
+                    }
+                }
+            }
         }
     }
-    if !errors.is_empty() {
-        return Err(SweepError::Invalid(errors));
+    if !problems.is_empty() {
+        let lines = problems.into_iter().map(|(e, points)| match points[..] {
+            [point] => format!("point {point} ({}): {e}", plan.label(point)),
+            _ => format!("points {}: {e}", ranges(&points)),
+        });
+        return Err(SweepError::Invalid(lines.collect()));
     }
     let mut named = vec![plan.spec.objective.metric()];
     named.extend(plan.constraints.iter().flat_map(|c| c.metrics()));
@@ -98,6 +109,24 @@ pub fn prepare(plan: &Plan) -> Result<Inputs, SweepError> {
         return Err(SweepError::Invalid(unknown));
     }
     Ok(inputs)
+}
+
+/// Ascending numbers as runs: `1–4, 7, 9–12`.
+fn ranges(numbers: &[usize]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < numbers.len() {
+        let mut j = i;
+        while j + 1 < numbers.len() && numbers[j + 1] == numbers[j] + 1 {
+            j += 1;
+        }
+        out.push(match j - i {
+            0 => numbers[i].to_string(),
+            _ => format!("{}–{}", numbers[i], numbers[j]),
+        });
+        i = j + 1;
+    }
+    out.join(", ")
 }
 
 /// Point `point`'s scenario (the base with the point's settings), validated, lowered and
@@ -247,4 +276,13 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepSummary, SweepError> {
     )
     .map_err(|e| SweepError::Results(e.to_string()))?;
     finish(&plan, &records, out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ranges_join_consecutive_numbers() {
+        assert_eq!(super::ranges(&[1, 2, 3, 4, 7, 9, 10]), "1–4, 7, 9–10");
+        assert_eq!(super::ranges(&[0, 2]), "0, 2");
+    }
 }

@@ -278,6 +278,21 @@ fn an_invalid_variant_stops_the_sweep_before_any_run() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("more than the limit of 1000000000"), "{err}");
     assert!(!Path::new(&out).join("results.jsonl").exists());
+    // a misspelt parameter path fails every point but is reported once
+    let typo = SPEC.replace(
+        r#"{"path": "pool.members[0].weight", "values": [1, 10, 40]}"#,
+        r#"{"path": "pool.lb_algoritm", "values": ["ROUND_ROBIN", "LEAST_CONNECTIONS", "SOURCE_IP"]}"#,
+    );
+    let (dir, spec) = setup(&typo);
+    let o = lbsim(&["sweep", &spec, "--out", &out_dir(&dir, "out")], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.matches("pool.lb_algoritm").count(), 1, "{err}");
+    assert!(
+        err.contains("points 1–3: base.json: pool.lb_algoritm")
+            && err.contains("did you mean `lb_algorithm`"),
+        "{err}"
+    );
 }
 
 fn plan(spec_path: &Path) -> Plan {
