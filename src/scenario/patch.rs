@@ -22,14 +22,20 @@ pub fn parse_assignment(arg: &str) -> Result<(String, Vec<Value>), String> {
         .ok_or_else(|| format!("{arg:?} is not PATH=VALUE[,VALUE…]"))?;
     let path = path.trim();
     segments(path)?;
-    let values: Vec<Value> = split_top_level(values)
-        .into_iter()
-        .map(parse_value)
-        .collect();
-    if values.is_empty() {
+    let parts = split_top_level(values);
+    if parts == [""] {
         return Err(format!("{arg:?} gives no value"));
     }
-    Ok((path.to_string(), values))
+    if let Some(i) = parts.iter().position(|p| p.is_empty()) {
+        return Err(format!(
+            "{arg:?}: value {} is empty (write \"\" for an empty string)",
+            i + 1
+        ));
+    }
+    Ok((
+        path.to_string(),
+        parts.into_iter().map(parse_value).collect(),
+    ))
 }
 
 fn parse_value(text: &str) -> Value {
@@ -54,11 +60,7 @@ fn split_top_level(text: &str) -> Vec<&str> {
         }
     }
     parts.push(&text[start..]);
-    parts
-        .into_iter()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect()
+    parts.into_iter().map(str::trim).collect()
 }
 
 enum Step {
@@ -156,6 +158,14 @@ mod tests {
         );
         assert!(parse_assignment("no-equals").is_err());
         assert!(parse_assignment("pool.members[x]=1").is_err());
+        assert!(parse_assignment("pool.x= ")
+            .unwrap_err()
+            .contains("gives no value"));
+        let empty = parse_assignment("pool.x=a,,b").unwrap_err();
+        assert!(empty.contains("value 2 is empty"), "{empty}");
+        assert!(parse_assignment("pool.x=a,").is_err());
+        let (_, values) = parse_assignment(r#"pool.x="",b"#).unwrap();
+        assert_eq!(values, vec![json!(""), json!("b")]);
         let mut v = json!({});
         assert!(apply(&mut v, "pool..x", json!(1))
             .unwrap_err()
