@@ -265,15 +265,60 @@ fn deserialize<T: DeserializeOwned>(value: Value, at: &[Seg], f: &mut Findings) 
                 (false, false) if inner.starts_with('[') => format!("{base}{inner}"),
                 (false, false) => format!("{base}.{inner}"),
             };
-            let message = e.inner().to_string();
-            let rule = match message.strip_prefix("invalid type: ") {
-                Some(rest) => format!("has the wrong type: {rest}"),
-                None => message,
-            };
-            f.error(&path, "", rule, Code::NONE);
+            f.error(&path, "", plain(&e.inner().to_string(), &path), Code::NONE);
             None
         }
     }
+}
+
+/// serde's type errors in the words of a JSON file: `invalid type: map, expected a sequence`
+/// becomes `has the wrong type: an object, expected an array`. `path` is where it occurred.
+fn plain(message: &str, path: &str) -> String {
+    if message == "invalid type: unit variant, expected newtype variant" {
+        // `"popularity": "zipf"`: the variant's name alone, where `{"zipf": s}` is needed
+        let name = path.rsplit('.').next().unwrap_or(path);
+        return format!("needs a value: write {{\"{name}\": …}}, not \"{name}\" alone");
+    }
+    let (problem, rest) = if let Some(rest) = message.strip_prefix("invalid type: ") {
+        ("has the wrong type", rest)
+    } else if let Some(rest) = message.strip_prefix("invalid value: ") {
+        ("has a value out of range", rest)
+    } else {
+        return message.to_string();
+    };
+    let Some((found, expected)) = rest.rsplit_once(", expected ") else {
+        return format!("{problem}: {rest}");
+    };
+    let json_word = |serde: &str| match serde {
+        "map" | "a map" => "an object",
+        "sequence" | "a sequence" => "an array",
+        "floating point" => "a number",
+        _ => "",
+    };
+    let found = match json_word(found) {
+        "" => found.replace("floating point", "number"),
+        word => word.to_string(),
+    };
+    let expected = match expected {
+        "u8" | "u16" | "u32" | "u64" | "usize" => {
+            let max = match expected {
+                "u8" => u64::from(u8::MAX),
+                "u16" => u64::from(u16::MAX),
+                "u32" => u64::from(u32::MAX),
+                _ => u64::MAX,
+            };
+            format!("a whole number from 0 to {max}")
+        }
+        // the field's own range check follows once the type is right
+        "i32" | "i64" => "a whole number".to_string(),
+        "f32" | "f64" => "a number".to_string(),
+        e if e.starts_with("struct ") => "an object".to_string(),
+        e => match json_word(e) {
+            "" => e.to_string(),
+            word => word.to_string(),
+        },
+    };
+    format!("{problem}: {found}, expected {expected}")
 }
 
 /// Reports every JSON array standing where an object is expected. The API rejects one, but

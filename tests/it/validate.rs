@@ -802,6 +802,20 @@ fn malformed_files_get_one_clear_line() {
         "pool.members[0].protocol_port",
         "has the wrong type",
     );
+    // serde's vocabulary is translated into JSON's
+    let mut v: serde_json::Value = serde_json::from_str(&pool("TCP", "")).unwrap();
+    v["workload"] = serde_json::json!({"clients": {"popularity": "zipf"}, "timeout_ms": "5"});
+    error(
+        &v.to_string(),
+        "workload.clients.popularity.zipf",
+        r#"needs a value: write {"zipf": …}, not "zipf" alone"#,
+    );
+    v["workload"] = serde_json::json!({"timeout_ms": "5"});
+    error(
+        &v.to_string(),
+        "workload.timeout_ms",
+        r#"has the wrong type: string "5", expected a number"#,
+    );
     // A byte-order mark is legal at the start of a file.
     assert!(errors(&format!("\u{feff}{}", pool("TCP", ""))).is_empty());
 }
