@@ -8,8 +8,8 @@ use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use lbsim::balancer::{Balancer, Health, Request};
-use lbsim::model::{Algorithm, Dialect, Member, PoolConfig, Protocol, Tier};
+use lbsim::balancer::{hash, quic, Balancer, Health, Request};
+use lbsim::model::{Algorithm, Dialect, Member, PoolConfig, Protocol, Tier, TupleFields};
 use lbsim::time::SimTime;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
@@ -49,20 +49,42 @@ fn pool(algorithm: Algorithm, n: usize) -> PoolConfig {
     }
 }
 
-/// Client `k`'s request, built inside the timed loop (a few register moves) so hash picks can
-/// see a million distinct clients and touch the whole Maglev table.
-fn request(k: u32) -> Request<'static> {
+/// Client `k`'s request, built inside the timed loop (a few register moves) so hash picks see a
+/// million distinct keys and touch the whole Maglev table. Each hash algorithm has a key field
+/// that varies with `k`: the client address, the URI `/items/` + 8 hex digits, the 4-byte
+/// big-endian `k` as the DCID of a short-header QUIC packet, the client port (5-tuple). `buf`
+/// holds the URI and the packet; the bytes are written only for the algorithm that reads them.
+fn request(algorithm: Algorithm, k: u32, buf: &mut [u8; 24]) -> Request<'_> {
+    match algorithm {
+        Algorithm::UriHash => {
+            for (i, b) in buf[7..15].iter_mut().enumerate() {
+                *b = b"0123456789abcdef"[(k >> (28 - 4 * i) & 15) as usize];
+            }
+        }
+        Algorithm::QuicCid { .. } => buf[16..20].copy_from_slice(&k.to_be_bytes()),
+        _ => {}
+    }
+    let (uri, packet) = buf.split_at(15);
     Request {
         client_ip: IpAddr::V4(Ipv4Addr::from(0x6440_0000 + k)),
-        client_port: 40_000,
+        client_port: 40_000 + (k & 0x3FFF) as u16,
         dst_ip: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
         dst_port: 443,
         ip_proto: 6,
         addr_slot: 0,
-        uri: b"/",
-        quic_packet: None,
+        uri,
+        quic_packet: Some(packet),
         cookie: None,
     }
+}
+
+/// A buffer for [`request`]: the URI prefix and the QUIC header byte (short header, fixed bit);
+/// the packet's DCID is bytes 16..24.
+fn request_buffer() -> [u8; 24] {
+    let mut buf = [0u8; 24];
+    buf[..7].copy_from_slice(b"/items/");
+    buf[15] = 0x41;
+    buf
 }
 
 /// Cheap pseudo-random client sequence (a full-period LCG over 2^20 clients).
@@ -74,7 +96,12 @@ fn next_client(k: &mut u32) -> u32 {
 /// A balancer with its tables built and, for least connections, uneven connection counts.
 fn ready(algorithm: Algorithm, n: usize) -> Balancer {
     let mut b = Balancer::new(&pool(algorithm, n), None, 1, T0);
-    b.pick(T0, &request(0));
+    b.pick(T0, &request(algorithm, 0, &mut request_buffer()));
+    assert_eq!(
+        b.counters().quic_cid_fallbacks,
+        0,
+        "bench packets carry a DCID"
+    );
     if algorithm == Algorithm::LeastConnections {
         for i in 0..n {
             for _ in 0..(i * 7 % 5) {
@@ -90,19 +117,29 @@ fn bench_picks(c: &mut Criterion) {
         ("wrr", Algorithm::RoundRobin),
         ("least_conn", Algorithm::LeastConnections),
         ("source_ip", Algorithm::SourceIp),
+        ("uri_hash", Algorithm::UriHash),
+        ("quic_cid", Algorithm::QuicCid { offset: 0, len: 8 }),
+        ("5_tuple_hash", Algorithm::TupleHash(TupleFields::Five)),
     ] {
         let mut group = c.benchmark_group(format!("pick/{name}"));
         group.throughput(Throughput::Elements(1));
         for n in SIZES {
             let mut b = ready(algorithm, n);
-            let mut k = 0u32;
+            let (mut k, mut buf) = (0u32, request_buffer());
             group.bench_function(BenchmarkId::new("balancer", n), |bench| {
-                bench.iter(|| black_box(b.pick(T0, &request(next_client(&mut k)))))
+                bench.iter(|| {
+                    black_box(b.pick(T0, &request(algorithm, next_client(&mut k), &mut buf)))
+                })
             });
             if name == "source_ip" {
                 // 4096 recurring clients: the Maglev lines they hit stay in cache.
                 group.bench_function(BenchmarkId::new("balancer_4096_clients", n), |bench| {
-                    bench.iter(|| black_box(b.pick(T0, &request(next_client(&mut k) & 4095))))
+                    bench.iter(|| {
+                        black_box(b.pick(
+                            T0,
+                            &request(algorithm, next_client(&mut k) & 4095, &mut buf),
+                        ))
+                    })
                 });
             }
             let weights: Vec<i64> = (0..n).map(|i| i64::from(weight(i))).collect();
@@ -117,12 +154,28 @@ fn bench_picks(c: &mut Criterion) {
                     black_box(match algorithm {
                         Algorithm::RoundRobin => naive.nginx(&weights),
                         Algorithm::LeastConnections => naive.wlc(&weights, &active),
-                        _ => Naive::rendezvous(n, &request(next_client(&mut k))),
+                        _ => {
+                            let req = request(algorithm, next_client(&mut k), &mut buf);
+                            Naive::rendezvous(n, routing_key(algorithm, &req))
+                        }
                     })
                 })
             });
         }
         group.finish();
+    }
+}
+
+/// The key a hash algorithm routes `req` by, as the balancer derives it.
+fn routing_key(algorithm: Algorithm, req: &Request<'_>) -> u64 {
+    match algorithm {
+        Algorithm::UriHash => hash::bytes_key(req.uri),
+        Algorithm::QuicCid { .. } => {
+            let packet = req.quic_packet.unwrap_or_default();
+            quic::dcid(packet, 8).map_or(0, hash::bytes_key)
+        }
+        Algorithm::TupleHash(fields) => hash::tuple_key(fields, req),
+        _ => hash::source_ip_key(req.client_ip),
     }
 }
 
@@ -166,12 +219,9 @@ impl Naive {
         best
     }
 
-    /// Rendezvous hashing: the consistent hash that needs no table.
-    fn rendezvous(n: usize, req: &Request<'_>) -> usize {
-        let IpAddr::V4(ip) = req.client_ip else {
-            unreachable!()
-        };
-        let key = ip.octets();
+    /// Rendezvous hashing of the routing key: the consistent hash that needs no table.
+    fn rendezvous(n: usize, key: u64) -> usize {
+        let key = key.to_le_bytes();
         (0..n)
             .max_by_key(|&i| xxh3_64_with_seed(&key, i as u64))
             .unwrap_or(0)
@@ -199,7 +249,7 @@ fn bench_rebuild(c: &mut Criterion) {
                     Health::NoMonitor
                 };
                 b.set_health(T0, 1234, h);
-                black_box(b.pick(T0, &request(0)))
+                black_box(b.pick(T0, &request(algorithm, 0, &mut request_buffer())))
             })
         });
     }
