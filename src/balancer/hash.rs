@@ -47,6 +47,30 @@ pub fn bytes_key(bytes: &[u8]) -> u64 {
 /// convention recorded in huawei-semantics §1: 2-tuple = source IP, destination IP; 3-tuple adds
 /// the IP protocol; 5-tuple adds source port then destination port.
 pub fn tuple_key(fields: TupleFields, req: &Request<'_>) -> u64 {
+    match (req.client_ip, req.dst_ip) {
+        (IpAddr::V4(src), IpAddr::V4(dst)) => v4_tuple_key(fields, src.octets(), dst.octets(), req),
+        _ => any_tuple_key(fields, req),
+    }
+}
+
+/// [`tuple_key`] of two IPv4 addresses: the same bytes in a fixed-size array, whose constant
+/// lengths (8, 9, 13) let the compiler specialise XXH3 as for [`source_ip_key`].
+fn v4_tuple_key(fields: TupleFields, src: [u8; 4], dst: [u8; 4], req: &Request<'_>) -> u64 {
+    let mut buf = [0u8; 13];
+    buf[..4].copy_from_slice(&src);
+    buf[4..8].copy_from_slice(&dst);
+    buf[8] = req.ip_proto;
+    buf[9..11].copy_from_slice(&req.client_port.to_be_bytes());
+    buf[11..].copy_from_slice(&req.dst_port.to_be_bytes());
+    match fields {
+        TupleFields::Two => xxh3_64(&buf[..8]),
+        TupleFields::Three => xxh3_64(&buf[..9]),
+        TupleFields::Five => xxh3_64(&buf),
+    }
+}
+
+/// [`tuple_key`] when either address is IPv6.
+fn any_tuple_key(fields: TupleFields, req: &Request<'_>) -> u64 {
     let mut buf = [0u8; 16 + 16 + 1 + 2 + 2];
     let mut n = put_ip(&mut buf, req.client_ip);
     n += put_ip(&mut buf[n..], req.dst_ip);
@@ -108,6 +132,13 @@ mod tests {
             tuple_key(TupleFields::Five, &r),
             xxh3_64(&[192, 0, 2, 1, 10, 0, 0, 9, 17, 0x12, 0x34, 0x01, 0xbb])
         );
+        // an IPv6 client: 16 address bytes, then the same fields
+        let r6 = req(v6, dst, 17, 0x1234, 443);
+        let mut five = v6_octets(v6).to_vec();
+        five.extend([10, 0, 0, 9, 17, 0x12, 0x34, 0x01, 0xbb]);
+        assert_eq!(tuple_key(TupleFields::Two, &r6), xxh3_64(&five[..20]));
+        assert_eq!(tuple_key(TupleFields::Three, &r6), xxh3_64(&five[..21]));
+        assert_eq!(tuple_key(TupleFields::Five, &r6), xxh3_64(&five));
     }
 
     fn v6_octets(ip: IpAddr) -> [u8; 16] {
