@@ -284,6 +284,8 @@ impl<'c, O: Observer> Engine<'c, O> {
             .iter()
             .map(|z| {
                 let mut balancer = Balancer::new(&pool, z.zone, w.clients.addresses, SimTime::ZERO);
+                // the servers issue CIDs of this length; short headers do not carry it
+                balancer.set_quic_short_dcid_len(w.quic.dcid_len);
                 for m in 0..pool.members.len() as u32 {
                     balancer.set_health(SimTime::ZERO, m, health);
                 }
