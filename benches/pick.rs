@@ -1,5 +1,6 @@
 //! Picks per second for each algorithm at 8 to 10,000 members, each next to a naive O(n) scan
-//! doing the same job, plus the cost of a table rebuild at 10,000 members.
+//! doing the same job, plus the cost of a table rebuild at 10,000 members (Maglev also with
+//! weighted hashing, weights 1–4).
 //!
 //! Every pick goes through `Balancer::pick`, so the figures include the pipeline's per-pick work
 //! (dirty check, persistence check, key hashing). Inputs are prepared outside the timed closures.
@@ -231,13 +232,15 @@ impl Naive {
 fn bench_rebuild(c: &mut Criterion) {
     let mut group = c.benchmark_group("rebuild");
     group.sample_size(10);
-    for (name, algorithm) in [
-        ("wrr", Algorithm::RoundRobin),
-        ("least_conn", Algorithm::LeastConnections),
-        ("maglev", Algorithm::SourceIp),
+    for (name, algorithm, weighted_hashing) in [
+        ("wrr", Algorithm::RoundRobin, false),
+        ("least_conn", Algorithm::LeastConnections, false),
+        ("maglev", Algorithm::SourceIp, false),
+        ("maglev_weighted", Algorithm::SourceIp, true),
     ] {
         let n = 10_000;
         let mut b = ready(algorithm, n);
+        b.set_weighted_hashing(weighted_hashing);
         let mut down = false;
         group.bench_function(BenchmarkId::new(name, n), |bench| {
             bench.iter(|| {

@@ -8,12 +8,18 @@
 //! - Permutation of a member: `offset = XXH64(key, 0) % M`, `skip = XXH64(key, 1) % (M − 1) + 1`
 //!   (Envoy `maglev_lb.cc`). Members are filled in order of their key hash, so the table depends on
 //!   the set of candidates, never on their indices or insertion order.
-//! - Weights are ignored (vendor: "the member weight is ignored" under hash algorithms; weight 0
-//!   never reaches here because eligibility removes it).
+//! - Weights are ignored by default (vendor: "the member weight is ignored" under hash
+//!   algorithms; weight 0 never reaches here because eligibility removes it). With
+//!   `Maglev::new(true)` they are honoured as Katran's `MaglevHashV2` does: a member's k-th
+//!   turn comes in pass ⌈k · W / w⌉ (W the largest weight), so it fills about `w / Σw` of the
+//!   table; with equal weights every member takes every pass, which is the unweighted fill.
 //! - Lookup maps the 64-bit request hash onto `[0, M)` with a multiply-shift (`(h · M) >> 64`),
 //!   which is as uniform as `h % M` and avoids a 64-bit division per pick.
 //!
 //! Disruption measured by `tests/it/balancer.rs` is documented in `ARCHITECTURE.md`.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 
 use super::{Candidate, MemberIdx, Picker};
 
@@ -101,19 +107,125 @@ impl Table {
     }
 }
 
+/// Whose turn it is to take a slot, in the order the fill asks.
+trait Turns {
+    fn next(&mut self) -> usize;
+}
+
+/// Listing 1: every candidate in key-hash order, over and over.
+struct EveryCandidate {
+    next: usize,
+    count: usize,
+}
+
+impl Turns for EveryCandidate {
+    #[inline]
+    fn next(&mut self) -> usize {
+        let turn = self.next;
+        // no division: the fill takes M turns
+        self.next = if turn + 1 == self.count { 0 } else { turn + 1 };
+        turn
+    }
+}
+
+/// Weighted turns: candidate `i` of weight `w` takes its k-th turn in pass ⌈k · W / w⌉, and the
+/// candidates of one pass go in key-hash order (Katran `MaglevHashV2::generateHashRing`: each
+/// pass adds `w` to a counter and takes a turn once it reaches `W`). Candidates of one weight
+/// share a schedule, so a pass merges the position lists of the weights due in it, and the
+/// passes nobody is due in cost nothing.
+struct ByWeight {
+    classes: Vec<WeightClass>,
+    /// The largest weight, W.
+    max: u64,
+    /// The current pass's turns not yet given: (candidate, class, index in the class's list).
+    due: BinaryHeap<Reverse<(usize, usize, usize)>>,
+}
+
+/// The candidates of one weight, in key-hash order, and their shared schedule.
+struct WeightClass {
+    weight: u64,
+    candidates: Vec<usize>,
+    /// Turns each candidate has been given.
+    taken: u64,
+    /// Pass of the next turn.
+    next_pass: u64,
+}
+
+impl ByWeight {
+    fn new(weights: impl Iterator<Item = u64>) -> ByWeight {
+        let mut by_weight: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+        for (i, w) in weights.enumerate() {
+            by_weight.entry(w).or_default().push(i);
+        }
+        let max = by_weight.keys().next_back().copied().unwrap_or(1);
+        let classes = by_weight
+            .into_iter()
+            .map(|(weight, candidates)| WeightClass {
+                weight,
+                candidates,
+                taken: 0,
+                next_pass: max.div_ceil(weight),
+            })
+            .collect();
+        ByWeight {
+            classes,
+            max,
+            due: BinaryHeap::new(),
+        }
+    }
+
+    /// Queues the first candidate of every class due in the next pass.
+    fn start_pass(&mut self) {
+        let pass = self.classes.iter().map(|c| c.next_pass).min().unwrap_or(0);
+        for (k, c) in self.classes.iter_mut().enumerate() {
+            if c.next_pass == pass {
+                self.due.push(Reverse((c.candidates[0], k, 0)));
+                c.taken += 1;
+                c.next_pass = ((c.taken + 1) * self.max).div_ceil(c.weight);
+            }
+        }
+    }
+}
+
+impl Turns for ByWeight {
+    fn next(&mut self) -> usize {
+        if self.due.is_empty() {
+            self.start_pass();
+        }
+        // a pass starts with at least the heaviest class, which is due in every pass
+        let Some(Reverse((i, k, j))) = self.due.pop() else {
+            return 0;
+        };
+        if let Some(&after) = self.classes[k].candidates.get(j + 1) {
+            self.due.push(Reverse((after, k, j + 1)));
+        }
+        i
+    }
+}
+
 /// A Maglev lookup table over the current candidates.
 #[derive(Default)]
 pub(crate) struct Maglev {
+    /// Honour candidate weights (an lbsim option; the vendor ignores them).
+    weighted: bool,
     table: Table,
-    /// Reused between rebuilds: candidates in key-hash order, and per candidate its permutation
-    /// cursor and skip, and the occupancy bit of each slot (M/8 bytes, so it stays in cache).
-    order: Vec<(u64, u64, MemberIdx)>,
+    /// Reused between rebuilds: candidates in key-hash order with their weights, and per
+    /// candidate its permutation cursor and skip, and the occupancy bit of each slot (M/8 bytes,
+    /// so it stays in cache).
+    order: Vec<(u64, u64, MemberIdx, u32)>,
     next: Vec<u64>,
     skip: Vec<u64>,
     occupied: Vec<u64>,
 }
 
 impl Maglev {
+    pub(crate) fn new(weighted: bool) -> Maglev {
+        Maglev {
+            weighted,
+            ..Maglev::default()
+        }
+    }
+
     /// Member owning each slot, for tests that measure disruption.
     #[cfg(test)]
     pub(crate) fn table(&self) -> Vec<MemberIdx> {
@@ -128,7 +240,7 @@ impl Maglev {
     /// free slot is the free one with the smallest position (every free slot lies ahead of its
     /// cursor: the cursor only passed occupied slots, and slots never empty). That costs E
     /// products per turn, fewer than M/E probes while E < √M; ½√M measured best.
-    fn fill(&mut self, m: u64) {
+    fn fill(&mut self, m: u64, turns: &mut impl Turns) {
         let size = m as usize;
         debug_assert!(m < 1 << 32, "positions are multiplied in 64 bits");
         let widest = self.order.iter().map(|o| o.2).max().unwrap_or(0);
@@ -138,26 +250,25 @@ impl Maglev {
         // A cursor is a member's current position along its permutation; advancing by `skip`
         // modulo M walks (offset + j·skip) mod M without multiplying or dividing.
         self.next.clear();
-        self.next
-            .extend(self.order.iter().map(|&(h0, _, _)| h0 % m));
+        self.next.extend(self.order.iter().map(|&(h0, ..)| h0 % m));
         self.skip.clear();
         self.skip
-            .extend(self.order.iter().map(|&(_, h1, _)| h1 % (m - 1) + 1));
+            .extend(self.order.iter().map(|&(_, h1, ..)| h1 % (m - 1) + 1));
         let endgame = m.isqrt() as usize / 2;
         let mut free = size;
-        let mut turn = 0;
         while free > endgame {
+            let turn = turns.next();
             let slot = self.probe(turn, m);
             self.table.set(slot, self.order[turn].2);
             free -= 1;
-            turn = self.after(turn);
         }
         let mut empty: Vec<u64> = (0..m)
             .filter(|&s| self.occupied[(s >> 6) as usize] & (1 << (s & 63)) == 0)
             .collect();
         let modulus = Modulus::new(m);
         while !empty.is_empty() {
-            let (h0, _, idx) = self.order[turn];
+            let turn = turns.next();
+            let (h0, _, idx, _) = self.order[turn];
             let offset = h0 % m;
             let inverse = modulus.inverse(self.skip[turn]);
             let position = |s: u64| modulus.mul(modulus.sub(s, offset), inverse);
@@ -170,16 +281,6 @@ impl Maglev {
                 }
             }
             self.table.set(empty.swap_remove(best), idx);
-            turn = self.after(turn);
-        }
-    }
-
-    /// Whose turn follows candidate `turn`'s (no division: the fill takes M turns).
-    fn after(&self, turn: usize) -> usize {
-        if turn + 1 == self.order.len() {
-            0
-        } else {
-            turn + 1
         }
     }
 
@@ -260,14 +361,22 @@ impl Picker for Maglev {
         self.order.extend(
             candidates
                 .iter()
-                .map(|c| (c.key_hash.0, c.key_hash.1, c.idx)),
+                .map(|c| (c.key_hash.0, c.key_hash.1, c.idx, c.weight)),
         );
         if self.order.is_empty() {
             self.table.reset(0, 0);
             return;
         }
         self.order.sort_unstable();
-        self.fill(table_size(pool_size));
+        let m = table_size(pool_size);
+        let first = self.order[0].3;
+        if self.weighted && self.order.iter().any(|o| o.3 != first) {
+            let mut turns = ByWeight::new(self.order.iter().map(|o| u64::from(o.3)));
+            self.fill(m, &mut turns);
+        } else {
+            let count = self.order.len();
+            self.fill(m, &mut EveryCandidate { next: 0, count });
+        }
     }
 
     fn pick(&mut self, key: u64) -> MemberIdx {
@@ -309,13 +418,23 @@ mod tests {
         }
     }
 
-    /// Paper §3.4, listing 1, as written: the reference the fast fill must match exactly.
-    fn listing_1(order: &[(u64, u64, MemberIdx)], m: u64) -> Vec<MemberIdx> {
+    /// Paper §3.4, listing 1, as written, with Katran's `MaglevHashV2` weights (a candidate
+    /// takes a turn in a pass once its counter, raised by its weight each pass, reaches the
+    /// largest weight): the reference the fast fill must match exactly. Equal weights give
+    /// listing 1 itself.
+    fn listing_1(order: &[(u64, u64, MemberIdx, u32)], m: u64) -> Vec<MemberIdx> {
+        let max = order.iter().map(|o| o.3).max().unwrap();
         let mut table = vec![None; m as usize];
         let mut next: Vec<u64> = vec![0; order.len()];
+        let mut counter: Vec<u32> = vec![0; order.len()];
         let mut filled = 0;
         loop {
-            for (i, &(h0, h1, idx)) in order.iter().enumerate() {
+            for (i, &(h0, h1, idx, weight)) in order.iter().enumerate() {
+                counter[i] += weight;
+                if counter[i] < max {
+                    continue;
+                }
+                counter[i] -= max;
                 let (offset, skip) = (h0 % m, h1 % (m - 1) + 1);
                 let mut c = (offset + next[i] * skip) % m;
                 while table[c as usize].is_some() {
@@ -332,29 +451,89 @@ mod tests {
         }
     }
 
+    /// Candidates `first..first + n` with keys named after the case, and the fill's order.
+    fn ordered(m: u64, n: u32, first: u32, weight: impl Fn(u32) -> u32) -> Vec<Candidate> {
+        (first..first + n)
+            .map(|i| {
+                let key = format!("{m}/{n}/{i}");
+                Candidate::new(i, weight(i), 0, super::super::hash::member_hashes(&key))
+            })
+            .collect()
+    }
+
+    fn filled(cands: &[Candidate], m: u64, weighted: bool) -> Maglev {
+        let mut order: Vec<_> = cands
+            .iter()
+            .map(|c| (c.key_hash.0, c.key_hash.1, c.idx, c.weight))
+            .collect();
+        order.sort_unstable();
+        let mut mg = Maglev {
+            order,
+            weighted,
+            ..Maglev::default()
+        };
+        if weighted {
+            let mut turns = ByWeight::new(mg.order.iter().map(|o| u64::from(o.3)));
+            mg.fill(m, &mut turns);
+        } else {
+            let count = mg.order.len();
+            mg.fill(m, &mut EveryCandidate { next: 0, count });
+        }
+        mg
+    }
+
     #[test]
     fn fill_matches_the_papers_listing() {
         // member indices from 0 use 16-bit slots, from 100,000 32-bit ones
         for (m, first) in [(101, 0), (1009, 0), (65_537, 0), (1009, 100_000)] {
             for n in [1, 2, 3, 7, 50, 100] {
-                let cands: Vec<Candidate> = (first..first + n)
-                    .map(|i| {
-                        let key = format!("{m}/{n}/{i}");
-                        Candidate::new(i, 1, 0, super::super::hash::member_hashes(&key))
-                    })
-                    .collect();
-                let mut order: Vec<_> = cands
-                    .iter()
-                    .map(|c| (c.key_hash.0, c.key_hash.1, c.idx))
-                    .collect();
-                order.sort_unstable();
-                let mut mg = Maglev {
-                    order,
-                    ..Maglev::default()
-                };
-                mg.fill(m);
+                let mg = filled(&ordered(m, n, first, |_| 100), m, false);
                 assert!(mg.table() == listing_1(&mg.order, m), "M = {m}, N = {n}");
             }
+        }
+    }
+
+    #[test]
+    fn weighted_fill_matches_katrans_weighted_listing() {
+        // ELB weights 1–100 (× 100 as the balancer scales them), an APIG-sized spread, and
+        // equal weights, which must give the unweighted table
+        for name in ["1..4", "1..10000", "equal"] {
+            let weight = |i: u32| match name {
+                "1..4" => (i % 4 + 1) * 100,
+                "1..10000" => (i * 7919 % 10_000 + 1) * 100,
+                _ => 300,
+            };
+            for (m, n) in [(101, 7), (1009, 50), (65_537, 100)] {
+                let cands = ordered(m, n, 0, weight);
+                let mg = filled(&cands, m, true);
+                assert!(
+                    mg.table() == listing_1(&mg.order, m),
+                    "{name}: M = {m}, N = {n}"
+                );
+                if name == "equal" {
+                    assert!(mg.table() == filled(&cands, m, false).table(), "{name}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn weighted_shares_follow_weights() {
+        // weights 1, 2, 3, 4 repeating over 40 members: shares w / Σw of M = 65,537 slots
+        let cands = ordered(65_537, 40, 0, |i| (i % 4 + 1) * 100);
+        let mut mg = Maglev::new(true);
+        mg.rebuild(&cands, 40);
+        let mut counts = [0f64; 40];
+        for owner in mg.table() {
+            counts[owner as usize] += 1.0;
+        }
+        for (i, c) in counts.iter().enumerate() {
+            let expected = 65_537.0 * f64::from(i as u32 % 4 + 1) / 100.0;
+            // turns are whole: a share is off by less than one pass's worth of slots
+            assert!(
+                (c - expected).abs() <= 1.0 + expected * 0.01,
+                "{i}: {c} vs {expected}"
+            );
         }
     }
 

@@ -138,14 +138,15 @@ pub(crate) trait Picker {
     fn on_active(&mut self, _m: MemberIdx, _active: u32) {}
 }
 
-fn picker_for(algorithm: Algorithm) -> Box<dyn Picker> {
+/// `weighted_hashing`: hash algorithms honour member weights (see [`Balancer::set_weighted_hashing`]).
+fn picker_for(algorithm: Algorithm, weighted_hashing: bool) -> Box<dyn Picker> {
     match algorithm {
         Algorithm::RoundRobin => Box::new(wrr::Wrr::new()),
         Algorithm::LeastConnections => Box::<least_conn::LeastConn>::default(),
         Algorithm::SourceIp
         | Algorithm::UriHash
         | Algorithm::QuicCid { .. }
-        | Algorithm::TupleHash(_) => Box::<maglev::Maglev>::default(),
+        | Algorithm::TupleHash(_) => Box::new(maglev::Maglev::new(weighted_hashing)),
     }
 }
 
@@ -217,6 +218,7 @@ pub struct Balancer {
     has_health_check: bool,
     local_zone: Option<ZoneId>,
     short_dcid_len: usize,
+    weighted_hashing: bool,
 
     members: Vec<MemberState>,
     picker: Box<dyn Picker>,
@@ -251,8 +253,9 @@ impl Balancer {
             has_health_check: pool.health_check.is_some(),
             local_zone,
             short_dcid_len: usize::from(quic::DEFAULT_SHORT_DCID_LEN),
+            weighted_hashing: false,
             members: Vec::with_capacity(pool.members.len()),
-            picker: picker_for(pool.algorithm),
+            picker: picker_for(pool.algorithm, false),
             candidates: Vec::new(),
             is_candidate: Vec::new(),
             route: Route::Normal,
@@ -296,6 +299,14 @@ impl Balancer {
     /// default is [`quic::DEFAULT_SHORT_DCID_LEN`].
     pub fn set_quic_short_dcid_len(&mut self, len: u8) {
         self.short_dcid_len = usize::from(len);
+    }
+
+    /// Hash algorithms honour member weights as Katran's weighted Maglev (`MaglevHashV2`) does,
+    /// instead of ignoring them as the vendor does (an lbsim option for what-if comparisons).
+    pub fn set_weighted_hashing(&mut self, weighted: bool) {
+        self.weighted_hashing = weighted;
+        self.picker = picker_for(self.algorithm, weighted);
+        self.dirty = true;
     }
 
     /// Picks the member for a new connection (per-connection pools) or request (HTTP pools).
@@ -489,7 +500,7 @@ impl Balancer {
     pub fn update_pool(&mut self, now: SimTime, pool: &PoolConfig) {
         if pool.algorithm != self.algorithm {
             self.algorithm = pool.algorithm;
-            self.picker = picker_for(pool.algorithm);
+            self.picker = picker_for(pool.algorithm, self.weighted_hashing);
         }
         let kind = |p: &Option<Persistence>| p.as_ref().map(std::mem::discriminant);
         if kind(&pool.persistence) != kind(&self.persistence) {

@@ -18,6 +18,9 @@ pub struct LoadBalancer {
     pub traffic_weights: Option<BTreeMap<String, f64>>,
     /// Extra network latency of a request forwarded to a member in another AZ (default 0).
     pub cross_az_latency_ms: Option<f64>,
+    /// Hash algorithms honour member weights, as Katran's weighted Maglev (`MaglevHashV2`) does
+    /// (default false: the vendor ignores weights under hashing; weight 0 excludes either way).
+    pub weighted_hashing: Option<bool>,
 }
 
 /// How members behave: `default`, overridden per member key.

@@ -147,6 +147,7 @@ pub fn lower(
         pool,
         lb_zones,
         cross_az_latency: SimTime::from_secs_f64(lb.cross_az_latency_ms.unwrap_or(0.0) / 1000.0),
+        weighted_hashing: lb.weighted_hashing.unwrap_or(false),
         listener: (IpAddr::V4(LISTENER_ADDRESS), listener_port),
         backends,
         timeline,

@@ -28,6 +28,8 @@ pub struct SimConfig {
     pub lb_zones: Vec<LbZone>,
     /// One-way penalty added to a response when the LB node and the member are in different AZs.
     pub cross_az_latency: SimTime,
+    /// Hash algorithms honour member weights (`loadbalancer.weighted_hashing`).
+    pub weighted_hashing: bool,
     /// Listener address and port the clients connect to (the balancer sees them as `dst`).
     pub listener: (IpAddr, u16),
     pub workload: WorkloadConfig,

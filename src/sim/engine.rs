@@ -286,6 +286,7 @@ impl<'c, O: Observer> Engine<'c, O> {
                 let mut balancer = Balancer::new(&pool, z.zone, w.clients.addresses, SimTime::ZERO);
                 // the servers issue CIDs of this length; short headers do not carry it
                 balancer.set_quic_short_dcid_len(w.quic.dcid_len);
+                balancer.set_weighted_hashing(cfg.weighted_hashing);
                 for m in 0..pool.members.len() as u32 {
                     balancer.set_health(SimTime::ZERO, m, health);
                 }

@@ -95,7 +95,11 @@ fn quic_short_headers_use_the_workloads_cid_length() {
         assert_eq!(config.workload.quic.dcid_len, len);
         let mut recorder = Recorder::new(&config);
         let out = sim::run(&config, Limits::default(), &mut recorder).expect("runs");
-        assert!(out.migrations > 1000, "len {len}: {} migrations", out.migrations);
+        assert!(
+            out.migrations > 1000,
+            "len {len}: {} migrations",
+            out.migrations
+        );
         assert_eq!(out.migration_resets, 0, "len {len}");
     }
 }

@@ -62,6 +62,7 @@ fn config(n: usize, rate: f64, mean_ms: f64, capacity: u32, duration_s: u64) -> 
             weight: 1,
         }],
         cross_az_latency: SimTime::from_millis(1),
+        weighted_hashing: false,
         listener: (IpAddr::V4(Ipv4Addr::new(192, 168, 0, 1)), 80),
         workload: WorkloadConfig {
             clients: ClientsConfig {
@@ -487,4 +488,28 @@ fn steady_state_does_not_allocate() {
 #[test]
 fn outcomes_have_names() {
     assert_eq!(Outcome::Rejected.as_str(), "rejected");
+}
+
+/// `loadbalancer.weighted_hashing` reaches every node: under SOURCE_IP, members weighted 1 and 3
+/// take about 1/4 and 3/4 of 5,000 clients' requests, against about half each by default.
+#[test]
+fn weighted_hashing_is_a_scenario_option() {
+    let text = |weighted: bool| {
+        format!(
+            r#"{{"duration_s": 20, "loadbalancer": {{"availability_zones": ["az1", "az2"], "weighted_hashing": {weighted}}},
+                "pool": {{"protocol": "TCP", "lb_algorithm": "SOURCE_IP", "members": [
+                  {{"address": "10.0.0.1", "protocol_port": 80, "weight": 1}},
+                  {{"address": "10.0.0.2", "protocol_port": 80, "weight": 3}}]}},
+                "workload": {{"clients": {{"count": 5000}}, "arrivals": {{"rate_per_s": 2000}}}}}}"#
+        )
+    };
+    for (weighted, heavy_share) in [(false, 0.5), (true, 0.75)] {
+        let (_, log) = super::degenerate::run_text(&text(weighted));
+        let heavy = log.requests.iter().filter(|r| r.member == Some(1)).count();
+        let share = heavy as f64 / log.requests.len() as f64;
+        assert!(
+            (share - heavy_share).abs() < 0.03,
+            "weighted {weighted}: {share}"
+        );
+    }
 }
