@@ -412,3 +412,35 @@ fn weight_zero_drains_or_cuts() {
     assert_eq!(requests_between(drain, "ws-2", 51.0, 90.0), 0);
     assert_eq!(requests_between(cut, "ws-2", 31.0, 90.0), 0);
 }
+
+#[test]
+fn weighted_hashing_sizes_source_ip_traffic_to_the_fleet() {
+    let reports = variants(
+        "mixed-fleet-source-ip",
+        "loadbalancer.weighted_hashing",
+        &[json!(false), json!(true)],
+    );
+    let (vendor, weighted) = (&reports[0], &reports[1]);
+    // 2000 req/s × 10 ms: a small member serves 4 / 10 ms = 400 req/s, a large one 1600
+    for (id, weight) in [
+        ("big-1", 4.0),
+        ("big-2", 4.0),
+        ("small-1", 1.0),
+        ("small-2", 1.0),
+    ] {
+        // weights ignored: a quarter each (20,000 clients: ±0.02 covers the hash's spread)
+        close(id, member(vendor, id).share, 0.25, 0.02);
+        // honoured: w / 10
+        close(id, member(weighted, id).share, weight / 10.0, 0.02);
+    }
+    // a quarter of 2000 req/s is 500 req/s for a small member: it overflows and refuses work;
+    // a tenth (200 req/s) runs it at half load like the large ones
+    for id in ["small-1", "small-2"] {
+        assert!(
+            member(vendor, id).rejected + member(vendor, id).failed > 1000,
+            "{id}"
+        );
+    }
+    assert_eq!(weighted.summary.rejected + weighted.summary.failed, 0);
+    assert!(vendor.summary.latency_ms.p99 > 10.0 * weighted.summary.latency_ms.p99);
+}
