@@ -5,6 +5,7 @@
 //! Every pick goes through `Balancer::pick`, so the figures include the pipeline's per-pick work
 //! (dirty check, persistence check, key hashing). Inputs are prepared outside the timed closures.
 
+use std::collections::BTreeSet;
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -97,7 +98,17 @@ fn next_client(k: &mut u32) -> u32 {
 /// A balancer with its tables built and, for least connections, uneven connection counts.
 fn ready(algorithm: Algorithm, n: usize) -> Balancer {
     let mut b = Balancer::new(&pool(algorithm, n), None, 1, T0);
-    b.pick(T0, &request(algorithm, 0, &mut request_buffer()));
+    // the bench's requests must spread over the pool, as real keys do
+    let (mut k, mut buf) = (0u32, request_buffer());
+    let reached: BTreeSet<_> = (0..4 * n)
+        .filter_map(|_| b.pick(T0, &request(algorithm, next_client(&mut k), &mut buf)))
+        .map(|p| p.member)
+        .collect();
+    assert!(
+        reached.len() > n / 2,
+        "{algorithm:?}: {} members",
+        reached.len()
+    );
     assert_eq!(
         b.counters().quic_cid_fallbacks,
         0,
