@@ -520,3 +520,41 @@ fn weighted_hashing_removal_moves_the_removed_members_keys_and_little_else() {
         assert_eq!(owners(&mut b, KEYS), before);
     }
 }
+
+proptest! {
+    #![proptest_config(config(48))]
+
+    /// Removing any one member of any hash pool, weighted or not, moves every key it held and
+    /// otherwise only Maglev's small extra; the member held about its share (1/N, or w/Σw with
+    /// weighted hashing); restoring it restores the table.
+    #[test]
+    fn maglev_removal_is_consistent(
+        weights in prop::collection::vec(1u32..5, 2..200),
+        gone in any::<prop::sample::Index>(),
+        weighted in any::<bool>(),
+    ) {
+        const KEYS: u32 = 50_000;
+        let n = weights.len();
+        let members = weights.iter().enumerate().map(|(i, &w)| member(i, w, Tier::Primary)).collect();
+        let mut b = Balancer::new(&pool(Algorithm::SourceIp, members), None, 1, T0);
+        b.set_weighted_hashing(weighted);
+        let gone = gone.index(n);
+        let before = owners(&mut b, KEYS);
+        b.set_draining(gone as MemberIdx, true);
+        let after = owners(&mut b, KEYS);
+        prop_assert!(after.iter().all(|&m| m as usize != gone));
+        let share = if weighted {
+            f64::from(weights[gone]) / f64::from(weights.iter().sum::<u32>())
+        } else {
+            1.0 / n as f64
+        };
+        let held = before.iter().filter(|&&m| m as usize == gone).count() as f64 / f64::from(KEYS);
+        // key sampling: 4 standard deviations of a binomial share, plus 10 % of the share
+        let margin = 4.0 * (share / f64::from(KEYS)).sqrt() + 0.1 * share;
+        prop_assert!((held - share).abs() < margin, "held {} vs {}", held, share);
+        let extra = extra_moves(&before, &after, gone as MemberIdx);
+        prop_assert!(extra < 0.01, "n {}: extra {}", n, extra);
+        b.set_draining(gone as MemberIdx, false);
+        prop_assert_eq!(owners(&mut b, KEYS), before);
+    }
+}
