@@ -138,7 +138,8 @@ pub(crate) trait Picker {
     fn on_active(&mut self, _m: MemberIdx, _active: u32) {}
 }
 
-/// `weighted_hashing`: hash algorithms honour member weights (see [`Balancer::set_weighted_hashing`]).
+/// `weighted_hashing`: hash algorithms honour member weights
+/// (see [`Balancer::set_weighted_hashing`]).
 fn picker_for(algorithm: Algorithm, weighted_hashing: bool) -> Box<dyn Picker> {
     match algorithm {
         Algorithm::RoundRobin => Box::new(wrr::Wrr::new()),
