@@ -315,14 +315,14 @@ impl Report {
         let _ =
             writeln!(
             o,
-            "\n{:id_w$}  {:az_w$}  {:7}  {:>6}  {:>10}  {:>6}  {:>10}  {:>8}  {:>5}  {:>8}  {:>8}",
+            "\n{:id_w$}  {:az_w$}  {:7}  {:>6}  {:>10}  {:>6}  {:>10}  {:>8}  {:>8}  {:>8}  {:>5}  {:>8}  {:>8}",
             "member", "az", "tier", "weight", "requests", "share", "completed", "failed",
-            "peak", "p50 ms", "p99 ms"
+            "rejected", "reset", "peak", "p50 ms", "p99 ms"
         );
         for m in &self.members {
             let _ = writeln!(
                 o,
-                "{:id_w$}  {:az_w$}  {:7}  {:>6}  {:>10}  {:>5.1}%  {:>10}  {:>8}  {:>5}  {:>8.3}  {:>8.3}",
+                "{:id_w$}  {:az_w$}  {:7}  {:>6}  {:>10}  {:>5.1}%  {:>10}  {:>8}  {:>8}  {:>8}  {:>5}  {:>8.3}  {:>8.3}",
                 m.id,
                 m.az,
                 m.tier,
@@ -330,7 +330,9 @@ impl Report {
                 m.requests,
                 m.share * 100.0,
                 m.completed,
-                m.failed + m.rejected + m.reset,
+                m.failed,
+                m.rejected,
+                m.reset,
                 m.peak_connections,
                 m.latency_ms.p50,
                 m.latency_ms.p99

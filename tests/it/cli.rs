@@ -459,3 +459,41 @@ fn outputs_are_written_together_or_not_at_all() {
     assert!(!Path::new(&trace).exists());
     assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
 }
+
+/// The text report's member rows split unserved requests as the summary line does: per column,
+/// the members' failed, rejected and reset add up to the summary's.
+#[test]
+fn run_text_member_rows_add_up_to_the_summary() {
+    let out = lbsim(&["run", "scenarios/mixed-fleet-source-ip.json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let summary: Vec<u64> = text
+        .lines()
+        .find(|l| l.starts_with("requests "))
+        .expect("summary line")
+        .split_whitespace()
+        .skip(1)
+        .step_by(2)
+        .map(|v| v.parse().expect("count"))
+        .collect();
+    let [requests, completed, failed, rejected, reset] = summary[..] else {
+        panic!("{summary:?}");
+    };
+    let mut sums = [0u64; 5];
+    let rows = text
+        .lines()
+        .skip_while(|l| !l.starts_with("member "))
+        .skip(1);
+    for row in rows.take_while(|l| !l.is_empty()) {
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        // from the right: peak, p50, p99 follow reset, rejected, failed; requests, share and
+        // completed come before them
+        let n = cols.len();
+        let at = |i: usize| cols[n - i].parse::<u64>().expect(row);
+        for (sum, i) in sums.iter_mut().zip([9, 7, 6, 5, 4]) {
+            *sum += at(i);
+        }
+    }
+    assert_eq!(sums, [requests, completed, failed, rejected, reset]);
+    assert!(rejected > 0, "the scenario's small members refuse work");
+}
