@@ -18,8 +18,7 @@
 //!
 //! Disruption measured by `tests/it/balancer.rs` is documented in `ARCHITECTURE.md`.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BTreeMap;
 
 use super::{Candidate, MemberIdx, Picker};
 
@@ -131,14 +130,17 @@ impl Turns for EveryCandidate {
 /// Weighted turns: candidate `i` of weight `w` takes its k-th turn in pass ⌈k · W / w⌉, and the
 /// candidates of one pass go in key-hash order (Katran `MaglevHashV2::generateHashRing`: each
 /// pass adds `w` to a counter and takes a turn once it reaches `W`). Candidates of one weight
-/// share a schedule, so a pass merges the position lists of the weights due in it, and the
-/// passes nobody is due in cost nothing.
+/// share a schedule, so each pass lists the candidates of the weights due in it, and the passes
+/// nobody is due in cost nothing.
 struct ByWeight {
     classes: Vec<WeightClass>,
+    /// Class of each candidate, in key-hash order.
+    class_of: Vec<usize>,
     /// The largest weight, W.
     max: u64,
-    /// The current pass's turns not yet given: (candidate, class, index in the class's list).
-    due: BinaryHeap<Reverse<(usize, usize, usize)>>,
+    /// The current pass's candidates in key-hash order, and how many have had their turn.
+    pass: Vec<usize>,
+    given: usize,
 }
 
 /// The candidates of one weight, in key-hash order, and their shared schedule.
@@ -149,57 +151,81 @@ struct WeightClass {
     taken: u64,
     /// Pass of the next turn.
     next_pass: u64,
+    due: bool,
 }
 
 impl ByWeight {
     fn new(weights: impl Iterator<Item = u64>) -> ByWeight {
         let mut by_weight: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+        let mut count = 0;
         for (i, w) in weights.enumerate() {
             by_weight.entry(w).or_default().push(i);
+            count += 1;
         }
         let max = by_weight.keys().next_back().copied().unwrap_or(1);
+        let mut class_of = vec![0; count];
         let classes = by_weight
             .into_iter()
-            .map(|(weight, candidates)| WeightClass {
-                weight,
-                candidates,
-                taken: 0,
-                next_pass: max.div_ceil(weight),
+            .enumerate()
+            .map(|(k, (weight, candidates))| {
+                for &i in &candidates {
+                    class_of[i] = k;
+                }
+                WeightClass {
+                    weight,
+                    candidates,
+                    taken: 0,
+                    next_pass: max.div_ceil(weight),
+                    due: false,
+                }
             })
             .collect();
         ByWeight {
             classes,
+            class_of,
             max,
-            due: BinaryHeap::new(),
+            pass: Vec::with_capacity(count),
+            given: 0,
         }
     }
 
-    /// Queues the first candidate of every class due in the next pass.
+    /// Lists the candidates due in the next pass, in key-hash order: by one scan over every
+    /// candidate when many are due, by sorting the due classes' lists when few are (weights far
+    /// apart), so a pass costs O(min(N, d log d)) for d candidates due.
     fn start_pass(&mut self) {
         let pass = self.classes.iter().map(|c| c.next_pass).min().unwrap_or(0);
-        for (k, c) in self.classes.iter_mut().enumerate() {
-            if c.next_pass == pass {
-                self.due.push(Reverse((c.candidates[0], k, 0)));
+        let mut due = 0;
+        for c in &mut self.classes {
+            c.due = c.next_pass == pass;
+            if c.due {
+                due += c.candidates.len();
                 c.taken += 1;
                 c.next_pass = ((c.taken + 1) * self.max).div_ceil(c.weight);
             }
+        }
+        self.pass.clear();
+        self.given = 0;
+        if due * (usize::BITS - due.leading_zeros()) as usize >= self.class_of.len() {
+            let classes = &self.classes;
+            self.pass
+                .extend((0..self.class_of.len()).filter(|&i| classes[self.class_of[i]].due));
+        } else {
+            for c in self.classes.iter().filter(|c| c.due) {
+                self.pass.extend_from_slice(&c.candidates);
+            }
+            self.pass.sort_unstable();
         }
     }
 }
 
 impl Turns for ByWeight {
     fn next(&mut self) -> usize {
-        if self.due.is_empty() {
+        if self.given == self.pass.len() {
+            // never empty: the heaviest class is due in every pass
             self.start_pass();
         }
-        // a pass starts with at least the heaviest class, which is due in every pass
-        let Some(Reverse((i, k, j))) = self.due.pop() else {
-            return 0;
-        };
-        if let Some(&after) = self.classes[k].candidates.get(j + 1) {
-            self.due.push(Reverse((after, k, j + 1)));
-        }
-        i
+        self.given += 1;
+        self.pass.get(self.given - 1).copied().unwrap_or(0)
     }
 }
 
