@@ -71,10 +71,11 @@ pub struct Request<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pick {
     pub member: MemberIdx,
-    /// Cookie persistence made a new binding: the client should store a cookie naming `member`
-    /// (HTTP_COOKIE: inserted by the LB; APP_COOKIE: set by the backend, which the LB follows).
-    /// The simulator expires an HTTP_COOKIE after the pool's `timeout`; APP_COOKIE never expires.
-    pub set_cookie: bool,
+    /// Cookie persistence: the client now holds a cookie naming `member`, valid until this
+    /// time. HTTP_COOKIE: the LB inserts its cookie in every response, so it expires `timeout`
+    /// after the last one (huawei-semantics §3: a binding is dropped "when the cookie is missing
+    /// or expired"); APP_COOKIE: set by the backend, no timeout (`SimTime::MAX`).
+    pub cookie_until: Option<SimTime>,
     /// Chosen by an existing persistence binding rather than by the algorithm.
     pub persisted: bool,
 }
@@ -339,7 +340,7 @@ impl Balancer {
         match persistence {
             None => Some(Pick {
                 member: self.algorithm_pick(req),
-                set_cookie: false,
+                cookie_until: None,
                 persisted: false,
             }),
             Some(&Persistence::SourceIp { timeout }) => {
@@ -351,7 +352,7 @@ impl Balancer {
                         self.counters.persistence_hits += 1;
                         return Some(Pick {
                             member: b.member,
-                            set_cookie: false,
+                            cookie_until: None,
                             persisted: true,
                         });
                     }
@@ -364,17 +365,21 @@ impl Balancer {
                 };
                 Some(Pick {
                     member,
-                    set_cookie: false,
+                    cookie_until: None,
                     persisted: false,
                 })
             }
-            Some(Persistence::HttpCookie { .. } | Persistence::AppCookie { .. }) => {
+            Some(p @ (Persistence::HttpCookie { .. } | Persistence::AppCookie { .. })) => {
+                let cookie_until = Some(match *p {
+                    Persistence::HttpCookie { timeout } => now + timeout,
+                    _ => SimTime::MAX,
+                });
                 if let Some(m) = req.cookie {
                     if self.is_candidate.get(m as usize).copied().unwrap_or(false) {
                         self.counters.persistence_hits += 1;
                         return Some(Pick {
                             member: m,
-                            set_cookie: false,
+                            cookie_until,
                             persisted: true,
                         });
                     }
@@ -382,7 +387,7 @@ impl Balancer {
                 }
                 Some(Pick {
                     member: self.algorithm_pick(req),
-                    set_cookie: true,
+                    cookie_until,
                     persisted: false,
                 })
             }
@@ -890,7 +895,8 @@ mod tests {
         });
         let mut b = Balancer::new(&p, None, 1, T0);
         let fresh = b.pick(T0, &req(0)).unwrap();
-        assert!(fresh.set_cookie && !fresh.persisted);
+        let until = Some(SimTime::from_secs(60));
+        assert_eq!((fresh.cookie_until, fresh.persisted), (until, false));
         let with_cookie = Request {
             cookie: Some(1),
             ..req(0)
@@ -900,7 +906,7 @@ mod tests {
                 b.pick(T0, &with_cookie),
                 Some(Pick {
                     member: 1,
-                    set_cookie: false,
+                    cookie_until: until,
                     persisted: true
                 })
             );
@@ -910,7 +916,7 @@ mod tests {
             b.pick(T0, &with_cookie),
             Some(Pick {
                 member: 0,
-                set_cookie: true,
+                cookie_until: until,
                 persisted: false
             })
         );

@@ -215,7 +215,8 @@ pub(super) struct Engine<'c, O> {
     per_conn: bool,
     ip_proto: u8,
     quic: bool,
-    cookies: Vec<u32>,
+    /// Per client: the member its persistence cookie names, and until when the cookie is valid.
+    cookies: Vec<(u32, SimTime)>,
     packet: [u8; 32],
     next_req_id: u64,
     next_conn_id: u64,
@@ -349,7 +350,7 @@ impl<'c, O: Observer> Engine<'c, O> {
                 6
             },
             quic: w.protocol == Protocol::Quic,
-            cookies: vec![NONE; w.clients.count as usize],
+            cookies: vec![(NONE, SimTime::ZERO); w.clients.count as usize],
             packet: [0; 32],
             next_req_id: 0,
             next_conn_id: 0,
@@ -679,7 +680,7 @@ impl<'c, O: Observer> Engine<'c, O> {
             None
         };
         let client = conn.client as usize;
-        let cookie = self.cookies[client];
+        let (cookie, cookie_until) = self.cookies[client];
         let req = Request {
             client_ip: self.client_ip(conn.addr_slot),
             client_port: conn.port,
@@ -689,13 +690,13 @@ impl<'c, O: Observer> Engine<'c, O> {
             addr_slot: conn.addr_slot,
             uri,
             quic_packet,
-            cookie: (cookie != NONE).then_some(cookie),
+            cookie: (cookie != NONE && self.now < cookie_until).then_some(cookie),
         };
         let pick = self.nodes[usize::from(conn.node)]
             .balancer
             .pick(self.now, &req)?;
-        if pick.set_cookie {
-            self.cookies[client] = pick.member;
+        if let Some(until) = pick.cookie_until {
+            self.cookies[client] = (pick.member, until);
         }
         Some(pick.member)
     }

@@ -103,3 +103,31 @@ fn quic_short_headers_use_the_workloads_cid_length() {
         assert_eq!(out.migration_resets, 0, "len {len}");
     }
 }
+
+/// The HTTP_COOKIE `persistence_timeout` was read and never used: a client kept its cookie
+/// forever. One client returning every 100 s with a 1-minute cookie gets a fresh round-robin
+/// pick each time; with a 24-hour cookie it stays on one member; 50 s apart, the 1-minute cookie
+/// holds (it is renewed with every response).
+#[test]
+fn http_cookies_expire_after_the_persistence_timeout() {
+    let spread = |timeout_min: u32, rate_per_s: f64| {
+        let text = format!(
+            r#"{{"seed": 1, "duration_s": 1200,
+                "pool": {{"protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN",
+                  "session_persistence": {{"type": "HTTP_COOKIE", "persistence_timeout": {timeout_min}}},
+                  "members": [{{"address": "10.0.0.1", "protocol_port": 80}},
+                              {{"address": "10.0.0.2", "protocol_port": 80}}]}},
+                "workload": {{"clients": {{"count": 1}},
+                              "arrivals": {{"process": "constant", "rate_per_s": {rate_per_s}}}}}}}"#
+        );
+        let (_, log) = super::degenerate::run_text(&text);
+        let second = log.requests.iter().filter(|r| r.member == Some(1)).count();
+        (log.requests.len() - second, second)
+    };
+    let (a, b) = spread(1, 0.01);
+    assert!(a + b >= 11 && a.abs_diff(b) <= 1, "{a} / {b}");
+    let (a, b) = spread(1440, 0.01);
+    assert!(a == 0 || b == 0, "{a} / {b}");
+    let (a, b) = spread(1, 0.02);
+    assert!(a == 0 || b == 0, "{a} / {b}");
+}
