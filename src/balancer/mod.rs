@@ -466,6 +466,12 @@ impl Balancer {
         self.dirty = true;
     }
 
+    /// A new traffic tier (APIG `is_backup` changed by a channel update).
+    pub fn set_tier(&mut self, m: MemberIdx, tier: Tier) {
+        self.members[m as usize].tier = tier;
+        self.dirty = true;
+    }
+
     /// The administrative switch (APIG member `status`).
     pub fn set_enabled(&mut self, m: MemberIdx, enabled: bool) {
         self.members[m as usize].enabled = enabled;

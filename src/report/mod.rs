@@ -369,6 +369,7 @@ fn event(n: &Notice, key: impl Fn(u32) -> String, zone: impl Fn(u16) -> String) 
         NoticeKind::PoolUpdated => ("pool_updated", String::new()),
         NoticeKind::SetRate(r) => ("set_rate", format!("{r} per s")),
         NoticeKind::SetEnabled(e) => ("set_enabled", format!("{e}")),
+        NoticeKind::SetTier(t) => ("set_tier", t.as_str().to_string()),
         NoticeKind::HealthOnline => ("health_online", String::new()),
         NoticeKind::HealthOffline => ("health_offline", String::new()),
         NoticeKind::DrainStarted(c) => ("drain_started", format!("{c} connections")),

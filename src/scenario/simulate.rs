@@ -424,7 +424,7 @@ fn lower_events(
 }
 
 /// Seed 003 overwrite semantics: the body's member list replaces the channel's. Members that
-/// disappear are removed, new ones added, kept ones take the new weight and status; the
+/// disappear are removed, new ones added, kept ones take the new weight, status and `is_backup`; the
 /// algorithm and health check are updated live.
 fn update_channel(
     base: &mut apig::VpcChannel,
@@ -458,6 +458,12 @@ fn update_channel(
                         enabled: n.enabled,
                     });
                 }
+                if m.tier != n.tier {
+                    push(Action::SetTier {
+                        member: i,
+                        tier: n.tier,
+                    });
+                }
             }
             None => added.push(n.clone()),
         }
@@ -487,8 +493,10 @@ fn with_backends(
         .collect()
 }
 
+/// The member a key names: the last one given that key, since a member removed and added again
+/// (an APIG channel update) takes a new index and the old one stays removed.
 fn index_of(keys: &[String], key: &str) -> u32 {
-    keys.iter().position(|k| k == key).unwrap_or(0) as u32
+    keys.iter().rposition(|k| k == key).unwrap_or(0) as u32
 }
 
 /// The members of an add-members body (seed 004). They are lowered together with the pool's own

@@ -8,7 +8,7 @@
 
 use std::net::IpAddr;
 
-use crate::model::{Member, PoolConfig, Protocol, ZoneId};
+use crate::model::{Member, PoolConfig, Protocol, Tier, ZoneId};
 use crate::time::SimTime;
 
 /// Everything one run needs. Runs are pure functions of this value.
@@ -215,5 +215,10 @@ pub enum Action {
     SetEnabled {
         member: u32,
         enabled: bool,
+    },
+    /// APIG `is_backup` changed by a channel update.
+    SetTier {
+        member: u32,
+        tier: Tier,
     },
 }

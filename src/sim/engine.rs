@@ -1202,6 +1202,13 @@ impl<'c, O: Observer> Engine<'c, O> {
                 self.notice(Some(member), NoticeKind::SetEnabled(enabled));
                 self.after_change(member, was);
             }
+            Action::SetTier { member, tier } => {
+                self.meta[member as usize].tier = tier;
+                for n in &mut self.nodes {
+                    n.balancer.set_tier(member, tier);
+                }
+                self.notice(Some(member), NoticeKind::SetTier(tier));
+            }
             Action::AddMembers(list) => {
                 for (member, backend_cfg) in list {
                     self.add_member(member, &backend_cfg);
@@ -1352,7 +1359,8 @@ fn check_timeline(timeline: &[TimedEvent], pool: &PoolConfig) -> Result<(), SimE
             | Action::MemberUp(m)
             | Action::RemoveMember(m)
             | Action::SetWeight { member: m, .. }
-            | Action::SetEnabled { member: m, .. } => bad_member(*m),
+            | Action::SetEnabled { member: m, .. }
+            | Action::SetTier { member: m, .. } => bad_member(*m),
             Action::AzDown(z) | Action::AzUp(z) => (usize::from(*z) >= zones)
                 .then(|| invalid(format!("event at {}: no zone {z}", e.at))),
             Action::AddMembers(list) => {

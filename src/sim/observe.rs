@@ -5,7 +5,7 @@
 //! aggregates. The engine is generic over the observer, so the calls inline away.
 
 use crate::balancer::MemberIdx;
-use crate::model::{Member, ZoneId};
+use crate::model::{Member, Tier, ZoneId};
 use crate::time::SimTime;
 
 /// How a request ended, from the client's point of view.
@@ -78,6 +78,7 @@ pub enum NoticeKind {
     PoolUpdated,
     SetRate(f64),
     SetEnabled(bool),
+    SetTier(Tier),
     /// Health checks marked the member ONLINE.
     HealthOnline,
     /// Health checks marked the member OFFLINE.

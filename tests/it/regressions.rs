@@ -4,6 +4,7 @@
 use lbsim::metrics::Recorder;
 use lbsim::scenario::{self, simulate};
 use lbsim::sim::{self, Action, Limits};
+use lbsim::time::SimTime;
 
 /// Parses, validates, lowers and briefly runs `text` as the `scenario` fuzz target does.
 fn survives(text: &str) -> Vec<String> {
@@ -130,4 +131,72 @@ fn http_cookies_expire_after_the_persistence_timeout() {
     assert!(a == 0 || b == 0, "{a} / {b}");
     let (a, b) = spread(1, 0.02);
     assert!(a == 0 || b == 0, "{a} / {b}");
+}
+
+/// A VPC channel body that drops a member and a later one that brings it back: the member
+/// returns under a new index, and the events after that (here: its weight set to 0) must reach
+/// the new one. They reached the removed copy, so the live member kept its full share.
+#[test]
+fn channel_events_reach_a_re_added_member() {
+    let channel = |members: &str| {
+        format!(
+            r#"{{"name": "chan", "port": 8080, "balance_strategy": 1, "member_type": "ip", "members": [{members}]}}"#
+        )
+    };
+    let (five, six, six_idle) = (
+        r#"{"host": "192.168.0.5"}"#,
+        r#"{"host": "192.168.0.6"}"#,
+        r#"{"host": "192.168.0.6", "weight": 0}"#,
+    );
+    let text = format!(
+        r#"{{"seed": 1, "duration_s": 90, "vpc_channel": {both},
+            "workload": {{"arrivals": {{"rate_per_s": 100}}}},
+            "events": [{{"at_s": 20, "update_vpc_channel": {alone}}},
+                       {{"at_s": 40, "update_vpc_channel": {both}}},
+                       {{"at_s": 60, "update_vpc_channel": {idle}}}]}}"#,
+        both = channel(&format!("{five}, {six}")),
+        alone = channel(five),
+        idle = channel(&format!("{five}, {six_idle}")),
+    );
+    let (_, log) = super::degenerate::run_text(&text);
+    let to = |m: u32, from_s: u64| {
+        log.requests
+            .iter()
+            .filter(|r| r.member == Some(m) && r.arrival >= SimTime::from_secs(from_s))
+            .count()
+    };
+    assert_eq!(to(1, 21), 0, "the removed copy");
+    assert!(to(2, 41) > 500, "the re-added member serves from 40 s");
+    assert_eq!(to(2, 61), 0, "weight 0 reaches the re-added member");
+}
+
+/// A channel update that turns a standby node into an ordinary one (`is_backup` true → false)
+/// was dropped: the node stayed standby and idle.
+#[test]
+fn channel_updates_change_is_backup() {
+    let channel = |backup: bool| {
+        format!(
+            r#"{{"name": "chan", "port": 8080, "balance_strategy": 1, "member_type": "ip",
+                "members": [{{"host": "192.168.0.5"}}, {{"host": "192.168.0.6", "is_backup": {backup}}}]}}"#
+        )
+    };
+    let text = format!(
+        r#"{{"seed": 1, "duration_s": 60, "vpc_channel": {},
+            "workload": {{"arrivals": {{"rate_per_s": 100}}}},
+            "events": [{{"at_s": 30, "update_vpc_channel": {}}}]}}"#,
+        channel(true),
+        channel(false)
+    );
+    let (out, log) = super::degenerate::run_text(&text);
+    let to_six = |from_30s: bool| {
+        log.requests
+            .iter()
+            .filter(|r| r.member == Some(1) && (r.arrival >= SimTime::from_secs(30)) == from_30s)
+            .count()
+    };
+    assert_eq!(to_six(false), 0, "standby while the primary is up");
+    // round robin over two primaries: half of ≈ 3000 requests
+    let moved = to_six(true);
+    assert!((1300..=1700).contains(&moved), "{moved}");
+    assert_eq!(out.members[1].member.tier, lbsim::model::Tier::Primary);
 }
