@@ -1035,13 +1035,13 @@ impl<'c, O: Observer> Engine<'c, O> {
         }
     }
 
+    /// Connection drain concerns `m`'s open connections only: the member is already out of the
+    /// balancer's candidates for whatever made it unavailable (weight 0, health, disabled,
+    /// removed), and stays counted as the pool's for AZ affinity as it would without drain.
     fn set_draining(&mut self, m: u32, draining: bool) {
         let b = &mut self.members[m as usize];
         b.draining = draining;
         b.drain_epoch = b.drain_epoch.wrapping_add(1);
-        for n in &mut self.nodes {
-            n.balancer.set_draining(m, draining);
-        }
     }
 
     fn set_health(&mut self, m: u32, h: Health) {

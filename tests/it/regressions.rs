@@ -200,3 +200,34 @@ fn channel_updates_change_is_backup() {
     assert!((1300..=1700).contains(&moved), "{moved}");
     assert_eq!(out.members[1].member.tier, lbsim::model::Tier::Primary);
 }
+
+/// Connection drain of a member set to weight 0 took it out of its AZ's healthy count for the
+/// drain timeout, so AZ affinity fell back to the remote AZ for exactly those 30 s; without
+/// drain the same member counted. Drain concerns open connections only: az1 keeps its
+/// affinity (count threshold 2: a1 and the weight-0, still healthy a2) either way.
+#[test]
+fn drain_does_not_change_az_affinity() {
+    let text = r#"{"seed": 1, "duration_s": 80,
+        "pool": {"protocol": "TCP", "lb_algorithm": "ROUND_ROBIN",
+          "connection_drain": {"enable": true, "timeout": 30},
+          "az_affinity": {"enable": true, "az_minimum_healthy_member_percentage": -1, "az_minimum_healthy_member_count": 2,
+                          "az_unhealthy_fallback_strategy": "forward_to_healthy_member_of_remote_az"},
+          "members": [
+            {"address": "10.0.0.1", "protocol_port": 80, "availability_zone": "az1"},
+            {"address": "10.0.0.2", "protocol_port": 80, "availability_zone": "az1"},
+            {"address": "10.0.1.1", "protocol_port": 80, "availability_zone": "az2"}],
+          "healthmonitor": {"type": "TCP", "delay": 2, "timeout": 1, "max_retries": 2, "max_retries_down": 2}},
+        "loadbalancer": {"availability_zones": ["az1"]},
+        "workload": {"arrivals": {"rate_per_s": 20}, "requests_per_connection": 20, "think_time_ms": 200},
+        "events": [{"at_s": 10, "set_weight": {"member": "10.0.0.2", "weight": 0}}]}"#;
+    for drain in [true, false] {
+        let text = text.replace(
+            r#""enable": true, "timeout": 30"#,
+            &format!(r#""enable": {drain}, "timeout": 30"#),
+        );
+        let (_, log) = super::degenerate::run_text(&text);
+        let remote = log.requests.iter().filter(|r| r.member == Some(2)).count();
+        assert_eq!(remote, 0, "drain {drain}");
+        assert!(log.requests.iter().filter(|r| r.member == Some(0)).count() > 1000);
+    }
+}
