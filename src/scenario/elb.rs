@@ -511,6 +511,28 @@ impl Pool {
                 ELB,
             );
         }
+        // seed 002, healthmonitor.type: "取值:TCP、UDP_CONNECT、HTTP、HTTPS"
+        if let Some(t) = self
+            .healthmonitor
+            .as_ref()
+            .and_then(|h| h.monitor_type.as_ref())
+        {
+            if matches!(t.as_str(), "TLS" | "GRPC") {
+                f.error(
+                    &format!("{p}.healthmonitor.type"),
+                    t,
+                    "is not one of TCP, UDP_CONNECT, HTTP, HTTPS (master-slave pool)",
+                    ELB,
+                );
+            }
+        }
+        // seed 002 marks both mandatory in the master-slave create body
+        if self.protocol.is_none() {
+            f.missing(&format!("{p}.protocol"), " in a master-slave pool", ELB);
+        }
+        if self.lb_algorithm.is_none() {
+            f.missing(&format!("{p}.lb_algorithm"), " in a master-slave pool", ELB);
+        }
         if !matches!(protocol, "TCP" | "UDP" | "QUIC" | "TLS") {
             f.error(
                 &format!("{p}.protocol"),

@@ -397,7 +397,7 @@ fn elb_members() {
 fn elb_master_slave_seed_002() {
     let ms = |protocol: &str, members: &str, extra: &str| {
         format!(
-            r#"{{"pool": {{"protocol": "{protocol}", "type": "ip", "members": [{members}]{extra}}}}}"#
+            r#"{{"pool": {{"protocol": "{protocol}", "lb_algorithm": "ROUND_ROBIN", "type": "ip", "members": [{members}]{extra}}}}}"#
         )
     };
     let hm = r#", "healthmonitor": {"type": "TCP", "delay": 5, "timeout": 3, "max_retries": 3}"#;
@@ -427,6 +427,27 @@ fn elb_master_slave_seed_002() {
     );
     let untyped = format!(r#"{{"pool": {{"protocol": "TCP", "members": [{two}]{hm}}}}}"#);
     error(&untyped, "pool.type", "is required");
+    // both mandatory in the master-slave create body
+    error(
+        &untyped,
+        "pool.lb_algorithm",
+        "is required in a master-slave pool",
+    );
+    let no_protocol = ms("TCP", two, hm).replace(r#""protocol": "TCP", "#, "");
+    error(
+        &no_protocol,
+        "pool.protocol",
+        "is required in a master-slave pool",
+    );
+    // healthmonitor.type: TCP, UDP_CONNECT, HTTP, HTTPS only, even on a TLS pool
+    let tls_hm =
+        r#", "healthmonitor": {"type": "TLS", "delay": 5, "timeout": 3, "max_retries": 3}"#;
+    error(
+        &ms("TLS", two, tls_hm),
+        "pool.healthmonitor.type",
+        "is not one of TCP, UDP_CONNECT, HTTP, HTTPS",
+    );
+    assert!(errors(&ms("TLS", two, hm)).is_empty());
 }
 
 #[test]
