@@ -610,6 +610,17 @@ fn validate_persistence(
                 ELB,
             );
         }
+        // accepted (seed 002 allows it on TLS master-slave pools) but documented for no such pool
+        "TLS" | "IP" => {
+            f.warn(
+                path,
+                "",
+                format!(
+                    "is not simulated on {protocol} pools: the vendor documents persistence for \
+                     TCP, UDP, QUIC, HTTP, HTTPS and GRPC pools only"
+                ),
+            );
+        }
         _ => {}
     }
     match &sp.cookie_name {

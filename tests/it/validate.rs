@@ -246,6 +246,12 @@ fn elb_session_persistence() {
         "pool.session_persistence.type",
         "acts as SOURCE_IP",
     );
+    // accepted on TLS (and IP) pools, but the vendor documents no behaviour there
+    warning(
+        &pool("TLS", r#""session_persistence": {"type": "SOURCE_IP"}"#),
+        "pool.session_persistence",
+        "is not simulated on TLS pools",
+    );
 }
 
 #[test]
