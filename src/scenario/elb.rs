@@ -7,6 +7,26 @@ use super::diag::{Code, Findings};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+/// Fields a pool update body may carry (seed 000, "Updating a Pool", `UpdatePoolOption`).
+pub const POOL_PUT_FIELDS: &[&str] = &[
+    "admin_state_up",
+    "description",
+    "lb_algorithm",
+    "name",
+    "session_persistence",
+    "slow_start",
+    "member_deletion_protection_enable",
+    "vpc_id",
+    "type",
+    "protection_status",
+    "protection_reason",
+    "any_port_enable",
+    "connection_drain",
+    "pool_health",
+    "quic_cid_hash_strategy",
+    "az_affinity",
+];
+
 /// Vendor pool fields lbsim accepts and does not simulate.
 pub const POOL_NOT_MODELLED: &[&str] = &[
     "id",

@@ -113,14 +113,14 @@ pub fn zone_names(s: &Scenario) -> Vec<String> {
 }
 
 /// Seed 000 update semantics: fields present in the `PUT` body replace the pool's; members and
-/// the health monitor are separate resources and stay.
+/// the health monitor are separate resources and stay, and the protocol is fixed at creation.
 pub fn apply_pool_update(base: &elb::Pool, update: &elb::Pool) -> elb::Pool {
     let u = update.clone();
     let b = base.clone();
     elb::Pool {
         admin_state_up: u.admin_state_up.or(b.admin_state_up),
         lb_algorithm: u.lb_algorithm.or(b.lb_algorithm),
-        protocol: b.protocol.or(u.protocol),
+        protocol: b.protocol,
         pool_type: u.pool_type.or(b.pool_type),
         members: b.members,
         healthmonitor: b.healthmonitor,

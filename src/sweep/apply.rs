@@ -11,27 +11,8 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::plan::Plan;
+use crate::scenario::elb::POOL_PUT_FIELDS;
 use crate::scenario::{self, patch, Finding, Severity, OWN_KEYS};
-
-/// Fields a pool update body may carry (seed 000, "Updating a Pool").
-const POOL_PUT_FIELDS: &[&str] = &[
-    "admin_state_up",
-    "description",
-    "lb_algorithm",
-    "name",
-    "session_persistence",
-    "slow_start",
-    "member_deletion_protection_enable",
-    "vpc_id",
-    "type",
-    "protection_status",
-    "protection_reason",
-    "any_port_enable",
-    "connection_drain",
-    "pool_health",
-    "quic_cid_hash_strategy",
-    "az_affinity",
-];
 
 /// Fields a member update body may carry (ELB v3 "Updating a Backend Server").
 const MEMBER_PUT_FIELDS: &[&str] = &["admin_state_up", "name", "weight"];

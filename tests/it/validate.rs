@@ -798,6 +798,21 @@ fn simulation_sections() {
         "events[0].update_pool.pool.lb_algorithm",
         "only allowed on QUIC pools",
     );
+    // seed 000's UpdatePoolOption has no health monitor, members or protocol
+    for key in ["healthmonitor", "protocol"] {
+        let value = if key == "protocol" {
+            r#""UDP""#
+        } else {
+            r#"{"type": "TCP", "delay": 1, "timeout": 1, "max_retries": 1}"#
+        };
+        warning(
+            &p(&format!(
+                r#""events": [{{"at_s": 5, "update_pool": {{"pool": {{"{key}": {value}}}}}}}]"#
+            )),
+            &format!("events[0].update_pool.pool.{key}"),
+            "is not a field of the pool update",
+        );
+    }
     error(
         &p(
             r#""events": [{"at_s": 5, "add_members": {"members": [{"address": "10.0.0.2", "protocol_port": 80, "weigth": 2}]}}]"#,
