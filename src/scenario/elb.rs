@@ -77,9 +77,6 @@ pub const MONITOR_NOT_MODELLED: &[&str] = &[
     "pool_id",
     "created_at",
     "updated_at",
-    "domain_name",
-    "http_method",
-    "monitor_port",
 ];
 
 /// `pool`: a backend server group (create, update, master-slave create, or `GET` response).
@@ -134,6 +131,10 @@ pub struct HealthMonitor {
     pub admin_state_up: Option<bool>,
     pub expected_codes: Option<String>,
     pub url_path: Option<String>,
+    /// Checked against seed 002's rules, not simulated (probes go to the member's port).
+    pub monitor_port: Option<i64>,
+    pub http_method: Option<String>,
+    pub domain_name: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
@@ -792,6 +793,58 @@ impl HealthMonitor {
         if let Some(url) = &self.url_path {
             if !url.starts_with('/') {
                 f.error(&format!("{p}.url_path"), url, "must start with /", ELB);
+            }
+        }
+        self.validate_unmodelled(p, f);
+    }
+
+    /// Seed 002's rules for the fields lbsim accepts without simulating them.
+    fn validate_unmodelled(&self, p: &str, f: &mut Findings) {
+        f.opt_range(
+            &format!("{p}.monitor_port"),
+            self.monitor_port,
+            1,
+            65535,
+            "",
+            ELB,
+        );
+        // "取值:GET、HEAD、POST"; the seed's own GET response shows "get", so case is free
+        if let Some(m) = &self.http_method {
+            if !["GET", "HEAD", "POST"].contains(&m.to_ascii_uppercase().as_str()) {
+                f.error(
+                    &format!("{p}.http_method"),
+                    m,
+                    "is not one of GET, HEAD, POST",
+                    ELB,
+                );
+            }
+        }
+        // "以数字或字母开头,只能包含数字、字母、'-'、'.'"; empty (the default) uses the VIP
+        if let Some(d) = self.domain_name.as_deref().filter(|d| !d.is_empty()) {
+            let starts = d.starts_with(|c: char| c.is_ascii_alphanumeric());
+            if !starts
+                || !d
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+            {
+                f.error(
+                    &format!("{p}.domain_name"),
+                    d,
+                    "must start with a letter or digit and hold only letters, digits, '-' and '.'",
+                    ELB,
+                );
+            }
+        }
+        for (key, given) in [
+            ("monitor_port", self.monitor_port.is_some()),
+            ("http_method", self.http_method.is_some()),
+            ("domain_name", self.domain_name.is_some()),
+        ] {
+            if given {
+                f.note(
+                    &format!("{p}.{key}"),
+                    "is a vendor field lbsim accepts but does not model",
+                );
             }
         }
     }

@@ -460,6 +460,32 @@ fn elb_master_slave_seed_002() {
 fn elb_health_monitor() {
     let hm = |protocol: &str, m: &str| pool(protocol, &format!(r#""healthmonitor": {m}"#));
     let base = r#""type": "TCP", "delay": 5, "timeout": 3, "max_retries": 3"#;
+    // seed 002: fields lbsim does not simulate are still checked as the API checks them
+    let with = |extra: &str| hm("HTTP", &format!("{{{base}, {extra}}}"));
+    error(
+        &with(r#""monitor_port": 70000"#),
+        "pool.healthmonitor.monitor_port",
+        "outside 1..=65535",
+    );
+    error(
+        &with(r#""http_method": "DELETE""#),
+        "pool.healthmonitor.http_method",
+        "GET, HEAD, POST",
+    );
+    error(
+        &with(r#""domain_name": "-x.example""#),
+        "pool.healthmonitor.domain_name",
+        "must start with",
+    );
+    error(
+        &with(r#""domain_name": "a_b.example""#),
+        "pool.healthmonitor.domain_name",
+        "only letters",
+    );
+    let fine =
+        with(r#""monitor_port": 8080, "http_method": "get", "domain_name": "www.example.com""#);
+    assert!(errors(&fine).is_empty(), "{:?}", errors(&fine));
+    assert!(errors(&with(r#""domain_name": """#)).is_empty());
     error(
         &hm(
             "UDP",
