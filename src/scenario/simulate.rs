@@ -402,6 +402,22 @@ fn lower_events(
             push(Action::RemoveMember(index_of(keys, k)));
         } else if let Some(rate) = e.set_rate {
             push(Action::SetRate(rate));
+        } else if let (Some(body), Some(base)) = (&e.add_members, current_channel.as_mut()) {
+            // seed 004: a member whose address the channel has is updated, not added
+            if let Some(added) = body
+                .get("members")
+                .and_then(|m| serde_json::from_value::<Vec<apig::VpcMember>>(m.clone()).ok())
+            {
+                let mut update = base.clone();
+                let list = update.members.get_or_insert_with(Vec::new);
+                for m in added {
+                    match list.iter_mut().find(|o| o.address() == m.address()) {
+                        Some(old) => *old = m,
+                        None => list.push(m),
+                    }
+                }
+                update_members(base, update, zones, keys, backends, &mut push);
+            }
         } else if let Some(body) = &e.add_members {
             let added = added_members(s, body, keys, zones);
             push(Action::AddMembers(with_backends(added, keys, backends)));
@@ -417,23 +433,27 @@ fn lower_events(
             }
         } else if let (Some(body), Some(base)) = (&e.update_vpc_channel, current_channel.as_mut()) {
             if let Ok(update) = serde_json::from_value::<apig::VpcChannel>(body.clone()) {
-                update_channel(base, update, zones, keys, backends, &mut push);
+                let old = lower_apig(base, zones);
+                let mut config = update_members(base, update, zones, keys, backends, &mut push);
+                config.members = old.members;
+                push(Action::UpdatePool(Box::new(config)));
             }
         }
     }
 }
 
 /// Seed 003 overwrite semantics: the body's member list replaces the channel's. Members that
-/// disappear are removed, new ones added, kept ones take the new weight, status and `is_backup`; the
-/// algorithm and health check are updated live.
-fn update_channel(
+/// disappear are removed, new ones added, kept ones take the new weight, status and `is_backup`.
+/// Returns the updated channel lowered, for the caller to apply its algorithm and health check
+/// live (a channel update) or not (added members).
+fn update_members(
     base: &mut apig::VpcChannel,
     update: apig::VpcChannel,
     zones: &[String],
     keys: &mut Vec<String>,
     backends: &sections::Backends,
     push: &mut impl FnMut(Action),
-) {
+) -> PoolConfig {
     let old = lower_apig(base, zones);
     let new = lower_apig(&update, zones);
     for m in &old.members {
@@ -471,10 +491,8 @@ fn update_channel(
     if !added.is_empty() {
         push(Action::AddMembers(with_backends(added, keys, backends)));
     }
-    let mut config = new;
-    config.members = old.members;
-    push(Action::UpdatePool(Box::new(config)));
     *base = update;
+    new
 }
 
 /// Added members with their backends; their keys join `keys` (they take the next indices).
@@ -499,9 +517,10 @@ fn index_of(keys: &[String], key: &str) -> u32 {
     keys.iter().rposition(|k| k == key).unwrap_or(0) as u32
 }
 
-/// The members of an add-members body (seed 004). They are lowered together with the pool's own
+/// The members of an ELB add-members body. They are lowered together with the pool's own
 /// members, so their keys are disambiguated against those exactly as validation did
-/// (`validate_add_members`), and the events that name them find them.
+/// (`validate_add_members`), and the events that name them find them. (A channel's added
+/// members go through `update_members`: seed 004 updates a member whose address it has.)
 fn added_members(
     s: &Scenario,
     body: &serde_json::Value,
@@ -509,34 +528,18 @@ fn added_members(
     zones: &[String],
 ) -> Vec<Member> {
     let members = body.get("members").cloned().unwrap_or_default();
-    let (before, merged) = if let Some(p) = &s.pool {
-        let Ok(added) = serde_json::from_value::<Vec<elb::Member>>(members) else {
-            return Vec::new();
-        };
-        let own = p.members.clone().unwrap_or_default();
-        let before = lower::elb_member_keys(&own).len();
-        let all = own.into_iter().chain(added).collect();
-        let pool = elb::Pool {
-            members: Some(all),
-            ..p.clone()
-        };
-        (before, lower_elb(&pool, zones))
-    } else if let Some(c) = &s.vpc_channel {
-        let Ok(added) = serde_json::from_value::<Vec<apig::VpcMember>>(members) else {
-            return Vec::new();
-        };
-        let own = c.members.clone().unwrap_or_default();
-        let before = lower::apig_member_keys(&own).len();
-        let all = own.into_iter().chain(added).collect();
-        let channel = apig::VpcChannel {
-            members: Some(all),
-            ..c.clone()
-        };
-        (before, lower_apig(&channel, zones))
-    } else {
+    let (Some(p), Ok(added)) = (&s.pool, serde_json::from_value::<Vec<elb::Member>>(members))
+    else {
         return Vec::new();
     };
-    merged
+    let own = p.members.clone().unwrap_or_default();
+    let before = lower::elb_member_keys(&own).len();
+    let all = own.into_iter().chain(added).collect();
+    let pool = elb::Pool {
+        members: Some(all),
+        ..p.clone()
+    };
+    lower_elb(&pool, zones)
         .members
         .into_iter()
         .skip(before)

@@ -231,3 +231,46 @@ fn drain_does_not_change_az_affinity() {
         assert!(log.requests.iter().filter(|r| r.member == Some(0)).count() > 1000);
     }
 }
+
+/// Seed 004: adding a member whose address the channel already has updates it. The body was
+/// dropped (the weight stayed 1); and a member added by `add_members` was unknown to a later
+/// channel update, which added it a second time.
+#[test]
+fn channel_add_members_updates_and_later_updates_know_the_added() {
+    let text = |events: &str| {
+        format!(
+            r#"{{"seed": 1, "duration_s": 60,
+                "vpc_channel": {{"name": "chan", "port": 8080, "balance_strategy": 1, "member_type": "ip",
+                  "members": [{{"host": "192.168.0.5"}}, {{"host": "192.168.0.6"}}]}},
+                "workload": {{"arrivals": {{"rate_per_s": 100}}}}, "events": [{events}]}}"#
+        )
+    };
+    let updated =
+        text(r#"{"at_s": 10, "add_members": {"members": [{"host": "192.168.0.6", "weight": 9}]}}"#);
+    let (out, log) = super::degenerate::run_text(&updated);
+    assert_eq!(out.members.len(), 2, "updated, not added");
+    assert_eq!(out.members[1].member.weight, 9);
+    let late = |m: u32| {
+        log.requests
+            .iter()
+            .filter(|r| r.member == Some(m) && r.arrival >= SimTime::from_secs(10))
+            .count() as f64
+    };
+    let share = late(1) / (late(0) + late(1));
+    assert!((share - 0.9).abs() < 0.02, "{share}");
+
+    let readded = text(
+        r#"{"at_s": 10, "add_members": {"members": [{"host": "192.168.0.7"}]}},
+           {"at_s": 30, "update_vpc_channel": {"name": "chan", "port": 8080, "balance_strategy": 1,
+              "member_type": "ip", "members": [{"host": "192.168.0.7"}]}}"#,
+    );
+    let (out, log) = super::degenerate::run_text(&readded);
+    assert_eq!(out.members.len(), 3, "192.168.0.7 once");
+    assert!(out.members[0].removed && out.members[1].removed && !out.members[2].removed);
+    let after = log
+        .requests
+        .iter()
+        .filter(|r| r.arrival >= SimTime::from_secs(31));
+    assert!(after.clone().count() > 2500);
+    assert!(after.clone().all(|r| r.member == Some(2)));
+}
