@@ -398,8 +398,24 @@ fn lower_events(
                 member: index_of(keys, &w.member),
                 weight: w.weight.max(0) as u32,
             });
+            // a later channel body is compared with the channel as these events left it
+            if let Some(m) = current_channel
+                .as_mut()
+                .and_then(|c| channel_member(c, zones, &w.member))
+            {
+                m.weight = Some(w.weight);
+            }
         } else if let Some(k) = &e.remove_member {
             push(Action::RemoveMember(index_of(keys, k)));
+            if let Some(c) = current_channel.as_mut() {
+                if let Some(gone) =
+                    channel_member(c, zones, k).map(|m| m.address().map(str::to_owned))
+                {
+                    if let Some(list) = c.members.as_mut() {
+                        list.retain(|m| m.address().map(str::to_owned) != gone);
+                    }
+                }
+            }
         } else if let Some(rate) = e.set_rate {
             push(Action::SetRate(rate));
         } else if let (Some(body), Some(base)) = (&e.add_members, current_channel.as_mut()) {
@@ -493,6 +509,24 @@ fn update_members(
     }
     *base = update;
     new
+}
+
+/// The channel member a key names (keys are lowered addresses, `host:port` when ambiguous).
+fn channel_member<'c>(
+    channel: &'c mut apig::VpcChannel,
+    zones: &[String],
+    key: &str,
+) -> Option<&'c mut apig::VpcMember> {
+    let address = lower_apig(channel, zones)
+        .members
+        .into_iter()
+        .find(|m| m.key == key)?
+        .address;
+    channel
+        .members
+        .as_mut()?
+        .iter_mut()
+        .find(|m| m.address() == Some(address.as_str()))
 }
 
 /// Added members with their backends; their keys join `keys` (they take the next indices).

@@ -274,3 +274,37 @@ fn channel_add_members_updates_and_later_updates_know_the_added() {
     assert!(after.clone().count() > 2500);
     assert!(after.clone().all(|r| r.member == Some(2)));
 }
+
+/// A channel update is compared with the channel as earlier events left it: after
+/// `remove_member` the body listing the member adds it back, after `set_weight` 0 the body's
+/// weight 1 restores it. Both were compared with the channel before those events, so nothing
+/// changed and the member stayed out.
+#[test]
+fn channel_updates_follow_remove_and_set_weight_events() {
+    let channel = r#"{"name": "chan", "port": 8080, "balance_strategy": 1, "member_type": "ip",
+        "members": [{"host": "192.168.0.5"}, {"host": "192.168.0.6"}]}"#;
+    for event in [
+        r#"{"at_s": 10, "remove_member": "192.168.0.6"}"#,
+        r#"{"at_s": 10, "set_weight": {"member": "192.168.0.6", "weight": 0}}"#,
+    ] {
+        let text = format!(
+            r#"{{"seed": 1, "duration_s": 60, "vpc_channel": {channel},
+                "workload": {{"arrivals": {{"rate_per_s": 100}}}},
+                "events": [{event}, {{"at_s": 30, "update_vpc_channel": {channel}}}]}}"#
+        );
+        let (_, log) = super::degenerate::run_text(&text);
+        let (mut five, mut six) = (0u32, 0u32);
+        for r in log
+            .requests
+            .iter()
+            .filter(|r| r.arrival >= SimTime::from_secs(31))
+        {
+            if r.member == Some(0) {
+                five += 1;
+            } else {
+                six += 1;
+            }
+        }
+        assert!(five.abs_diff(six) < 100, "{event}: {five} / {six}");
+    }
+}
