@@ -23,7 +23,7 @@ use super::queue::EventQueue;
 use super::sample::{below, exponential, unit, Chooser, CountSampler, Sampler};
 use super::{MemberOutput, RunOutput, SimError};
 use crate::balancer::{Balancer, Health, MemberIdx, Request};
-use crate::model::{Member, PoolConfig, Protocol, ZoneId};
+use crate::model::{Member, Persistence, PoolConfig, Protocol, ZoneId};
 use crate::time::SimTime;
 
 const NONE: u32 = u32::MAX;
@@ -1229,6 +1229,21 @@ impl<'c, O: Observer> Engine<'c, O> {
             }
             Action::UpdatePool(pool) => {
                 let monitor_changed = pool.health_check != self.pool.health_check;
+                // clients' cookies name members only for the same kind of cookie (and name)
+                let cookies_hold = match (&self.pool.persistence, &pool.persistence) {
+                    (
+                        Some(Persistence::HttpCookie { .. }),
+                        Some(Persistence::HttpCookie { .. }),
+                    ) => true,
+                    (
+                        Some(Persistence::AppCookie { cookie_name: a }),
+                        Some(Persistence::AppCookie { cookie_name: b }),
+                    ) => a == b,
+                    _ => false,
+                };
+                if !cookies_hold {
+                    self.cookies.fill((NONE, SimTime::ZERO));
+                }
                 for n in &mut self.nodes {
                     n.balancer.update_pool(now, &pool);
                 }

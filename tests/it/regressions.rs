@@ -308,3 +308,45 @@ fn channel_updates_follow_remove_and_set_weight_events() {
         assert!(five.abs_diff(six) < 100, "{event}: {five} / {six}");
     }
 }
+
+/// Switching an HTTP pool from LB cookies (HTTP_COOKIE) to backend cookies (APP_COOKIE) left
+/// every client holding its old cookie, which the run then followed as if the backend had set
+/// it. A new kind of cookie (or a new cookie name) starts without bindings.
+#[test]
+fn a_new_cookie_kind_starts_without_bindings() {
+    // 50 clients bound by a 24-hour LB cookie; at 600 s the persistence changes
+    let moved = |update: &str| {
+        let text = format!(
+            r#"{{"seed": 1, "duration_s": 1200,
+                "pool": {{"protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN",
+                  "session_persistence": {{"type": "HTTP_COOKIE", "persistence_timeout": 1440}},
+                  "members": [{{"address": "10.0.0.1", "protocol_port": 80}},
+                              {{"address": "10.0.0.2", "protocol_port": 80}}]}},
+                "workload": {{"clients": {{"count": 50}}, "arrivals": {{"rate_per_s": 1}}}},
+                "events": [{{"at_s": 600, "update_pool": {{"pool": {{"session_persistence": {update}}}}}}}]}}"#
+        );
+        let (_, log) = super::degenerate::run_text(&text);
+        let (mut first, mut last) = (vec![None; 50], vec![None; 50]);
+        for r in &log.requests {
+            let c = r.client as usize;
+            if r.arrival < SimTime::from_secs(600) {
+                first[c] = first[c].or(r.member);
+            } else {
+                last[c] = r.member;
+            }
+        }
+        first
+            .iter()
+            .zip(&last)
+            .filter(|(a, b)| a.is_some() && b.is_some() && a != b)
+            .count()
+    };
+    // the same LB cookie with a new timeout keeps every binding
+    assert_eq!(
+        moved(r#"{"type": "HTTP_COOKIE", "persistence_timeout": 60}"#),
+        0
+    );
+    // backend cookies start afresh: round robin rebinds about half of the clients elsewhere
+    let rebound = moved(r#"{"type": "APP_COOKIE", "cookie_name": "sid"}"#);
+    assert!((10..=40).contains(&rebound), "{rebound}");
+}
