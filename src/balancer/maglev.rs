@@ -487,6 +487,8 @@ mod tests {
             .collect()
     }
 
+    /// Fills with the weighted schedule whenever `weighted`, even for equal weights (which
+    /// `rebuild` sends to the unweighted one), so tests can compare the two.
     fn filled(cands: &[Candidate], m: u64, weighted: bool) -> Maglev {
         let mut order: Vec<_> = cands
             .iter()

@@ -408,12 +408,9 @@ fn lower_events(
         } else if let Some(k) = &e.remove_member {
             push(Action::RemoveMember(index_of(keys, k)));
             if let Some(c) = current_channel.as_mut() {
-                if let Some(gone) =
-                    channel_member(c, zones, k).map(|m| m.address().map(str::to_owned))
-                {
-                    if let Some(list) = c.members.as_mut() {
-                        list.retain(|m| m.address().map(str::to_owned) != gone);
-                    }
+                let gone = channel_member(c, zones, k).and_then(|m| m.address().map(str::to_owned));
+                if let (Some(gone), Some(list)) = (gone, c.members.as_mut()) {
+                    list.retain(|m| m.address() != Some(gone.as_str()));
                 }
             }
         } else if let Some(rate) = e.set_rate {
