@@ -17,7 +17,12 @@ fn engine(c: &mut Criterion) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench/wrr-64.json");
     let loaded = scenario::load(&path, &[]).expect("wrr-64 loads");
     assert!(loaded.is_valid(), "{:?}", loaded.findings);
-    let cfg = scenario::simulate::lower(&loaded.scenario, None, None).expect("wrr-64 lowers");
+    let cfg = scenario::lower(
+        loaded.scenario.as_ref().expect("wrr-64 is valid"),
+        None,
+        None,
+    )
+    .expect("wrr-64 lowers");
     // the run is deterministic: count its requests once, outside the timed closure
     let mut rec = Recorder::new(&cfg);
     run(&cfg, Limits::default(), &mut rec).expect("wrr-64 runs");

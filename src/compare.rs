@@ -21,7 +21,7 @@ use serde_json::Value;
 use crate::metrics::Recorder;
 use crate::report::{EventReport, Report};
 use crate::scenario::patch::Setting;
-use crate::scenario::{self, simulate, Finding, Severity};
+use crate::scenario::{self, Finding, Severity};
 use crate::sim::{self, Limits};
 
 /// One `--set`: a JSON path and the values it takes across variants.
@@ -310,10 +310,10 @@ pub fn compare(path: &Path, axes: &[Axis], opts: Options) -> Result<Comparison, 
                 _ => {}
             }
         }
-        if !loaded.is_valid() {
+        let Some(valid) = &loaded.scenario else {
             continue;
-        }
-        match simulate::lower(&loaded.scenario, opts.seed, opts.duration_s) {
+        };
+        match scenario::lower(valid, opts.seed, opts.duration_s) {
             Ok(c) => configs.push(c),
             Err(e) => errors.push(format!("{file}: {e}")),
         }

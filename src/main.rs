@@ -381,9 +381,14 @@ fn run(
     for w in warnings {
         eprintln!("{w}");
     }
-    let config = match scenario::simulate::lower(&loaded.scenario, seed, duration) {
-        Ok(c) => c,
-        Err(e) => return refuse([format!("{file}: {e}")]),
+    let lowered = loaded
+        .scenario
+        .as_ref()
+        .map(|valid| scenario::lower(valid, seed, duration));
+    let config = match lowered {
+        Some(Ok(c)) => c,
+        None => return refuse(Vec::<String>::new()),
+        Some(Err(e)) => return refuse([format!("{file}: {e}")]),
     };
     let limits = Limits { max_events };
     // Both output files are opened before the run, so a bad path fails at once, and renamed

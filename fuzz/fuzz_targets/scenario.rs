@@ -2,7 +2,7 @@
 #![no_main]
 
 use lbsim::metrics::Recorder;
-use lbsim::scenario::{self, simulate};
+use lbsim::scenario;
 use lbsim::sim::{self, Limits};
 use libfuzzer_sys::fuzz_target;
 
@@ -13,10 +13,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(loaded) = scenario::parse("fuzz.json", text, None, &[]) else {
         return;
     };
-    if !loaded.is_valid() {
+    let Some(valid) = &loaded.scenario else {
         return;
-    }
-    let Ok(config) = simulate::lower(&loaded.scenario, None, None) else {
+    };
+    let Ok(config) = scenario::lower(valid, None, None) else {
         return;
     };
     let mut recorder = Recorder::new(&config);

@@ -3,7 +3,7 @@
 #![no_main]
 
 use lbsim::scenario::patch::{self, Setting};
-use lbsim::scenario::{self, simulate};
+use lbsim::scenario;
 use libfuzzer_sys::fuzz_target;
 
 const BASE: &str = r#"{"pool": {"protocol": "TCP", "lb_algorithm": "ROUND_ROBIN",
@@ -28,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(loaded) = scenario::parse("fuzz.json", doc, None, &sets) else {
         return;
     };
-    if loaded.is_valid() {
-        let _ = simulate::lower(&loaded.scenario, None, None);
+    if let Some(valid) = &loaded.scenario {
+        let _ = scenario::lower(valid, None, None);
     }
 });

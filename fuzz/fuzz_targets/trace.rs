@@ -2,7 +2,7 @@
 #![no_main]
 
 use lbsim::metrics::Recorder;
-use lbsim::scenario::{self, simulate, trace};
+use lbsim::scenario::{self, trace};
 use lbsim::sim::{self, Limits};
 use libfuzzer_sys::fuzz_target;
 
@@ -24,15 +24,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(mut loaded) = scenario::parse("fuzz.json", SCENARIO, None, &[]) else {
         panic!("the fixed scenario parses");
     };
-    if let Some(arrivals) = loaded
-        .scenario
-        .workload
-        .as_mut()
-        .and_then(|w| w.arrivals.as_mut())
-    {
-        arrivals.trace_rows = rows;
-    }
-    let Ok(config) = simulate::lower(&loaded.scenario, None, None) else {
+    scenario::attach_trace(&mut loaded, "fuzz.json", Ok(rows));
+    let Some(valid) = &loaded.scenario else {
+        return;
+    };
+    let Ok(config) = scenario::lower(valid, None, None) else {
         return;
     };
     let mut recorder = Recorder::new(&config);

@@ -1,378 +1,413 @@
-//! Lowering: a validated scenario's pool becomes a [`PoolConfig`] (plain Rust types, no serde).
-//! Where the vendor docs leave a behaviour open, the choice is stated here and in
-//! ARCHITECTURE.md.
+//! Lowering: a [`ValidScenario`] becomes a [`SimConfig`]. The pool lowers in its dialect's
+//! folder; the simulation sections' defaults live here (`docs/scenario-format.md` lists them),
+//! and timeline actions map one to one, their members already resolved by validation.
 
-use super::{apig, elb, Scenario};
-use crate::model::{
-    Algorithm, AzAffinity, AzFallback, AzThreshold, Dialect, HealthCheck, Member, Persistence,
-    PoolConfig, Protocol, Tier, TupleFields, ZoneId,
+use super::sections::{
+    self, Backend, Popularity as WirePopularity, ServiceTime, DEFAULT_CIDR, DEFAULT_CLIENTS,
+};
+use super::trace::TraceRow;
+use super::valid::{EventAction, MemberChange, ValidScenario};
+use super::{apig, elb, DEFAULT_DURATION_S};
+use crate::model::{Algorithm, Member, PoolConfig, ZoneId};
+use crate::sim::{
+    Action, ArrivalProcess, ArrivalsConfig, BackendConfig, ClientsConfig, Distribution, LbZone,
+    Popularity, QuicConfig, RequestsPerConnection, SimConfig, TimedEvent, TraceArrival,
+    WorkloadConfig,
 };
 use crate::time::SimTime;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
 
-/// Member keys in pool order: `name` if given, else the address, with `:port` when the address
-/// alone is ambiguous (ELB allows one address on several ports).
-pub fn member_keys(s: &Scenario) -> Vec<String> {
-    if let Some(pool) = &s.pool {
-        elb_member_keys(pool.members.as_deref().unwrap_or_default())
-    } else if let Some(ch) = &s.vpc_channel {
-        apig_member_keys(ch.members.as_deref().unwrap_or_default())
-    } else {
-        Vec::new()
-    }
+pub const DEFAULT_CAPACITY: u32 = 8;
+pub const DEFAULT_QUEUE_LIMIT: u32 = 1000;
+pub const DEFAULT_SERVICE_MEAN_MS: f64 = 4.0;
+pub const DEFAULT_RATE_PER_S: f64 = 1000.0;
+pub const DEFAULT_TIMEOUT_MS: f64 = 30_000.0;
+pub const DEFAULT_URIS: u32 = 1000;
+/// RFC 9000 §7.2: a client's first Initial carries a DCID of at least 8 bytes.
+pub const DEFAULT_DCID_LEN: u8 = 8;
+/// The listener address clients connect to (a documentation address, RFC 5737).
+pub const LISTENER_ADDRESS: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 10);
+
+/// Why a valid scenario cannot be simulated (it validates, but `run` needs more).
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum NotRunnable {
+    #[error("{0} has no members to simulate: add members (ELB member objects with `address` and `protocol_port`, or VPC channel members with `host`)")]
+    NoMembers(&'static str),
+    #[error("workload.arrivals.trace was not read: load the scenario from its file")]
+    TraceNotRead,
+    #[error("duration_s: {duration} is not above warmup_s {warmup} (from the file, or --duration / a sweep's duration_s)")]
+    WarmupBeyondDuration { duration: f64, warmup: f64 },
+    #[error("the run would need about {} MiB for its per-member tables and clients, more than the limit of {} MiB: shorten duration_s or use fewer members, clients or URIs", .estimated >> 20, .limit >> 20)]
+    TooLarge { estimated: u64, limit: u64 },
 }
 
-pub fn elb_member_keys(members: &[elb::Member]) -> Vec<String> {
-    let simulated: Vec<&elb::Member> = members.iter().filter(|m| m.address.is_some()).collect();
-    let raw: Vec<(Option<&str>, &str, i64)> = simulated
+/// The most memory a run's tables may take, estimated before anything is allocated.
+pub const MAX_MEMORY_BYTES: u64 = 4 << 30;
+
+/// Bytes a run's tables take: per member a latency histogram, two counters per second of the
+/// run, a bit per URI and (per LB node) its share of a Maglev table of up to 200 four-byte
+/// slots per member; per client a cookie and a persistence slot per LB node; the URI set.
+fn memory_estimate(c: &SimConfig) -> u64 {
+    const HISTOGRAM: u64 = 16 << 10;
+    let added = c
+        .timeline
         .iter()
-        .map(|m| {
-            (
-                m.name.as_deref(),
-                m.address.as_deref().unwrap_or_default(),
-                m.protocol_port.unwrap_or(0),
-            )
+        .map(|e| match &e.action {
+            Action::AddMembers(m) => m.len() as u64,
+            _ => 0,
         })
-        .collect();
-    disambiguate(&raw)
-}
-
-/// APIG members: duplicate addresses keep only the first definition (seed 004).
-pub fn apig_member_keys(members: &[apig::VpcMember]) -> Vec<String> {
-    let raw: Vec<(Option<&str>, &str, i64)> = first_definitions(members)
-        .map(|m| (None, m.address().unwrap_or_default(), m.port.unwrap_or(0)))
-        .collect();
-    disambiguate(&raw)
-}
-
-fn first_definitions(members: &[apig::VpcMember]) -> impl Iterator<Item = &apig::VpcMember> {
-    let mut seen = std::collections::BTreeSet::new();
+        .fold(0u64, u64::saturating_add);
+    let members = (c.pool.members.len() as u64).saturating_add(added);
+    let buckets = c.duration.as_secs_f64().ceil() as u64 + 1;
+    let uris = c.workload.uris.len() as u64;
+    let nodes = c.lb_zones.len().max(1) as u64;
+    let per_member = HISTOGRAM + 16 * buckets + uris / 8 + 800 * nodes;
+    let clients = u64::from(c.workload.clients.count) * (4 + 16 * nodes);
     members
-        .iter()
-        .filter(move |m| m.address().is_some_and(|addr| seen.insert(addr)))
+        .saturating_mul(per_member)
+        .saturating_add(clients)
+        .saturating_add(uris * 48)
 }
 
-fn disambiguate(raw: &[(Option<&str>, &str, i64)]) -> Vec<String> {
-    let base: Vec<String> = raw
-        .iter()
-        .map(|(name, addr, _)| name.map_or_else(|| addr.to_string(), str::to_string))
-        .collect();
-    let mut uses: std::collections::BTreeMap<&str, usize> = Default::default();
-    for key in &base {
-        *uses.entry(key).or_default() += 1;
+/// Lowers a valid scenario. `seed` and `duration_s` override the file's.
+pub fn lower(
+    s: &ValidScenario,
+    seed: Option<u64>,
+    duration_s: Option<f64>,
+) -> Result<SimConfig, NotRunnable> {
+    let pool = s.pool.lower(&s.zones);
+    if pool.members.is_empty() {
+        return Err(NotRunnable::NoMembers(s.pool.members_path()));
     }
-    raw.iter()
-        .zip(&base)
-        .map(|((_, addr, port), key)| {
-            if uses.get(key.as_str()).copied().unwrap_or(0) > 1 {
-                format!("{addr}:{port}")
-            } else {
-                key.clone()
-            }
+    let backends = s.keys.iter().map(|k| backend_for(&s.backends, k)).collect();
+    let duration = duration_s.or(s.duration_s).unwrap_or(DEFAULT_DURATION_S);
+    let zones = &s.zones;
+    let lb = &s.loadbalancer;
+    let lb_names = lb
+        .availability_zones
+        .clone()
+        .unwrap_or_else(|| vec![zones[0].clone()]);
+    let lb_zones = lb_names
+        .iter()
+        .map(|name| LbZone {
+            zone: zones.iter().position(|z| z == name).map(|i| i as ZoneId),
+            weight: lb.traffic_weights.as_ref().map_or(1000, |w| {
+                (w.get(name).copied().unwrap_or(0.0) * 1000.0).round() as u32
+            }),
         })
-        .collect()
+        .collect();
+    let mut timeline = lower_events(s);
+    for step in s
+        .workload
+        .arrivals
+        .iter()
+        .flat_map(|a| a.schedule.iter().flatten())
+    {
+        timeline.push(TimedEvent {
+            at: SimTime::from_secs_f64(step.at_s),
+            action: Action::SetRate(step.rate_per_s),
+        });
+    }
+    timeline.sort_by_key(|e| e.at);
+    let warmup = s.warmup_s.unwrap_or(0.0);
+    if warmup >= duration {
+        return Err(NotRunnable::WarmupBeyondDuration { duration, warmup });
+    }
+    let listener_port = pool
+        .members
+        .first()
+        .map_or(80, |m| if m.port == 0 { 80 } else { m.port });
+    let config = SimConfig {
+        name: s.name.clone(),
+        seed: seed.or(s.seed).unwrap_or(1),
+        duration: SimTime::from_secs_f64(duration),
+        warmup: SimTime::from_secs_f64(warmup),
+        workload: lower_workload(&s.workload, &pool, uri_hashing(&pool, &timeline))?,
+        pool,
+        lb_zones,
+        cross_az_latency: SimTime::from_secs_f64(lb.cross_az_latency_ms.unwrap_or(0.0) / 1000.0),
+        weighted_hashing: lb.weighted_hashing.unwrap_or(false),
+        listener: (IpAddr::V4(LISTENER_ADDRESS), listener_port),
+        backends,
+        timeline,
+        bucket: SimTime::from_secs(1),
+    };
+    let estimated = memory_estimate(&config);
+    if estimated > MAX_MEMORY_BYTES {
+        return Err(NotRunnable::TooLarge {
+            estimated,
+            limit: MAX_MEMORY_BYTES,
+        });
+    }
+    Ok(config)
 }
 
-/// Every AZ of the scenario: the load balancer's first (default: the first member AZ, or
-/// `az1`), then the members' in order of appearance.
-pub fn zone_names(s: &Scenario) -> Vec<String> {
-    let mut zones: Vec<String> = s
-        .loadbalancer
+fn backend_for(b: &sections::Backends, key: &str) -> BackendConfig {
+    let d = b.default.clone().unwrap_or_default();
+    let m: Backend = b
+        .members
         .as_ref()
-        .and_then(|lb| lb.availability_zones.clone())
+        .and_then(|m| m.get(key))
+        .cloned()
         .unwrap_or_default();
-    let member_zones: Vec<String> = if let Some(p) = &s.pool {
-        p.members
-            .iter()
-            .flatten()
-            .filter_map(|m| m.availability_zone.clone())
-            .collect()
-    } else if let Some(c) = &s.vpc_channel {
-        c.members
-            .iter()
-            .flatten()
-            .filter_map(|m| m.availability_zone.clone())
-            .collect()
-    } else {
-        Vec::new()
-    };
-    if zones.is_empty() {
-        zones.push(
-            member_zones
-                .first()
-                .cloned()
-                .unwrap_or_else(|| "az1".into()),
-        );
-    }
-    let mut listed: std::collections::BTreeSet<String> = zones.iter().cloned().collect();
-    for z in member_zones {
-        if listed.insert(z.clone()) {
-            zones.push(z);
-        }
-    }
-    zones
-}
-
-/// Seed 000 update semantics: fields present in the `PUT` body replace the pool's; members and
-/// the health monitor are separate resources and stay, and the protocol is fixed at creation.
-pub fn apply_pool_update(base: &elb::Pool, update: &elb::Pool) -> elb::Pool {
-    let u = update.clone();
-    let b = base.clone();
-    elb::Pool {
-        admin_state_up: u.admin_state_up.or(b.admin_state_up),
-        lb_algorithm: u.lb_algorithm.or(b.lb_algorithm),
-        protocol: b.protocol,
-        pool_type: u.pool_type.or(b.pool_type),
-        members: b.members,
-        healthmonitor: b.healthmonitor,
-        session_persistence: if update.session_persistence.is_some() {
-            u.session_persistence
-        } else {
-            b.session_persistence
-        },
-        slow_start: u.slow_start.or(b.slow_start),
-        connection_drain: u.connection_drain.or(b.connection_drain),
-        pool_health: u.pool_health.or(b.pool_health),
-        quic_cid_hash_strategy: u.quic_cid_hash_strategy.or(b.quic_cid_hash_strategy),
-        az_affinity: u.az_affinity.or(b.az_affinity),
-        any_port_enable: u.any_port_enable.or(b.any_port_enable),
-        member_deletion_protection_enable: u
-            .member_deletion_protection_enable
-            .or(b.member_deletion_protection_enable),
-        protection_status: u.protection_status.or(b.protection_status),
-        protection_reason: u.protection_reason.or(b.protection_reason),
-    }
-}
-
-/// Lowers the scenario's pool. Call only on a scenario that validated without errors.
-pub fn lower_pool(s: &Scenario) -> Result<PoolConfig, String> {
-    let zones = zone_names(s);
-    if let Some(pool) = &s.pool {
-        Ok(lower_elb(pool, &zones))
-    } else if let Some(ch) = &s.vpc_channel {
-        Ok(lower_apig(ch, &zones))
-    } else {
-        Err("the scenario has no pool definition".into())
-    }
-}
-
-fn zone_id(zones: &[String], name: Option<&str>) -> Option<ZoneId> {
-    let name = name?;
-    zones.iter().position(|z| z == name).map(|i| i as ZoneId)
-}
-
-fn minutes(m: i64) -> SimTime {
-    SimTime::from_secs(m.max(0) as u64 * 60)
-}
-
-/// The protocol named by a validated ELB `protocol` (or `workload.protocol`) value.
-pub fn protocol_named(name: &str) -> Protocol {
-    match name {
-        "UDP" => Protocol::Udp,
-        "IP" => Protocol::Ip,
-        "TLS" => Protocol::Tls,
-        "GRPC" => Protocol::Grpc,
-        "HTTP" => Protocol::Http,
-        "HTTPS" => Protocol::Https,
-        "QUIC" => Protocol::Quic,
-        _ => Protocol::Tcp,
-    }
-}
-
-/// Lowers an ELB pool; also used for live `update_pool` events.
-pub fn lower_elb(pool: &elb::Pool, zones: &[String]) -> PoolConfig {
-    let protocol = protocol_named(pool.protocol());
-    let quic = pool.quic_cid_hash_strategy.clone().unwrap_or_default();
-    let algorithm = match pool.algorithm() {
-        "LEAST_CONNECTIONS" => Algorithm::LeastConnections,
-        "SOURCE_IP" => Algorithm::SourceIp,
-        // Seed 000: len defaults to 3, offset to 1.
-        "QUIC_CID" => Algorithm::QuicCid {
-            offset: quic.offset.unwrap_or(1).clamp(0, 19) as u8,
-            len: quic.len.unwrap_or(3).clamp(1, 20) as u8,
-        },
-        "2_TUPLE_HASH" => Algorithm::TupleHash(TupleFields::Two),
-        "3_TUPLE_HASH" => Algorithm::TupleHash(TupleFields::Three),
-        "5_TUPLE_HASH" => Algorithm::TupleHash(TupleFields::Five),
-        _ => Algorithm::RoundRobin,
-    };
-    let sp = pool
-        .session_persistence
-        .as_ref()
-        .filter(|sp| sp.persistence_type.is_some());
-    let persistence = if algorithm == Algorithm::SourceIp {
-        None
-    } else {
-        match protocol {
-            // §3: TCP/UDP ignore `type` and act as SOURCE_IP; QUIC requires SOURCE_IP. API
-            // default timeout 1 minute.
-            Protocol::Tcp | Protocol::Udp | Protocol::Quic => {
-                let explicit = sp.is_some();
-                (explicit || protocol == Protocol::Quic).then(|| Persistence::SourceIp {
-                    timeout: minutes(sp.and_then(|s| s.persistence_timeout).unwrap_or(1)),
-                })
-            }
-            Protocol::Http | Protocol::Https | Protocol::Grpc => {
-                sp.and_then(|s| match s.persistence_type.as_deref() {
-                    Some("HTTP_COOKIE") => Some(Persistence::HttpCookie {
-                        timeout: minutes(s.persistence_timeout.unwrap_or(1440)),
-                    }),
-                    Some("APP_COOKIE") => Some(Persistence::AppCookie {
-                        cookie_name: s.cookie_name.clone().unwrap_or_default(),
-                    }),
-                    _ => None,
-                })
-            }
-            Protocol::Ip | Protocol::Tls => None,
-        }
-    };
-    let slow_start = pool
-        .slow_start
-        .as_ref()
-        .filter(|s| s.enable == Some(true))
-        .map(|s| SimTime::from_secs(s.duration.unwrap_or(30).max(0) as u64));
-    let drain_timeout = pool
-        .connection_drain
-        .as_ref()
-        .filter(|d| d.enable == Some(true))
-        .map(|d| SimTime::from_secs(d.timeout.unwrap_or(10).max(0) as u64));
-    let az_affinity = pool
-        .az_affinity
-        .as_ref()
-        .filter(|a| a.enable == Some(true))
-        .map(|a| {
-            let pct = a.az_minimum_healthy_member_percentage.filter(|p| *p >= 0);
-            let threshold = match pct {
-                Some(p) => AzThreshold::Percentage(p.min(100) as u8),
-                None => {
-                    AzThreshold::Count(a.az_minimum_healthy_member_count.unwrap_or(0).max(0) as u32)
-                }
-            };
-            let fallback = match a.az_unhealthy_fallback_strategy.as_deref() {
-                Some("forward_to_healthy_member_of_remote_az") => {
-                    AzFallback::HealthyMembersOfRemoteAz
-                }
-                Some("forward_to_all_healthy_member") => AzFallback::AllHealthyMembers,
-                Some("forward_to_all_member") => AzFallback::AllMembers,
-                _ => AzFallback::AllMembersOfLocalAz,
-            };
-            AzAffinity {
-                threshold,
-                fallback,
-            }
-        });
-    let health_check = pool
-        .healthmonitor
-        .as_ref()
-        .filter(|h| h.admin_state_up != Some(false))
-        .map(|h| HealthCheck {
-            interval: SimTime::from_secs(h.delay.unwrap_or(5).max(1) as u64),
-            timeout: SimTime::from_secs(h.timeout.unwrap_or(3).max(1) as u64),
-            rise: h.max_retries.unwrap_or(3).max(1) as u32,
-            fall: h.max_retries_down.unwrap_or(3).max(1) as u32,
-        });
-    let members = pool.members.as_deref().unwrap_or_default();
-    let keys = elb_member_keys(members);
-    let members = members
-        .iter()
-        .filter(|m| m.address.is_some())
-        .zip(keys)
-        .map(|(m, key)| Member {
-            key,
-            address: m.address.clone().unwrap_or_default(),
-            port: m.protocol_port.unwrap_or(0).clamp(0, 65535) as u16,
-            weight: m.weight.unwrap_or(1).max(0) as u32,
-            zone: zone_id(zones, m.availability_zone.as_deref()),
-            tier: match m.role.as_deref() {
-                Some("master") => Tier::Master,
-                Some("slave") => Tier::Slave,
-                _ => Tier::Primary,
+    BackendConfig {
+        capacity: m.capacity.or(d.capacity).map_or(DEFAULT_CAPACITY, saturate),
+        queue_limit: m
+            .queue_limit
+            .or(d.queue_limit)
+            .map_or(DEFAULT_QUEUE_LIMIT, saturate),
+        service_time: m.service_time_ms.or(d.service_time_ms).map_or(
+            Distribution::Exponential {
+                mean_ms: DEFAULT_SERVICE_MEAN_MS,
             },
-            enabled: true,
-            group: None,
-        })
-        .collect();
-    PoolConfig {
-        dialect: Dialect::Elb,
-        protocol,
-        algorithm,
-        members,
-        zones: zones.to_vec(),
-        slow_start,
-        persistence,
-        drain_timeout,
-        az_affinity,
-        all_offline_forwarding: pool
-            .pool_health
-            .as_ref()
-            .and_then(|h| h.minimum_healthy_member_count)
-            == Some(1),
-        health_check,
-        deletion_protection: pool.member_deletion_protection_enable == Some(true),
+            distribution,
+        ),
+        speed: m.speed.or(d.speed).unwrap_or(1.0),
     }
 }
 
-/// Lowers an APIG VPC channel; also used for live `update_vpc_channel` events.
-pub fn lower_apig(ch: &apig::VpcChannel, zones: &[String]) -> PoolConfig {
-    let algorithm = match ch.balance_strategy {
-        Some(2) => Algorithm::LeastConnections,
-        Some(3) => Algorithm::SourceIp,
-        Some(4) => Algorithm::UriHash,
-        _ => Algorithm::RoundRobin,
-    };
-    let groups = ch.member_groups.as_deref().unwrap_or_default();
-    let channel_members = ch.members.as_deref().unwrap_or_default();
-    let keys = apig_member_keys(channel_members);
-    let members = first_definitions(channel_members)
-        .zip(keys)
-        .map(|(m, key)| {
-            // §12 [inferred]: a group weight, when set, becomes each member's weight.
-            let group_weight = m.member_group_name.as_deref().and_then(|g| {
-                groups
-                    .iter()
-                    .find(|x| x.member_group_name.as_deref() == Some(g))
-                    .and_then(|x| x.member_group_weight)
-            });
-            Member {
-                key,
-                address: m.address().unwrap_or_default().to_string(),
-                port: match m.port {
-                    Some(p) if p > 0 => p.min(65535) as u16,
-                    _ => ch.port.unwrap_or(0).clamp(0, 65535) as u16,
-                },
-                weight: group_weight.or(m.weight).unwrap_or(1).max(0) as u32,
-                zone: zone_id(zones, m.availability_zone.as_deref()),
-                tier: if m.is_backup == Some(true) {
-                    Tier::Standby
-                } else {
-                    Tier::Primary
-                },
-                enabled: m.status != Some(2),
-                group: m.member_group_name.clone(),
-            }
-        })
-        .collect();
-    let health_check = ch
-        .vpc_health_config
-        .as_ref()
-        .filter(|h| h.status != Some(2))
-        .map(|h| HealthCheck {
-            interval: SimTime::from_secs(h.time_interval.unwrap_or(10).max(1) as u64),
-            timeout: SimTime::from_secs(h.timeout.unwrap_or(5).max(1) as u64),
-            rise: h.threshold_normal.unwrap_or(2).max(1) as u32,
-            fall: h.threshold_abnormal.unwrap_or(5).max(1) as u32,
-        });
-    PoolConfig {
-        dialect: Dialect::Apig,
-        protocol: Protocol::Http,
-        algorithm,
-        members,
-        zones: zones.to_vec(),
-        slow_start: None,
-        persistence: None,
-        drain_timeout: None,
-        az_affinity: None,
-        all_offline_forwarding: false,
-        health_check,
-        deletion_protection: false,
+fn saturate(v: u64) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
+fn distribution(s: ServiceTime) -> Distribution {
+    match s {
+        ServiceTime::Constant { value } => Distribution::Constant { value_ms: value },
+        ServiceTime::Exponential { mean } => Distribution::Exponential { mean_ms: mean },
+        ServiceTime::Lognormal { mean, p99 } => Distribution::LogNormal {
+            mean_ms: mean,
+            p99_ms: p99,
+        },
+        ServiceTime::Pareto { mean, shape } => Distribution::Pareto {
+            mean_ms: mean,
+            shape,
+        },
+        ServiceTime::Uniform { min, max } => Distribution::Uniform {
+            min_ms: min,
+            max_ms: max,
+        },
     }
+}
+
+fn popularity(p: &Option<WirePopularity>) -> Popularity {
+    match p {
+        Some(WirePopularity::Zipf(s)) => Popularity::Zipf(*s),
+        _ => Popularity::Uniform,
+    }
+}
+
+/// Whether URI hashing is the algorithm at any time of the run.
+fn uri_hashing(pool: &PoolConfig, timeline: &[TimedEvent]) -> bool {
+    let hashes = |p: &PoolConfig| p.algorithm == Algorithm::UriHash;
+    hashes(pool)
+        || timeline
+            .iter()
+            .any(|e| matches!(&e.action, Action::UpdatePool(p) if hashes(p)))
+}
+
+/// `uri_hashing`: requests need URIs even if the scenario names none (then 1000 are generated);
+/// otherwise URIs exist only when `workload.uris` or the trace gives them, and every request
+/// asks for `/` without spending a random draw.
+fn lower_workload(
+    w: &sections::Workload,
+    pool: &PoolConfig,
+    uri_hashing: bool,
+) -> Result<WorkloadConfig, NotRunnable> {
+    let arrivals = w.arrivals.clone().unwrap_or_default();
+    if arrivals.trace.is_some() && arrivals.trace_rows.is_empty() {
+        return Err(NotRunnable::TraceNotRead);
+    }
+    let replay = replay(&arrivals.trace_rows);
+    let clients = w.clients.clone().unwrap_or_default();
+    let largest_id = arrivals
+        .trace_rows
+        .iter()
+        .map(|r| r.client.saturating_add(1))
+        .max();
+    let count = clients
+        .count
+        .map(saturate)
+        .or(largest_id)
+        .unwrap_or(DEFAULT_CLIENTS as u32);
+    let addresses = clients.nat_addresses.map_or(count, saturate).min(count);
+    let cidr = clients.cidr.as_deref().unwrap_or(DEFAULT_CIDR);
+    // Validation checked the block parses and holds `addresses` usable hosts.
+    let (network, prefix) =
+        sections::parse_cidr(cidr).unwrap_or((Ipv4Addr::new(100, 64, 0, 0), 10));
+    let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+    let skip_network =
+        u32::from(sections::usable_hosts(prefix) < (1u64 << (32 - u32::from(prefix))));
+    let first = (u32::from(network) & mask) + skip_network;
+    let protocol = match w.protocol.as_deref() {
+        Some(p) => elb::protocol_named(p),
+        None => pool.protocol,
+    };
+    let uris = w.uris.clone().unwrap_or_default();
+    let quic = w.quic.clone().unwrap_or_default();
+    Ok(WorkloadConfig {
+        clients: ClientsConfig {
+            count,
+            popularity: popularity(&clients.popularity),
+            first_address: IpAddr::V4(Ipv4Addr::from(first)),
+            addresses,
+        },
+        arrivals: ArrivalsConfig {
+            process: match arrivals.process.as_deref() {
+                Some("constant") => ArrivalProcess::Constant,
+                _ => ArrivalProcess::Poisson,
+            },
+            rate_per_s: arrivals.rate_per_s.unwrap_or(DEFAULT_RATE_PER_S),
+        },
+        requests_per_connection: match w.requests_per_connection {
+            Some(sections::RequestsPerConnection::Fixed(n)) => {
+                RequestsPerConnection::Fixed(saturate(n))
+            }
+            Some(sections::RequestsPerConnection::Geometric { geometric }) => {
+                RequestsPerConnection::Geometric { mean: geometric }
+            }
+            None => RequestsPerConnection::Fixed(1),
+        },
+        think_time: w
+            .think_time_ms
+            .filter(|t| *t > 0.0)
+            .map(|t| Distribution::Constant { value_ms: t }),
+        protocol,
+        timeout: Some(SimTime::from_secs_f64(
+            w.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS) / 1000.0,
+        )),
+        // a trace brings its own URIs (none without a URI column)
+        uris: if !arrivals.trace_rows.is_empty() {
+            replay.uris
+        } else if w.uris.is_some() || uri_hashing {
+            (0..uris.count.map_or(DEFAULT_URIS, saturate))
+                .map(|i| format!("/item/{i}"))
+                .collect()
+        } else {
+            Vec::new()
+        },
+        uri_popularity: popularity(&uris.popularity),
+        quic: QuicConfig {
+            dcid_len: quic.dcid_len.map_or(DEFAULT_DCID_LEN, |l| l.min(20) as u8),
+            migration_probability: quic.migration_probability.unwrap_or(0.0),
+        },
+        trace: replay.arrivals,
+    })
+}
+
+/// A trace grouped into connections, with its distinct URIs.
+struct Replay {
+    arrivals: Vec<TraceArrival>,
+    uris: Vec<String>,
+}
+
+/// Rows sharing a `connection` value become one connection opened at its first row's time,
+/// carrying one request per row (sent one after another, as the engine sends a connection's
+/// requests); rows without one are connections of one request.
+fn replay(rows: &[TraceRow]) -> Replay {
+    // with a URI column, a row that leaves it empty asks for "/"
+    let any_uri = rows.iter().any(|r| r.uri.is_some());
+    let mut uris: Vec<String> = Vec::new();
+    let mut uri_index: BTreeMap<&str, u32> = BTreeMap::new();
+    let mut open: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut arrivals: Vec<TraceArrival> = Vec::new();
+    for row in rows {
+        let uri = any_uri.then(|| {
+            let u = row.uri.as_deref().unwrap_or("/");
+            *uri_index.entry(u).or_insert_with(|| {
+                uris.push(u.to_string());
+                uris.len() as u32 - 1
+            })
+        });
+        let existing = row.connection.as_deref().and_then(|c| open.get(c).copied());
+        let at = match existing {
+            Some(i) => i,
+            None => {
+                arrivals.push(TraceArrival {
+                    at: row.at,
+                    client: row.client,
+                    requests: 0,
+                    uris: Vec::new(),
+                });
+                if let Some(c) = row.connection.as_deref() {
+                    open.insert(c, arrivals.len() - 1);
+                }
+                arrivals.len() - 1
+            }
+        };
+        let a = &mut arrivals[at];
+        a.requests += 1;
+        a.uris.extend(uri);
+    }
+    Replay { arrivals, uris }
+}
+
+/// The timeline as engine actions, in the time order validation gave it. A live pool update
+/// carries no members: membership changes are actions of their own.
+fn lower_events(s: &ValidScenario) -> Vec<TimedEvent> {
+    let mut out = Vec::with_capacity(s.events.len());
+    for e in &s.events {
+        let at = SimTime::from_secs_f64(e.at_s);
+        let mut push = |action| out.push(TimedEvent { at, action });
+        match &e.action {
+            EventAction::MemberDown(m) => push(Action::MemberDown(*m)),
+            EventAction::MemberUp(m) => push(Action::MemberUp(*m)),
+            EventAction::MemberSlow { member, factor } => push(Action::Slow {
+                member: *member,
+                factor: *factor,
+            }),
+            EventAction::AzDown(z) => push(Action::AzDown(*z)),
+            EventAction::AzUp(z) => push(Action::AzUp(*z)),
+            EventAction::SetWeight { member, weight } => push(Action::SetWeight {
+                member: *member,
+                weight: *weight,
+            }),
+            EventAction::RemoveMember(m) => push(Action::RemoveMember(*m)),
+            EventAction::SetRate(r) => push(Action::SetRate(*r)),
+            EventAction::AddMembers(added) => {
+                push(Action::AddMembers(with_backends(added, &s.backends)))
+            }
+            EventAction::UpdatePool(pool) => {
+                let config = PoolConfig {
+                    members: Vec::new(),
+                    ..elb::lower_pool(pool, &s.zones)
+                };
+                push(Action::UpdatePool(Box::new(config)));
+            }
+            EventAction::UpdateChannel(change) => {
+                for &m in &change.removed {
+                    push(Action::RemoveMember(m));
+                }
+                for &(member, change) in &change.changed {
+                    push(match change {
+                        MemberChange::Weight(weight) => Action::SetWeight { member, weight },
+                        MemberChange::Enabled(enabled) => Action::SetEnabled { member, enabled },
+                        MemberChange::Tier(tier) => Action::SetTier { member, tier },
+                    });
+                }
+                if !change.added.is_empty() {
+                    push(Action::AddMembers(with_backends(
+                        &change.added,
+                        &s.backends,
+                    )));
+                }
+                if let Some(channel) = &change.channel {
+                    let config = PoolConfig {
+                        members: Vec::new(),
+                        ..apig::lower_channel(channel, &s.zones)
+                    };
+                    push(Action::UpdatePool(Box::new(config)));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Added members with their backends.
+fn with_backends(added: &[Member], backends: &sections::Backends) -> Vec<(Member, BackendConfig)> {
+    added
+        .iter()
+        .map(|m| (m.clone(), backend_for(backends, &m.key)))
+        .collect()
 }

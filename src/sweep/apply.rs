@@ -12,7 +12,8 @@ use serde_json::{json, Map, Value};
 
 use super::plan::Plan;
 use crate::scenario::elb::POOL_PUT_FIELDS;
-use crate::scenario::{self, patch, Finding, Severity, OWN_KEYS};
+use crate::scenario::dialect::{self, Dialect, OWN_KEYS};
+use crate::scenario::{self, patch, Finding, Severity};
 
 /// Fields a member update body may carry (ELB v3 "Updating a Backend Server").
 const MEMBER_PUT_FIELDS: &[&str] = &["admin_state_up", "name", "weight"];
@@ -53,22 +54,22 @@ fn variant(plan: &Plan, point: usize) -> Value {
     v
 }
 
-/// The VPC channel body inside a scenario: `vpc_channel`, or the top level of a bare body
-/// without lbsim's own keys.
+/// The VPC channel body inside a scenario (`vpc_channel`, or a bare body without lbsim's own
+/// keys), found by the dialect detection loading uses; `None` for an ELB pool.
 fn channel(root: &Value) -> Option<Value> {
     let obj = root.as_object()?;
-    if obj.contains_key("pool") {
-        return None;
+    match dialect::detect(obj)? {
+        Dialect::Elb => None,
+        Dialect::Apig { bare: false } => obj.get("vpc_channel").cloned(),
+        Dialect::Apig { bare: true } => {
+            let ch: Map<String, Value> = obj
+                .iter()
+                .filter(|(k, _)| !OWN_KEYS.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            Some(Value::Object(ch))
+        }
     }
-    if let Some(ch) = obj.get("vpc_channel") {
-        return Some(ch.clone());
-    }
-    let ch: Map<String, Value> = obj
-        .iter()
-        .filter(|(k, _)| !OWN_KEYS.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    Some(Value::Object(ch))
 }
 
 fn is_pool_path(path: &str) -> bool {

@@ -27,7 +27,7 @@ use std::sync::Mutex;
 use crate::metrics::Recorder;
 use crate::report::Report;
 use crate::scenario::trace::TraceRow;
-use crate::scenario::{self, simulate, Finding, Severity};
+use crate::scenario::{self, Finding, Severity};
 use crate::sim::{self, Limits, SimConfig};
 use crate::time::SimTime;
 
@@ -150,11 +150,11 @@ pub fn point_config(plan: &Plan, inputs: &Inputs, point: usize) -> Result<SimCon
             scenario::attach_trace(&mut loaded, &plan.base_file, inputs.trace(&path));
         }
     }
-    if !loaded.is_valid() {
+    let Some(valid) = &loaded.scenario else {
         return Err(text(&loaded.findings));
-    }
-    let config = simulate::lower(&loaded.scenario, None, plan.spec.duration_s)
-        .map_err(|e| vec![e.to_string()])?;
+    };
+    let config =
+        scenario::lower(valid, None, plan.spec.duration_s).map_err(|e| vec![e.to_string()])?;
     match sim::check_work(&config, Limits::default()) {
         Ok(()) => Ok(config),
         Err(sim::SimError::TooMuchWork { estimated, limit }) => Err(vec![format!(

@@ -1,7 +1,7 @@
 //! Legal but degenerate scenarios: not errors, and each behaves as documented.
 
 use super::cli::lbsim;
-use lbsim::scenario::{self, simulate};
+use lbsim::scenario;
 use lbsim::sim::{self, Limits, Notice, NoticeKind, Observer, Outcome, RequestObs};
 
 /// Every observation of a run, in order.
@@ -30,7 +30,8 @@ pub fn run_text(text: &str) -> (sim::RunOutput, Log) {
         .map(ToString::to_string)
         .collect();
     assert!(errors.is_empty(), "{errors:?}");
-    let config = simulate::lower(&loaded.scenario, None, None).expect("lowers");
+    let config =
+        scenario::lower(loaded.scenario.as_ref().expect("valid"), None, None).expect("lowers");
     let mut log = Log::default();
     let out = sim::run(&config, Limits::default(), &mut log).expect("runs");
     (out, log)

@@ -2,7 +2,7 @@
 //! minimized, must now load (and run when valid) without a panic.
 
 use lbsim::metrics::Recorder;
-use lbsim::scenario::{self, simulate};
+use lbsim::scenario;
 use lbsim::sim::{self, Action, Limits};
 use lbsim::time::SimTime;
 
@@ -13,7 +13,7 @@ fn survives(text: &str) -> Vec<String> {
         Err(findings) => return findings.iter().map(ToString::to_string).collect(),
     };
     if loaded.is_valid() {
-        if let Ok(config) = simulate::lower(&loaded.scenario, None, None) {
+        if let Ok(config) = scenario::lower(loaded.scenario.as_ref().expect("valid"), None, None) {
             let mut recorder = Recorder::new(&config);
             let limits = Limits {
                 max_events: Some(20_000),
@@ -68,7 +68,8 @@ fn added_member_keys_match_validation() {
                    {"at_s": 10, "member_down": "10.0.0.1:81"}]}"#;
     let loaded = scenario::parse("r.json", text, None, &[]).expect("parses");
     assert!(loaded.is_valid(), "{:?}", loaded.findings);
-    let config = simulate::lower(&loaded.scenario, None, None).expect("lowers");
+    let config =
+        scenario::lower(loaded.scenario.as_ref().expect("valid"), None, None).expect("lowers");
     let actions: Vec<&Action> = config.timeline.iter().map(|e| &e.action).collect();
     let [Action::AddMembers(added), Action::MemberDown(down)] = actions[..] else {
         panic!("{actions:?}");
@@ -92,7 +93,8 @@ fn quic_short_headers_use_the_workloads_cid_length() {
     for len in [4, 8, 16] {
         let text = text.replace(r#""dcid_len": 8"#, &format!(r#""dcid_len": {len}"#));
         let loaded = scenario::parse("q.json", &text, None, &[]).expect("parses");
-        let config = simulate::lower(&loaded.scenario, None, None).expect("lowers");
+        let config =
+            scenario::lower(loaded.scenario.as_ref().expect("valid"), None, None).expect("lowers");
         assert_eq!(config.workload.quic.dcid_len, len);
         let mut recorder = Recorder::new(&config);
         let out = sim::run(&config, Limits::default(), &mut recorder).expect("runs");

@@ -1,117 +1,8 @@
-//! APIG / ROMA Connect VPC channels as the API takes them (seed 001 `POST …/vpc-channels`, seed
-//! 003 `PUT …/vpc-channels/{id}`, seed 004 member bodies) and their validation rules
-//! (`huawei-semantics.md` §11–§14).
+//! VPC channel rules (`huawei-semantics.md` §11–§14, seeds 001, 003, 004).
 
-use super::diag::{Code, Findings};
-use super::elb::check_code_list;
-use schemars::JsonSchema;
-use serde::Deserialize;
-
-pub const CHANNEL_NOT_MODELLED: &[&str] = &[
-    "id",
-    "dict_code",
-    "microservice_info",
-    "instance_ids",
-    "instance_id",
-    "instance_name",
-    "create_time",
-    "update_time",
-    "project_id",
-    "project_vpc_channels",
-    "status",
-];
-
-pub const MEMBER_NOT_MODELLED: &[&str] = &[
-    "id",
-    "ecs_name",
-    "vpc_channel_id",
-    "member_group_id",
-    "health_status",
-    "create_time",
-    "update_time",
-    "status_code",
-];
-
-pub const GROUP_NOT_MODELLED: &[&str] = &[
-    "member_group_id",
-    "member_group_remark",
-    "dict_code",
-    "microservice_version",
-    "microservice_port",
-    "microservice_labels",
-    "reference_vpc_channel_id",
-    "create_time",
-    "update_time",
-];
-
-pub const HEALTH_NOT_MODELLED: &[&str] = &[
-    "id",
-    "vpc_channel_id",
-    "create_time",
-    "update_time",
-    "method",
-    "port",
-    "enable_client_ssl",
-];
-
-/// A VPC channel body (`POST`/`PUT …/vpc-channels`).
-#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
-pub struct VpcChannel {
-    pub name: Option<String>,
-    pub port: Option<i64>,
-    /// 1 WRR, 2 WLC, 3 source hash, 4 URI hash.
-    pub balance_strategy: Option<i64>,
-    /// `ip` or `ecs`.
-    pub member_type: Option<String>,
-    /// 2 server, 3 microservice (being discarded in favour of `vpc_channel_type`).
-    #[serde(rename = "type")]
-    pub channel_type: Option<i64>,
-    /// `builtin`, `microservice` or `reference`.
-    pub vpc_channel_type: Option<String>,
-    pub members: Option<Vec<VpcMember>>,
-    pub member_groups: Option<Vec<MemberGroup>>,
-    pub vpc_health_config: Option<VpcHealthConfig>,
-}
-
-#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
-pub struct VpcMember {
-    /// IP address (member_type `ip`).
-    pub host: Option<String>,
-    /// ECS id (member_type `ecs`).
-    pub ecs_id: Option<String>,
-    /// 0..=10000.
-    pub weight: Option<i64>,
-    /// Standby node: used only when every non-standby node is faulty.
-    pub is_backup: Option<bool>,
-    pub member_group_name: Option<String>,
-    /// 1 enabled, 2 disabled.
-    pub status: Option<i64>,
-    /// 0..=65535; 0 = the channel port.
-    pub port: Option<i64>,
-    /// Simulation-side: the AZ this backend runs in (not part of the vendor body).
-    pub availability_zone: Option<String>,
-}
-
-#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
-pub struct MemberGroup {
-    pub member_group_name: Option<String>,
-    /// 0..=100; applied to the group's members' weights.
-    pub member_group_weight: Option<i64>,
-}
-
-#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
-pub struct VpcHealthConfig {
-    /// TCP, HTTP or HTTPS in any case.
-    pub protocol: Option<String>,
-    pub path: Option<String>,
-    pub threshold_normal: Option<i64>,
-    pub threshold_abnormal: Option<i64>,
-    pub time_interval: Option<i64>,
-    pub timeout: Option<i64>,
-    pub http_code: Option<String>,
-    /// 1 available, 2 unavailable.
-    pub status: Option<i64>,
-}
+use super::*;
+use crate::scenario::diag::{Code, Findings};
+use crate::scenario::elb::check_code_list;
 
 const MISSING: Code = Code::APIG_MISSING;
 const RANGE: Code = Code::APIG_RANGE;
@@ -235,11 +126,6 @@ impl VpcChannel {
 }
 
 impl VpcMember {
-    /// The member's address: `host` for IP channels, `ecs_id` for ECS channels.
-    pub fn address(&self) -> Option<&str> {
-        self.host.as_deref().or(self.ecs_id.as_deref())
-    }
-
     pub fn validate(&self, p: &str, ecs: bool, groups: &[MemberGroup], f: &mut Findings) {
         if ecs && self.ecs_id.is_none() {
             f.missing(&format!("{p}.ecs_id"), " when member_type is ecs", MISSING);
@@ -271,7 +157,7 @@ impl VpcMember {
             {
                 let names = groups.iter().filter_map(|x| x.member_group_name.as_deref());
                 let mut rule = String::from("names no group in member_groups");
-                if let Some(s) = super::suggest::closest(g, names) {
+                if let Some(s) = crate::scenario::suggest::closest(g, names) {
                     rule.push_str(&format!(" (did you mean {s}?)"));
                 }
                 f.error(&format!("{p}.member_group_name"), g, rule, INVALID);

@@ -1,0 +1,226 @@
+//! Lowering an ELB pool into a [`PoolConfig`]. Where the vendor docs leave a behaviour open, the
+//! choice is stated here and in `docs/model.md`.
+
+use super::{Member, Pool};
+use crate::model::{
+    self, Algorithm, AzAffinity, AzFallback, AzThreshold, Dialect, HealthCheck, Persistence,
+    PoolConfig, Protocol, Tier, TupleFields,
+};
+use crate::scenario::keys;
+use crate::time::SimTime;
+
+/// Keys of the members that have an address, in pool order.
+pub fn member_keys(members: &[Member]) -> Vec<String> {
+    let simulated: Vec<&Member> = members.iter().filter(|m| m.address.is_some()).collect();
+    let raw: Vec<(Option<&str>, &str, i64)> = simulated
+        .iter()
+        .map(|m| {
+            (
+                m.name.as_deref(),
+                m.address.as_deref().unwrap_or_default(),
+                m.protocol_port.unwrap_or(0),
+            )
+        })
+        .collect();
+    keys::disambiguate(&raw)
+}
+
+/// Seed 000 update semantics: fields present in the `PUT` body replace the pool's; members and
+/// the health monitor are separate resources and stay, and the protocol is fixed at creation.
+pub fn apply_pool_update(base: &Pool, update: &Pool) -> Pool {
+    let u = update.clone();
+    let b = base.clone();
+    Pool {
+        admin_state_up: u.admin_state_up.or(b.admin_state_up),
+        lb_algorithm: u.lb_algorithm.or(b.lb_algorithm),
+        protocol: b.protocol,
+        pool_type: u.pool_type.or(b.pool_type),
+        members: b.members,
+        healthmonitor: b.healthmonitor,
+        session_persistence: if update.session_persistence.is_some() {
+            u.session_persistence
+        } else {
+            b.session_persistence
+        },
+        slow_start: u.slow_start.or(b.slow_start),
+        connection_drain: u.connection_drain.or(b.connection_drain),
+        pool_health: u.pool_health.or(b.pool_health),
+        quic_cid_hash_strategy: u.quic_cid_hash_strategy.or(b.quic_cid_hash_strategy),
+        az_affinity: u.az_affinity.or(b.az_affinity),
+        any_port_enable: u.any_port_enable.or(b.any_port_enable),
+        member_deletion_protection_enable: u
+            .member_deletion_protection_enable
+            .or(b.member_deletion_protection_enable),
+        protection_status: u.protection_status.or(b.protection_status),
+        protection_reason: u.protection_reason.or(b.protection_reason),
+    }
+}
+
+/// The protocol named by a validated ELB `protocol` (or `workload.protocol`) value.
+pub fn protocol_named(name: &str) -> Protocol {
+    match name {
+        "UDP" => Protocol::Udp,
+        "IP" => Protocol::Ip,
+        "TLS" => Protocol::Tls,
+        "GRPC" => Protocol::Grpc,
+        "HTTP" => Protocol::Http,
+        "HTTPS" => Protocol::Https,
+        "QUIC" => Protocol::Quic,
+        _ => Protocol::Tcp,
+    }
+}
+
+fn minutes(m: i64) -> SimTime {
+    SimTime::from_secs(m.max(0) as u64 * 60)
+}
+
+/// Lowers an ELB pool; also used for live `update_pool` events.
+pub fn lower_pool(pool: &Pool, zones: &[String]) -> PoolConfig {
+    let protocol = protocol_named(pool.protocol());
+    let quic = pool.quic_cid_hash_strategy.clone().unwrap_or_default();
+    let algorithm = match pool.algorithm() {
+        "LEAST_CONNECTIONS" => Algorithm::LeastConnections,
+        "SOURCE_IP" => Algorithm::SourceIp,
+        // Seed 000: len defaults to 3, offset to 1.
+        "QUIC_CID" => Algorithm::QuicCid {
+            offset: quic.offset.unwrap_or(1).clamp(0, 19) as u8,
+            len: quic.len.unwrap_or(3).clamp(1, 20) as u8,
+        },
+        "2_TUPLE_HASH" => Algorithm::TupleHash(TupleFields::Two),
+        "3_TUPLE_HASH" => Algorithm::TupleHash(TupleFields::Three),
+        "5_TUPLE_HASH" => Algorithm::TupleHash(TupleFields::Five),
+        _ => Algorithm::RoundRobin,
+    };
+    let sp = pool
+        .session_persistence
+        .as_ref()
+        .filter(|sp| sp.persistence_type.is_some());
+    let persistence = if algorithm == Algorithm::SourceIp {
+        None
+    } else {
+        match protocol {
+            // §3: TCP/UDP ignore `type` and act as SOURCE_IP; QUIC requires SOURCE_IP. API
+            // default timeout 1 minute.
+            Protocol::Tcp | Protocol::Udp | Protocol::Quic => {
+                let explicit = sp.is_some();
+                (explicit || protocol == Protocol::Quic).then(|| Persistence::SourceIp {
+                    timeout: minutes(sp.and_then(|s| s.persistence_timeout).unwrap_or(1)),
+                })
+            }
+            Protocol::Http | Protocol::Https | Protocol::Grpc => {
+                sp.and_then(|s| match s.persistence_type.as_deref() {
+                    Some("HTTP_COOKIE") => Some(Persistence::HttpCookie {
+                        timeout: minutes(s.persistence_timeout.unwrap_or(1440)),
+                    }),
+                    Some("APP_COOKIE") => Some(Persistence::AppCookie {
+                        cookie_name: s.cookie_name.clone().unwrap_or_default(),
+                    }),
+                    _ => None,
+                })
+            }
+            Protocol::Ip | Protocol::Tls => None,
+        }
+    };
+    let slow_start = pool
+        .slow_start
+        .as_ref()
+        .filter(|s| s.enable == Some(true))
+        .map(|s| SimTime::from_secs(s.duration.unwrap_or(30).max(0) as u64));
+    let drain_timeout = pool
+        .connection_drain
+        .as_ref()
+        .filter(|d| d.enable == Some(true))
+        .map(|d| SimTime::from_secs(d.timeout.unwrap_or(10).max(0) as u64));
+    let az_affinity = pool
+        .az_affinity
+        .as_ref()
+        .filter(|a| a.enable == Some(true))
+        .map(|a| {
+            let pct = a.az_minimum_healthy_member_percentage.filter(|p| *p >= 0);
+            let threshold = match pct {
+                Some(p) => AzThreshold::Percentage(p.min(100) as u8),
+                None => {
+                    AzThreshold::Count(a.az_minimum_healthy_member_count.unwrap_or(0).max(0) as u32)
+                }
+            };
+            let fallback = match a.az_unhealthy_fallback_strategy.as_deref() {
+                Some("forward_to_healthy_member_of_remote_az") => {
+                    AzFallback::HealthyMembersOfRemoteAz
+                }
+                Some("forward_to_all_healthy_member") => AzFallback::AllHealthyMembers,
+                Some("forward_to_all_member") => AzFallback::AllMembers,
+                _ => AzFallback::AllMembersOfLocalAz,
+            };
+            AzAffinity {
+                threshold,
+                fallback,
+            }
+        });
+    let health_check = pool
+        .healthmonitor
+        .as_ref()
+        .filter(|h| h.admin_state_up != Some(false))
+        .map(|h| HealthCheck {
+            interval: SimTime::from_secs(h.delay.unwrap_or(5).max(1) as u64),
+            timeout: SimTime::from_secs(h.timeout.unwrap_or(3).max(1) as u64),
+            rise: h.max_retries.unwrap_or(3).max(1) as u32,
+            fall: h.max_retries_down.unwrap_or(3).max(1) as u32,
+        });
+    let members = pool.members.as_deref().unwrap_or_default();
+    let keys = member_keys(members);
+    let members = members
+        .iter()
+        .filter(|m| m.address.is_some())
+        .zip(keys)
+        .map(|(m, key)| model::Member {
+            key,
+            address: m.address.clone().unwrap_or_default(),
+            port: m.protocol_port.unwrap_or(0).clamp(0, 65535) as u16,
+            weight: m.weight.unwrap_or(1).max(0) as u32,
+            zone: keys::zone_id(zones, m.availability_zone.as_deref()),
+            tier: match m.role.as_deref() {
+                Some("master") => Tier::Master,
+                Some("slave") => Tier::Slave,
+                _ => Tier::Primary,
+            },
+            enabled: true,
+            group: None,
+        })
+        .collect();
+    PoolConfig {
+        dialect: Dialect::Elb,
+        protocol,
+        algorithm,
+        members,
+        zones: zones.to_vec(),
+        slow_start,
+        persistence,
+        drain_timeout,
+        az_affinity,
+        all_offline_forwarding: pool
+            .pool_health
+            .as_ref()
+            .and_then(|h| h.minimum_healthy_member_count)
+            == Some(1),
+        health_check,
+        deletion_protection: pool.member_deletion_protection_enable == Some(true),
+    }
+}
+
+/// The members an add-members body adds, lowered with their keys. They are keyed together with
+/// the pool's own members, so an address the pool also has on another port gets `address:port`
+/// exactly as it would in the pool itself.
+pub fn added_members(pool: &Pool, added: &[Member], zones: &[String]) -> Vec<model::Member> {
+    let own = pool.members.clone().unwrap_or_default();
+    let before = member_keys(&own).len();
+    let all = own.into_iter().chain(added.iter().cloned()).collect();
+    let merged = Pool {
+        members: Some(all),
+        ..pool.clone()
+    };
+    lower_pool(&merged, zones)
+        .members
+        .into_iter()
+        .skip(before)
+        .collect()
+}

@@ -1,0 +1,154 @@
+//! Health monitor rules (seed 000/002, `huawei-semantics.md` §4): which probe types a pool
+//! protocol allows, timing ranges, and the HTTP probe's fields.
+
+use super::*;
+use crate::scenario::diag::{Code, Findings};
+
+const ELB: Code = Code::ELB;
+
+impl HealthMonitor {
+    pub fn validate(&self, p: &str, protocol: &str, f: &mut Findings) {
+        let allowed: &[&str] = match protocol {
+            "QUIC" | "UDP" => &["UDP_CONNECT"],
+            "TCP" | "IP" => &["TCP", "HTTP", "HTTPS"],
+            _ => &["TCP", "HTTP", "HTTPS", "TLS", "GRPC"],
+        };
+        match &self.monitor_type {
+            Some(t) => {
+                if !allowed.contains(&t.as_str()) {
+                    f.error(
+                        &format!("{p}.type"),
+                        t,
+                        format!(
+                            "is not allowed for a {protocol} pool (allowed: {})",
+                            allowed.join(", ")
+                        ),
+                        ELB,
+                    );
+                }
+            }
+            None => f.missing(&format!("{p}.type"), "", ELB),
+        }
+        for (name, v, lo, hi, required) in [
+            ("delay", self.delay, 1, 50, true),
+            ("timeout", self.timeout, 1, 50, true),
+            ("max_retries", self.max_retries, 1, 10, true),
+            ("max_retries_down", self.max_retries_down, 1, 10, false),
+        ] {
+            let path = format!("{p}.{name}");
+            match v {
+                Some(v) => {
+                    f.range(
+                        &path,
+                        v,
+                        lo,
+                        hi,
+                        if name == "delay" || name == "timeout" {
+                            "seconds"
+                        } else {
+                            ""
+                        },
+                        ELB,
+                    );
+                }
+                None if required => f.missing(&path, "", ELB),
+                None => {}
+            }
+        }
+        if let (Some(d), Some(t)) = (self.delay, self.timeout) {
+            if t >= d {
+                f.warn(&format!("{p}.timeout"), t, format!("is not below delay {d}: the API recommends (does not enforce) a timeout shorter than the interval"));
+            }
+        }
+        if let Some(codes) = &self.expected_codes {
+            let grpc = self.monitor_type.as_deref() == Some("GRPC");
+            let (lo, hi) = if grpc { (0, 99) } else { (200, 599) };
+            if let Err(why) = check_code_list(codes, lo, hi, 5) {
+                f.error(&format!("{p}.expected_codes"), codes, why, ELB);
+            }
+        }
+        if let Some(url) = &self.url_path {
+            if !url.starts_with('/') {
+                f.error(&format!("{p}.url_path"), url, "must start with /", ELB);
+            }
+        }
+        self.validate_unmodelled(p, f);
+    }
+
+    /// Seed 002's rules for the fields lbsim accepts without simulating them.
+    fn validate_unmodelled(&self, p: &str, f: &mut Findings) {
+        f.opt_range(
+            &format!("{p}.monitor_port"),
+            self.monitor_port,
+            1,
+            65535,
+            "",
+            ELB,
+        );
+        // "取值:GET、HEAD、POST"; the seed's own GET response shows "get", so case is free
+        if let Some(m) = &self.http_method {
+            if !["GET", "HEAD", "POST"].contains(&m.to_ascii_uppercase().as_str()) {
+                f.error(
+                    &format!("{p}.http_method"),
+                    m,
+                    "is not one of GET, HEAD, POST",
+                    ELB,
+                );
+            }
+        }
+        // "以数字或字母开头,只能包含数字、字母、'-'、'.'"; empty (the default) uses the VIP
+        if let Some(d) = self.domain_name.as_deref().filter(|d| !d.is_empty()) {
+            let starts = d.starts_with(|c: char| c.is_ascii_alphanumeric());
+            if !starts
+                || !d
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+            {
+                f.error(
+                    &format!("{p}.domain_name"),
+                    d,
+                    "must start with a letter or digit and hold only letters, digits, '-' and '.'",
+                    ELB,
+                );
+            }
+        }
+        for (key, given) in [
+            ("monitor_port", self.monitor_port.is_some()),
+            ("http_method", self.http_method.is_some()),
+            ("domain_name", self.domain_name.is_some()),
+        ] {
+            if given {
+                f.note(
+                    &format!("{p}.{key}"),
+                    "is a vendor field lbsim accepts but does not model",
+                );
+            }
+        }
+    }
+}
+
+/// Status-code lists: `200`, `200,202`, `200-204,300-399`: each code or range bound within
+/// `lo..=hi`, at most `max_items` comma-separated items (0 = unlimited).
+pub fn check_code_list(text: &str, lo: u32, hi: u32, max_items: usize) -> Result<(), String> {
+    let items: Vec<&str> = text.split(',').collect();
+    if max_items > 0 && items.len() > max_items {
+        return Err(format!(
+            "has {} items; at most {max_items} codes or ranges",
+            items.len()
+        ));
+    }
+    for item in items {
+        let bounds: Vec<&str> = item.trim().split('-').collect();
+        let parsed: Result<Vec<u32>, _> = bounds.iter().map(|b| b.trim().parse::<u32>()).collect();
+        match parsed.as_deref() {
+            Ok([c]) | Ok([c, _]) | Ok([_, c]) if *c < lo || *c > hi => {
+                return Err(format!("has code {c} outside {lo}..={hi}"));
+            }
+            Ok([_]) => {}
+            Ok([a, b]) if a <= b => {}
+            Ok([a, b]) => return Err(format!("has range {a}-{b} whose start exceeds its end")),
+            _ => return Err(format!("has item {item:?}: not a code or a range a-b")),
+        }
+    }
+    Ok(())
+}

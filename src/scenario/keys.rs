@@ -1,0 +1,57 @@
+//! Member keys and zone names, shared by both dialects: how events and `backends.members` name
+//! a member, and which AZs a scenario has.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Member keys from `(name, address, port)` in pool order: `name` if given, else the address,
+/// with `address:port` when that alone is ambiguous (ELB allows one address on several ports).
+pub fn disambiguate(raw: &[(Option<&str>, &str, i64)]) -> Vec<String> {
+    let base: Vec<String> = raw
+        .iter()
+        .map(|(name, addr, _)| name.map_or_else(|| addr.to_string(), str::to_string))
+        .collect();
+    let mut uses: BTreeMap<&str, usize> = BTreeMap::new();
+    for key in &base {
+        *uses.entry(key).or_default() += 1;
+    }
+    raw.iter()
+        .zip(&base)
+        .map(|((_, addr, port), key)| {
+            if uses.get(key.as_str()).copied().unwrap_or(0) > 1 {
+                format!("{addr}:{port}")
+            } else {
+                key.clone()
+            }
+        })
+        .collect()
+}
+
+/// Every AZ of the scenario: the load balancer's first (default: the first member AZ, or
+/// `az1`), then the members' in order of appearance.
+pub fn zone_names(lb_zones: &[String], member_zones: &[String]) -> Vec<String> {
+    let mut zones = lb_zones.to_vec();
+    if zones.is_empty() {
+        zones.push(
+            member_zones
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "az1".into()),
+        );
+    }
+    let mut listed: BTreeSet<String> = zones.iter().cloned().collect();
+    for z in member_zones {
+        if listed.insert(z.clone()) {
+            zones.push(z.clone());
+        }
+    }
+    zones
+}
+
+/// The index of a zone name among `zones`.
+pub fn zone_id(zones: &[String], name: Option<&str>) -> Option<crate::model::ZoneId> {
+    let name = name?;
+    zones
+        .iter()
+        .position(|z| z == name)
+        .map(|i| i as crate::model::ZoneId)
+}
