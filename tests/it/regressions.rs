@@ -2,7 +2,7 @@
 //! minimized, must now load (and run when valid) without a panic.
 
 use lbsim::metrics::Recorder;
-use lbsim::scenario;
+use lbsim::scenario::{self, EventAction};
 use lbsim::sim::{self, Action, Limits};
 use lbsim::time::SimTime;
 
@@ -351,4 +351,64 @@ fn a_new_cookie_kind_starts_without_bindings() {
     // backend cookies start afresh: round robin rebinds about half of the clients elsewhere
     let rebound = moved(r#"{"type": "APP_COOKIE", "cookie_name": "sid"}"#);
     assert!((10..=40).contains(&rebound), "{rebound}");
+}
+
+/// Member references were resolved in file order by validation and in time order by the run:
+/// a `member_down` at 1 s naming a member that an earlier-listed `add_members` creates at 5 s
+/// validated, and the run crashed member 0 instead. References now resolve at the event's time.
+#[test]
+fn a_member_is_named_only_once_it_exists() {
+    let pool = r#""pool": {"protocol": "TCP", "members": [
+          {"address": "10.0.0.1", "protocol_port": 80}, {"address": "10.0.0.2", "protocol_port": 80}]}"#;
+    let add = r#"{"at_s": 5, "add_members": {"members": [{"address": "10.0.0.9", "protocol_port": 80}]}}"#;
+    let early =
+        format!(r#"{{{pool}, "events": [{add}, {{"at_s": 1, "member_down": "10.0.0.9"}}]}}"#);
+    let loaded = scenario::parse("r.json", &early, None, &[]).expect("parses");
+    let errors: Vec<String> = loaded.findings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        errors,
+        ["r.json: events[1].member_down: \"10.0.0.9\" names no member of the pool (did you mean 10.0.0.1?)"]
+    );
+    // listed first, but later in time than the addition: it names the added member
+    let late =
+        format!(r#"{{{pool}, "events": [{{"at_s": 9, "member_down": "10.0.0.9"}}, {add}]}}"#);
+    let loaded = scenario::parse("r.json", &late, None, &[]).expect("parses");
+    let valid = loaded.scenario.as_ref().expect("valid");
+    let actions: Vec<&EventAction> = valid.events.iter().map(|e| &e.action).collect();
+    assert!(
+        matches!(
+            actions[..],
+            [EventAction::AddMembers(_), EventAction::MemberDown(2)]
+        ),
+        "{actions:?}"
+    );
+}
+
+/// A member added by a channel update can be named by later events (validation refused it).
+#[test]
+fn a_member_added_by_a_channel_update_can_be_named() {
+    let text = r#"{"vpc_channel": {"name": "ch1", "port": 80, "balance_strategy": 1, "member_type": "ip",
+          "members": [{"host": "10.0.0.1"}, {"host": "10.0.0.2"}]},
+        "events": [{"at_s": 5, "update_vpc_channel": {"name": "ch1", "port": 80, "balance_strategy": 1,
+                       "member_type": "ip", "members": [{"host": "10.0.0.2"}, {"host": "10.0.0.3"}]}},
+                   {"at_s": 10, "member_down": "10.0.0.3"},
+                   {"at_s": 11, "member_down": "10.0.0.2"}]}"#;
+    let loaded = scenario::parse("r.json", text, None, &[]).expect("parses");
+    assert!(loaded.is_valid(), "{:?}", loaded.findings);
+    let config =
+        scenario::lower(loaded.scenario.as_ref().expect("valid"), None, None).expect("lowers");
+    let actions: Vec<&Action> = config.timeline.iter().map(|e| &e.action).collect();
+    assert!(
+        matches!(
+            actions[..],
+            [
+                Action::RemoveMember(0),
+                Action::AddMembers(_),
+                Action::UpdatePool(_),
+                Action::MemberDown(2),
+                Action::MemberDown(1)
+            ]
+        ),
+        "{actions:?}"
+    );
 }
