@@ -11,8 +11,8 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::plan::Plan;
-use crate::scenario::elb::POOL_PUT_FIELDS;
 use crate::scenario::dialect::{self, Dialect, OWN_KEYS};
+use crate::scenario::elb::POOL_PUT_FIELDS;
 use crate::scenario::{self, patch, Finding, Severity};
 
 /// Fields a member update body may carry (ELB v3 "Updating a Backend Server").
