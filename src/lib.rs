@@ -15,5 +15,6 @@ pub mod output;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod stats;
 pub mod sweep;
 pub mod time;
