@@ -18,11 +18,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::metrics::Recorder;
+use crate::pipeline::{self, Overrides, Source};
 use crate::report::{EventReport, Report};
 use crate::scenario::patch::Setting;
-use crate::scenario::{self, simulate, Finding, Severity};
-use crate::sim::{self, Limits};
+use crate::scenario::Finding;
+use crate::sim::Limits;
 use crate::stats;
 
 /// One `--set`: a JSON path and the values it takes across variants.
@@ -271,31 +271,24 @@ pub fn compare(path: &Path, axes: &[Axis], opts: Options) -> Result<Comparison, 
     }
     let file = path.display().to_string();
     let sets = variants(axes);
+    let overrides = Overrides {
+        seed: opts.seed,
+        duration_s: opts.duration_s,
+    };
     let mut errors = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
     let mut configs = Vec::new();
     for set in &sets {
-        let loaded = match scenario::load(path, set) {
-            Ok(l) => l,
-            Err(findings) => {
-                errors.extend(findings.iter().map(Finding::to_string));
-                continue;
+        match pipeline::prepare(&Source::File(path), set, overrides) {
+            Ok(prepared) => {
+                for w in prepared.warnings().map(Finding::to_string) {
+                    if !warnings.contains(&w) {
+                        warnings.push(w);
+                    }
+                }
+                configs.push(prepared.config);
             }
-        };
-        for f in &loaded.findings {
-            let line = f.to_string();
-            match f.severity {
-                Severity::Error => errors.push(line),
-                Severity::Warning if !warnings.contains(&line) => warnings.push(line),
-                _ => {}
-            }
-        }
-        if !loaded.is_valid() {
-            continue;
-        }
-        match simulate::lower(&loaded.scenario, opts.seed, opts.duration_s) {
-            Ok(c) => configs.push(c),
-            Err(e) => errors.push(format!("{file}: {e}")),
+            Err(refusal) => errors.extend(refusal.lines()),
         }
     }
     if !errors.is_empty() {
@@ -317,11 +310,11 @@ pub fn compare(path: &Path, axes: &[Axis], opts: Options) -> Result<Comparison, 
         .map(|&(v, r)| {
             let mut cfg = configs[v].clone();
             cfg.seed = replication_seed(cfg.seed, r);
-            let mut rec = Recorder::new(&cfg);
-            let out = sim::run(&cfg, opts.limits, &mut rec).map_err(|e| format!("{file}: {e}"))?;
+            let run =
+                pipeline::simulate(&cfg, opts.limits, ()).map_err(|e| format!("{file}: {e}"))?;
             Ok(Replication {
                 seed: cfg.seed,
-                report: Report::new(&cfg, &out, &rec),
+                report: run.report(&cfg),
             })
         })
         .collect();

@@ -12,6 +12,7 @@ pub mod json;
 pub mod metrics;
 pub mod model;
 pub mod output;
+pub mod pipeline;
 pub mod report;
 pub mod scenario;
 pub mod sim;
