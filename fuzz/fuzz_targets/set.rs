@@ -2,8 +2,8 @@
 //! validated and lowered as `lbsim run --set` does.
 #![no_main]
 
+use lbsim::pipeline::{self, Overrides, Source};
 use lbsim::scenario::patch::{self, Setting};
-use lbsim::scenario::{self, simulate};
 use libfuzzer_sys::fuzz_target;
 
 const BASE: &str = r#"{"pool": {"protocol": "TCP", "lb_algorithm": "ROUND_ROBIN",
@@ -25,10 +25,10 @@ fuzz_target!(|data: &[u8]| {
             value,
         })
         .collect();
-    let Ok(loaded) = scenario::parse("fuzz.json", doc, None, &sets) else {
-        return;
+    let source = Source::Text {
+        file: "fuzz.json",
+        text: doc,
+        trace: None,
     };
-    if loaded.is_valid() {
-        let _ = simulate::lower(&loaded.scenario, None, None);
-    }
+    let _ = pipeline::prepare(&source, &sets, Overrides::default());
 });

@@ -1,7 +1,7 @@
 //! Legal but degenerate scenarios: not errors, and each behaves as documented.
 
 use super::cli::lbsim;
-use lbsim::scenario::{self, simulate};
+use lbsim::pipeline::{self, Overrides, Source};
 use lbsim::sim::{self, Limits, Notice, NoticeKind, Observer, Outcome, RequestObs};
 
 /// Every observation of a run, in order.
@@ -20,20 +20,18 @@ impl Observer for Log {
     }
 }
 
-/// Parses, validates (no errors allowed), lowers and runs scenario text.
+/// Prepares (no errors allowed) and runs scenario text.
 pub fn run_text(text: &str) -> (sim::RunOutput, Log) {
-    let loaded = scenario::parse("t.json", text, None, &[]).expect("parses");
-    let errors: Vec<String> = loaded
-        .findings
-        .iter()
-        .filter(|f| f.severity == scenario::Severity::Error)
-        .map(ToString::to_string)
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
-    let config = simulate::lower(&loaded.scenario, None, None).expect("lowers");
-    let mut log = Log::default();
-    let out = sim::run(&config, Limits::default(), &mut log).expect("runs");
-    (out, log)
+    let source = Source::Text {
+        file: "t.json",
+        text,
+        trace: None,
+    };
+    let prepared = pipeline::prepare(&source, &[], Overrides::default())
+        .unwrap_or_else(|refusal| panic!("{:?}", refusal.lines()));
+    let run =
+        pipeline::simulate(&prepared.config, Limits::default(), Log::default()).expect("runs");
+    (run.output, run.observer)
 }
 
 #[test]

@@ -6,6 +6,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use lbsim::metrics::Recorder;
 use lbsim::model::{Algorithm, Dialect, HealthCheck, Member, PoolConfig, Protocol, Tier};
+use lbsim::pipeline;
 use lbsim::report::{Report, TraceWriter};
 use lbsim::sim::{
     run, Action, ArrivalProcess, ArrivalsConfig, BackendConfig, ClientsConfig, Distribution,
@@ -94,10 +95,9 @@ fn config(n: usize, rate: f64, mean_ms: f64, capacity: u32, duration_s: u64) -> 
 }
 
 fn simulate(cfg: &SimConfig) -> (RunOutput, Report) {
-    let mut rec = Recorder::new(cfg);
-    let out = run(cfg, Limits::default(), &mut rec).expect("runs");
-    let report = Report::new(cfg, &out, &rec);
-    (out, report)
+    let run = pipeline::simulate(cfg, Limits::default(), ()).expect("runs");
+    let report = run.report(cfg);
+    (run.output, report)
 }
 
 /// Student t quantile, two-sided 99.9 %, 9 degrees of freedom (10 replications).
@@ -242,9 +242,9 @@ fn littles_law_holds() {
         warmup: cfg.warmup,
         ..Sojourn::default()
     };
-    let mut rec = Recorder::new(&cfg);
-    let out = run(&cfg, Limits::default(), (&mut rec, &mut soj)).unwrap();
-    let report = Report::new(&cfg, &out, &rec);
+    let run = pipeline::simulate(&cfg, Limits::default(), &mut soj).unwrap();
+    let report = run.report(&cfg);
+    let out = run.output;
     let s = &report.summary;
     assert!(s.failed > 0 && s.rejected > 0 && s.completed > 0, "{s:?}");
     assert!(s.cross_az_fraction > 0.2, "{}", s.cross_az_fraction);
@@ -262,12 +262,10 @@ fn littles_law_holds() {
 }
 
 fn run_bytes(cfg: &SimConfig) -> (String, Vec<u8>) {
-    let mut rec = Recorder::new(cfg);
     let trace = TraceWriter::new(Vec::new(), cfg);
-    let mut obs = (&mut rec, trace);
-    let out = run(cfg, Limits::default(), &mut obs).unwrap();
-    let trace = obs.1.finish().unwrap();
-    (Report::new(cfg, &out, &rec).to_json(), trace)
+    let run = pipeline::simulate(cfg, Limits::default(), trace).unwrap();
+    let json = run.report(cfg).to_json();
+    (json, run.observer.finish().unwrap())
 }
 
 #[test]
@@ -288,14 +286,14 @@ fn same_seed_same_bytes_other_seed_differs() {
 }
 
 fn notices(cfg: &SimConfig) -> (Vec<(f64, NoticeKind)>, Report) {
-    let mut rec = Recorder::new(cfg);
-    let out = run(cfg, Limits::default(), &mut rec).unwrap();
-    let n = rec
+    let run = pipeline::simulate(cfg, Limits::default(), ()).unwrap();
+    let n = run
+        .recorder
         .notices
         .iter()
         .map(|n| (n.at.as_secs_f64(), n.kind.clone()))
         .collect();
-    (n, Report::new(cfg, &out, &rec))
+    (n, run.report(cfg))
 }
 
 /// A dead member is marked down between (fall − 1)Δ + τ and fallΔ + τ after it dies, and up
@@ -414,8 +412,8 @@ fn added_member_goes_online_after_one_probe_and_removal_respects_protection() {
 #[test]
 fn work_estimate_is_enforced() {
     let cfg = config(1, 1e9, 1.0, 1, 3600);
-    match run(&cfg, Limits::default(), Recorder::new(&cfg)) {
-        Err(SimError::TooMuchWork { estimated, limit }) => assert!(estimated > limit),
+    match pipeline::simulate(&cfg, Limits::default(), ()).err() {
+        Some(SimError::TooMuchWork { estimated, limit }) => assert!(estimated > limit),
         other => panic!("{other:?}"),
     }
     let cfg = config(1, 100.0, 1.0, 1, 10);
@@ -423,13 +421,13 @@ fn work_estimate_is_enforced() {
         max_events: Some(100),
     };
     assert!(matches!(
-        run(&cfg, tight, Recorder::new(&cfg)),
+        pipeline::simulate(&cfg, tight, ()),
         Err(SimError::TooMuchWork { .. })
     ));
     let raised = Limits {
         max_events: Some(10_000),
     };
-    assert!(run(&cfg, raised, Recorder::new(&cfg)).is_ok());
+    assert!(pipeline::simulate(&cfg, raised, ()).is_ok());
 }
 
 #[test]
