@@ -18,11 +18,13 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::balancer::MemberIdx;
+use crate::model::Tier;
 use crate::pipeline::{self, Overrides, Source};
-use crate::report::{EventReport, Report};
+use crate::report::Report;
 use crate::scenario::patch::Setting;
 use crate::scenario::Finding;
-use crate::sim::Limits;
+use crate::sim::{Limits, Notice, NoticeKind};
 use crate::stats;
 
 /// One `--set`: a JSON path and the values it takes across variants.
@@ -112,14 +114,22 @@ pub fn key_metrics(r: &Report) -> [Option<f64>; METRICS.len()] {
     ]
 }
 
-/// The members a `member_down` or `az_down` event crashed.
-fn crashed<'a>(r: &'a Report, e: &'a EventReport) -> Vec<&'a str> {
-    match e.kind {
-        "member_down" => e.member.iter().map(String::as_str).collect(),
-        "az_down" => r
+// Members are told apart by key, as the report's events name them: a member removed and added
+// again under its key is the same member here.
+
+/// The key of member `idx`.
+fn key(r: &Report, idx: MemberIdx) -> &str {
+    &r.members[idx as usize].id
+}
+
+/// The members a `MemberDown` or `AzDown` notice crashed.
+fn crashed<'a>(r: &'a Report, n: &Notice) -> Vec<&'a str> {
+    match n.kind {
+        NoticeKind::MemberDown => n.member.map(|m| key(r, m)).into_iter().collect(),
+        NoticeKind::AzDown(z) => r
             .members
             .iter()
-            .filter(|m| m.az == e.detail)
+            .filter(|m| m.zone == Some(z))
             .map(|m| m.id.as_str())
             .collect(),
         _ => Vec::new(),
@@ -130,15 +140,17 @@ fn crashed<'a>(r: &'a Report, e: &'a EventReport) -> Vec<&'a str> {
 /// were detected before the member came back.
 pub fn detection_s(r: &Report) -> Option<f64> {
     let mut delays = Vec::new();
-    for (i, e) in r.events.iter().enumerate() {
-        for id in crashed(r, e) {
-            let later = r.events[i + 1..]
+    for (i, n) in r.notices.iter().enumerate() {
+        for id in crashed(r, n) {
+            let later = r.notices[i + 1..]
                 .iter()
-                .filter(|l| l.member.as_deref() == Some(id));
+                .filter(|l| l.member.map(|m| key(r, m)) == Some(id));
             for l in later {
                 match l.kind {
-                    "health_offline" => delays.push(l.t_s - e.t_s),
-                    "member_up" | "member_down" => {}
+                    NoticeKind::HealthOffline => {
+                        delays.push(l.at.as_secs_f64() - n.at.as_secs_f64())
+                    }
+                    NoticeKind::MemberUp | NoticeKind::MemberDown => {}
                     _ => continue,
                 }
                 break;
@@ -155,46 +167,47 @@ pub fn failover_s(r: &Report) -> Option<f64> {
     let first_tier: Vec<&str> = r
         .members
         .iter()
-        .filter(|m| m.tier == "primary" || m.tier == "master")
+        .filter(|m| matches!(m.tier, Tier::Primary | Tier::Master))
         .map(|m| m.id.as_str())
         .collect();
     let has_backup = r
         .members
         .iter()
-        .any(|m| m.tier == "standby" || m.tier == "slave");
+        .any(|m| matches!(m.tier, Tier::Standby | Tier::Slave));
     if !has_backup || first_tier.is_empty() {
         return None;
     }
     let mut running = first_tier.clone();
     let mut online = first_tier.clone();
     let mut all_crashed_at = None;
-    for e in &r.events {
-        let member = e.member.as_deref();
-        match e.kind {
-            "member_up" | "az_up" => all_crashed_at = None,
-            "health_offline" => online.retain(|m| Some(*m) != member),
-            "health_online" => online.extend(member.filter(|m| first_tier.contains(m))),
+    for n in &r.notices {
+        let t = n.at.as_secs_f64();
+        let member = n.member.map(|m| key(r, m));
+        match n.kind {
+            NoticeKind::MemberUp | NoticeKind::AzUp(_) => all_crashed_at = None,
+            NoticeKind::HealthOffline => online.retain(|m| Some(*m) != member),
+            NoticeKind::HealthOnline => online.extend(member.filter(|m| first_tier.contains(m))),
             _ => {}
         }
-        match e.kind {
-            "member_up" => running.extend(member.filter(|m| first_tier.contains(m))),
-            "az_up" => running.extend(
+        match n.kind {
+            NoticeKind::MemberUp => running.extend(member.filter(|m| first_tier.contains(m))),
+            NoticeKind::AzUp(z) => running.extend(
                 r.members
                     .iter()
-                    .filter(|m| m.az == e.detail && first_tier.contains(&m.id.as_str()))
+                    .filter(|m| m.zone == Some(z) && first_tier.contains(&m.id.as_str()))
                     .map(|m| m.id.as_str()),
             ),
             _ => {
-                let down = crashed(r, e);
+                let down = crashed(r, n);
                 let was_running = !running.is_empty();
                 running.retain(|m| !down.contains(m));
                 if was_running && running.is_empty() {
-                    all_crashed_at = Some(e.t_s);
+                    all_crashed_at = Some(t);
                 }
             }
         }
         if let (Some(t0), true) = (all_crashed_at, online.is_empty()) {
-            return Some(e.t_s - t0);
+            return Some(t - t0);
         }
     }
     None
