@@ -18,4 +18,6 @@ pub mod scenario;
 pub mod sim;
 pub mod stats;
 pub mod sweep;
+#[doc(hidden)]
+pub mod testkit;
 pub mod time;

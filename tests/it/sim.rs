@@ -2,96 +2,37 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::net::{IpAddr, Ipv4Addr};
 
 use lbsim::metrics::Recorder;
-use lbsim::model::{Algorithm, Dialect, HealthCheck, Member, PoolConfig, Protocol, Tier};
+use lbsim::model::{Algorithm, HealthCheck, Member, PoolConfig, Protocol};
 use lbsim::pipeline;
 use lbsim::report::{Report, TraceWriter};
 use lbsim::sim::{
-    run, Action, ArrivalProcess, ArrivalsConfig, BackendConfig, ClientsConfig, Distribution,
-    LbZone, Limits, NoticeKind, Observer, Outcome, Popularity, QuicConfig, RequestObs,
-    RequestsPerConnection, RunOutput, SimConfig, SimError, TimedEvent, WorkloadConfig,
+    run, Action, Distribution, LbZone, Limits, NoticeKind, Observer, Outcome, Popularity,
+    RequestObs, RequestsPerConnection, RunOutput, SimConfig, SimError, TimedEvent,
 };
+use lbsim::testkit::{self, backend};
 use lbsim::time::SimTime;
 
 fn member(i: usize, zone: u16) -> Member {
     Member {
-        key: format!("10.0.0.{}", i + 1),
-        address: format!("10.0.0.{}", i + 1),
-        port: 80,
-        weight: 1,
         zone: Some(zone),
-        tier: Tier::Primary,
-        enabled: true,
-        group: None,
-    }
-}
-
-fn backend(capacity: u32, mean_ms: f64) -> BackendConfig {
-    BackendConfig {
-        capacity,
-        queue_limit: 1 << 30,
-        service_time: Distribution::Exponential { mean_ms },
-        speed: 1.0,
+        ..testkit::member(&format!("10.0.0.{}", i + 1))
     }
 }
 
 /// `n` identical members in one AZ behind one LB node, Poisson arrivals of single requests.
 fn config(n: usize, rate: f64, mean_ms: f64, capacity: u32, duration_s: u64) -> SimConfig {
-    SimConfig {
-        name: "test".into(),
-        seed: 1,
-        duration: SimTime::from_secs(duration_s),
-        warmup: SimTime::ZERO,
-        pool: PoolConfig {
-            dialect: Dialect::Elb,
-            protocol: Protocol::Http,
-            algorithm: Algorithm::RoundRobin,
-            members: (0..n).map(|i| member(i, 0)).collect(),
-            zones: vec!["az1".into(), "az2".into()],
-            slow_start: None,
-            persistence: None,
-            drain_timeout: None,
-            az_affinity: None,
-            all_offline_forwarding: false,
-            health_check: None,
-            deletion_protection: false,
-        },
-        lb_zones: vec![LbZone {
-            zone: Some(0),
-            weight: 1,
-        }],
-        cross_az_latency: SimTime::from_millis(1),
-        weighted_hashing: false,
-        listener: (IpAddr::V4(Ipv4Addr::new(192, 168, 0, 1)), 80),
-        workload: WorkloadConfig {
-            clients: ClientsConfig {
-                count: 1000,
-                popularity: Popularity::Uniform,
-                first_address: IpAddr::V4(Ipv4Addr::new(100, 64, 0, 0)),
-                addresses: 1000,
-            },
-            arrivals: ArrivalsConfig {
-                process: ArrivalProcess::Poisson,
-                rate_per_s: rate,
-            },
-            requests_per_connection: RequestsPerConnection::Fixed(1),
-            think_time: None,
-            protocol: Protocol::Http,
-            timeout: None,
-            uris: vec![],
-            uri_popularity: Popularity::Uniform,
-            quic: QuicConfig {
-                dcid_len: 8,
-                migration_probability: 0.0,
-            },
-            trace: vec![],
-        },
-        backends: vec![backend(capacity, mean_ms); n],
-        timeline: vec![],
-        bucket: SimTime::from_secs(1),
-    }
+    let pool = PoolConfig {
+        protocol: Protocol::Http,
+        zones: vec!["az1".into(), "az2".into()],
+        ..testkit::pool(
+            Algorithm::RoundRobin,
+            (0..n).map(|i| member(i, 0)).collect(),
+        )
+    };
+    let duration = SimTime::from_secs(duration_s);
+    testkit::sim_config(pool, backend(capacity, mean_ms), rate, duration)
 }
 
 fn simulate(cfg: &SimConfig) -> (RunOutput, Report) {
@@ -188,12 +129,7 @@ fn busy_config() -> SimConfig {
     let mut cfg = config(4, 600.0, 4.0, 2, 120);
     cfg.warmup = SimTime::from_secs(10);
     cfg.pool.members = (0..4).map(|i| member(i, (i % 2) as u16)).collect();
-    cfg.pool.health_check = Some(HealthCheck {
-        interval: SimTime::from_secs(2),
-        timeout: SimTime::from_secs(1),
-        rise: 2,
-        fall: 3,
-    });
+    cfg.pool.health_check = Some(testkit::health_check(2, 1, 2, 3));
     cfg.lb_zones = vec![
         LbZone {
             zone: Some(0),
