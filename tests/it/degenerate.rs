@@ -1,6 +1,6 @@
 //! Legal but degenerate scenarios: not errors, and each behaves as documented.
 
-use super::cli::lbsim;
+use crate::support::{json, lbsim};
 use lbsim::pipeline::{self, Overrides, Source};
 use lbsim::sim::{self, Limits, Notice, NoticeKind, Observer, Outcome, RequestObs};
 
@@ -59,9 +59,7 @@ fn all_weights_zero_is_counted_as_failed_by_the_cli() {
             "workload": {"arrivals": {"rate_per_s": 100}}}"#,
     )
     .expect("write");
-    let out = lbsim(&["run", "--json", &path.display().to_string()]);
-    assert_eq!(out.status.code(), Some(0), "{:?}", out);
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let report = json(lbsim(&["run", "--json", &path.display().to_string()]));
     let summary = &report["summary"];
     assert!(summary["requests"].as_u64().unwrap_or(0) > 300, "{summary}");
     assert_eq!(summary["failed"], summary["requests"], "{summary}");
@@ -172,9 +170,7 @@ fn events_after_the_end_are_a_warning_and_never_happen() {
         text.lines().next(),
         Some(format!("{file}: warning: events[0].at_s: 10 is after the end of the run (2 s); the event never happens").as_str())
     );
-    let r = lbsim(&["run", "--json", &file]);
-    assert_eq!(r.status.code(), Some(0));
-    let report: serde_json::Value = serde_json::from_slice(&r.stdout).expect("JSON report");
+    let report = json(lbsim(&["run", "--json", &file]));
     assert_eq!(report["summary"]["failed"], 0);
     assert_eq!(
         report["summary"]["completed"],
