@@ -719,37 +719,30 @@ fn vpc_health_config() {
         "vpc_health_config.path",
         "is required",
     );
-    // one TCP check field out of range each: (fields, field at fault, rule)
-    let ranges = [
+    // a valid TCP check with one value changed out of range: (changes, field at fault, rule)
+    let ranges: [(&[(&str, u32)], &str, &str); 5] = [
+        (&[("threshold_normal", 11)], "threshold_normal", "1..=10"),
+        (&[("threshold_abnormal", 0)], "threshold_abnormal", "1..=10"),
+        (&[("time_interval", 301)], "time_interval", "1..=300"),
         (
-            r#""threshold_normal": 11, "threshold_abnormal": 5, "time_interval": 10, "timeout": 5"#,
-            "threshold_normal",
-            "1..=10",
-        ),
-        (
-            r#""threshold_normal": 2, "threshold_abnormal": 0, "time_interval": 10, "timeout": 5"#,
-            "threshold_abnormal",
-            "1..=10",
-        ),
-        (
-            r#""threshold_normal": 2, "threshold_abnormal": 5, "time_interval": 301, "timeout": 5"#,
-            "time_interval",
-            "1..=300",
-        ),
-        (
-            r#""threshold_normal": 2, "threshold_abnormal": 5, "time_interval": 40, "timeout": 31"#,
+            &[("time_interval", 40), ("timeout", 31)],
             "timeout",
             "1..=30",
         ),
         (
-            r#""threshold_normal": 2, "threshold_abnormal": 5, "time_interval": 5, "timeout": 5"#,
+            &[("time_interval", 5)],
             "timeout",
             "less than time_interval",
         ),
     ];
-    for (fields, field, rule) in ranges {
-        let json = hc(&format!(r#"{{"protocol": "TCP", {fields}}}"#));
-        t.error(&json, &format!("vpc_health_config.{field}"), rule);
+    for (changes, field, rule) in ranges {
+        let mut check: serde_json::Value =
+            serde_json::from_str(&format!(r#"{{"protocol": "TCP", {base}}}"#)).unwrap();
+        for &(key, value) in changes {
+            check[key] = value.into();
+        }
+        let path = format!("vpc_health_config.{field}");
+        t.error(&hc(&check.to_string()), &path, rule);
     }
     t.error(
         &hc(&format!(
