@@ -720,7 +720,8 @@ fn vpc_health_config() {
         "is required",
     );
     // a valid TCP check with one value changed out of range: (changes, field at fault, rule)
-    let ranges: [(&[(&str, u32)], &str, &str); 5] = [
+    type Changes = &'static [(&'static str, u32)];
+    let ranges: [(Changes, &str, &str); 5] = [
         (&[("threshold_normal", 11)], "threshold_normal", "1..=10"),
         (&[("threshold_abnormal", 0)], "threshold_abnormal", "1..=10"),
         (&[("time_interval", 301)], "time_interval", "1..=300"),
