@@ -9,33 +9,29 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use lbsim::metrics::Recorder;
-use lbsim::scenario;
-use lbsim::sim::{run, Limits};
+use lbsim::pipeline::{self, Overrides, Source};
+use lbsim::sim::Limits;
 
 fn engine(c: &mut Criterion) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench/wrr-64.json");
-    let loaded = scenario::load(&path, &[]).expect("wrr-64 loads");
-    assert!(loaded.is_valid(), "{:?}", loaded.findings);
-    let cfg = scenario::lower(
-        loaded.scenario.as_ref().expect("wrr-64 is valid"),
-        None,
-        None,
-    )
-    .expect("wrr-64 lowers");
+    let cfg = pipeline::prepare(&Source::File(&path), &[], Overrides::default())
+        .expect("wrr-64 is valid")
+        .config;
     // the run is deterministic: count its requests once, outside the timed closure
-    let mut rec = Recorder::new(&cfg);
-    run(&cfg, Limits::default(), &mut rec).expect("wrr-64 runs");
-    let requests = rec.total.requests;
+    let requests = pipeline::simulate(&cfg, Limits::default(), ())
+        .expect("wrr-64 runs")
+        .recorder
+        .total
+        .requests;
     let mut g = c.benchmark_group("engine");
     g.throughput(Throughput::Elements(requests));
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(20));
     g.bench_function("wrr-64", |b| {
         b.iter(|| {
-            let mut rec = Recorder::new(&cfg);
-            black_box(run(&cfg, Limits::default(), &mut rec).expect("runs"));
-            rec.total.requests
+            let run = pipeline::simulate(&cfg, Limits::default(), ()).expect("runs");
+            black_box(run.output);
+            run.recorder.total.requests
         })
     });
     g.finish();

@@ -11,7 +11,8 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use lbsim::balancer::{hash, quic, Balancer, Health, Request};
-use lbsim::model::{Algorithm, Dialect, Member, PoolConfig, Protocol, Tier, TupleFields};
+use lbsim::model::{Algorithm, Member, PoolConfig, TupleFields};
+use lbsim::testkit;
 use lbsim::time::SimTime;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
@@ -24,31 +25,16 @@ fn weight(i: usize) -> u32 {
 }
 
 fn pool(algorithm: Algorithm, n: usize) -> PoolConfig {
-    PoolConfig {
-        dialect: Dialect::Elb,
-        protocol: Protocol::Tcp,
-        algorithm,
-        members: (0..n)
-            .map(|i| Member {
-                key: format!("10.{}.{}.{}:8080", i >> 16, (i >> 8) & 255, i & 255),
-                address: format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255),
-                port: 8080,
-                weight: weight(i),
-                zone: None,
-                tier: Tier::Primary,
-                enabled: true,
-                group: None,
-            })
-            .collect(),
-        zones: Vec::new(),
-        slow_start: None,
-        persistence: None,
-        drain_timeout: None,
-        az_affinity: None,
-        all_offline_forwarding: false,
-        health_check: None,
-        deletion_protection: false,
-    }
+    let members = (0..n)
+        .map(|i| Member {
+            weight: weight(i),
+            ..testkit::member_at(
+                &format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255),
+                8080,
+            )
+        })
+        .collect();
+    testkit::pool(algorithm, members)
 }
 
 /// Client `k`'s request, built inside the timed loop (a few register moves) so hash picks see a
@@ -68,15 +54,11 @@ fn request(algorithm: Algorithm, k: u32, buf: &mut [u8; 24]) -> Request<'_> {
     }
     let (uri, packet) = buf.split_at(15);
     Request {
-        client_ip: IpAddr::V4(Ipv4Addr::from(0x6440_0000 + k)),
         client_port: 40_000 + (k & 0x3FFF) as u16,
-        dst_ip: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
         dst_port: 443,
-        ip_proto: 6,
-        addr_slot: 0,
         uri,
         quic_packet: Some(packet),
-        cookie: None,
+        ..testkit::request(IpAddr::V4(Ipv4Addr::from(0x6440_0000 + k)))
     }
 }
 

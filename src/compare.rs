@@ -18,11 +18,14 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::metrics::Recorder;
-use crate::report::{EventReport, Report};
+use crate::balancer::MemberIdx;
+use crate::model::Tier;
+use crate::pipeline::{self, Overrides, Source};
+use crate::report::Report;
 use crate::scenario::patch::Setting;
-use crate::scenario::{self, Finding, Severity};
-use crate::sim::{self, Limits};
+use crate::scenario::Finding;
+use crate::sim::{Limits, Notice, NoticeKind};
+use crate::stats;
 
 /// One `--set`: a JSON path and the values it takes across variants.
 #[derive(Clone, Debug, PartialEq)]
@@ -111,14 +114,22 @@ pub fn key_metrics(r: &Report) -> [Option<f64>; METRICS.len()] {
     ]
 }
 
-/// The members a `member_down` or `az_down` event crashed.
-fn crashed<'a>(r: &'a Report, e: &'a EventReport) -> Vec<&'a str> {
-    match e.kind {
-        "member_down" => e.member.iter().map(String::as_str).collect(),
-        "az_down" => r
+// Members are told apart by key, as the report's events name them: a member removed and added
+// again under its key is the same member here.
+
+/// The key of member `idx`.
+fn key(r: &Report, idx: MemberIdx) -> &str {
+    &r.members[idx as usize].id
+}
+
+/// The members a `MemberDown` or `AzDown` notice crashed.
+fn crashed<'a>(r: &'a Report, n: &Notice) -> Vec<&'a str> {
+    match n.kind {
+        NoticeKind::MemberDown => n.member.map(|m| key(r, m)).into_iter().collect(),
+        NoticeKind::AzDown(z) => r
             .members
             .iter()
-            .filter(|m| m.az == e.detail)
+            .filter(|m| m.zone == Some(z))
             .map(|m| m.id.as_str())
             .collect(),
         _ => Vec::new(),
@@ -129,15 +140,17 @@ fn crashed<'a>(r: &'a Report, e: &'a EventReport) -> Vec<&'a str> {
 /// were detected before the member came back.
 pub fn detection_s(r: &Report) -> Option<f64> {
     let mut delays = Vec::new();
-    for (i, e) in r.events.iter().enumerate() {
-        for id in crashed(r, e) {
-            let later = r.events[i + 1..]
+    for (i, n) in r.notices.iter().enumerate() {
+        for id in crashed(r, n) {
+            let later = r.notices[i + 1..]
                 .iter()
-                .filter(|l| l.member.as_deref() == Some(id));
+                .filter(|l| l.member.map(|m| key(r, m)) == Some(id));
             for l in later {
                 match l.kind {
-                    "health_offline" => delays.push(l.t_s - e.t_s),
-                    "member_up" | "member_down" => {}
+                    NoticeKind::HealthOffline => {
+                        delays.push(l.at.as_secs_f64() - n.at.as_secs_f64())
+                    }
+                    NoticeKind::MemberUp | NoticeKind::MemberDown => {}
                     _ => continue,
                 }
                 break;
@@ -154,46 +167,47 @@ pub fn failover_s(r: &Report) -> Option<f64> {
     let first_tier: Vec<&str> = r
         .members
         .iter()
-        .filter(|m| m.tier == "primary" || m.tier == "master")
+        .filter(|m| matches!(m.tier, Tier::Primary | Tier::Master))
         .map(|m| m.id.as_str())
         .collect();
     let has_backup = r
         .members
         .iter()
-        .any(|m| m.tier == "standby" || m.tier == "slave");
+        .any(|m| matches!(m.tier, Tier::Standby | Tier::Slave));
     if !has_backup || first_tier.is_empty() {
         return None;
     }
     let mut running = first_tier.clone();
     let mut online = first_tier.clone();
     let mut all_crashed_at = None;
-    for e in &r.events {
-        let member = e.member.as_deref();
-        match e.kind {
-            "member_up" | "az_up" => all_crashed_at = None,
-            "health_offline" => online.retain(|m| Some(*m) != member),
-            "health_online" => online.extend(member.filter(|m| first_tier.contains(m))),
+    for n in &r.notices {
+        let t = n.at.as_secs_f64();
+        let member = n.member.map(|m| key(r, m));
+        match n.kind {
+            NoticeKind::MemberUp | NoticeKind::AzUp(_) => all_crashed_at = None,
+            NoticeKind::HealthOffline => online.retain(|m| Some(*m) != member),
+            NoticeKind::HealthOnline => online.extend(member.filter(|m| first_tier.contains(m))),
             _ => {}
         }
-        match e.kind {
-            "member_up" => running.extend(member.filter(|m| first_tier.contains(m))),
-            "az_up" => running.extend(
+        match n.kind {
+            NoticeKind::MemberUp => running.extend(member.filter(|m| first_tier.contains(m))),
+            NoticeKind::AzUp(z) => running.extend(
                 r.members
                     .iter()
-                    .filter(|m| m.az == e.detail && first_tier.contains(&m.id.as_str()))
+                    .filter(|m| m.zone == Some(z) && first_tier.contains(&m.id.as_str()))
                     .map(|m| m.id.as_str()),
             ),
             _ => {
-                let down = crashed(r, e);
+                let down = crashed(r, n);
                 let was_running = !running.is_empty();
                 running.retain(|m| !down.contains(m));
                 if was_running && running.is_empty() {
-                    all_crashed_at = Some(e.t_s);
+                    all_crashed_at = Some(t);
                 }
             }
         }
         if let (Some(t0), true) = (all_crashed_at, online.is_empty()) {
-            return Some(e.t_s - t0);
+            return Some(t - t0);
         }
     }
     None
@@ -212,37 +226,16 @@ pub struct Aggregate {
 impl Aggregate {
     /// `None` when no replication measured the metric.
     pub fn of(values: &[f64]) -> Option<Aggregate> {
-        let n = values.len();
-        if n == 0 {
+        if values.is_empty() {
             return None;
         }
-        let mean = values.iter().sum::<f64>() / n as f64;
-        let ci95 = if n < 2 {
-            0.0
-        } else {
-            let var = values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-            t975(n - 1) * (var / n as f64).sqrt()
-        };
-        Some(Aggregate { mean, ci95, n })
+        let mean = stats::mean(values);
+        Some(Aggregate {
+            mean,
+            ci95: stats::ci95(values, mean),
+            n: values.len(),
+        })
     }
-}
-
-/// The 97.5 % quantile of Student's t with `df` degrees of freedom (two-sided 95 %): the table
-/// up to 30, then the Cornish–Fisher expansion around the normal quantile (error < 1e-4 there).
-pub fn t975(df: usize) -> f64 {
-    const TABLE: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-        2.052, 2.048, 2.045, 2.042,
-    ];
-    if (1..=30).contains(&df) {
-        return TABLE[df - 1];
-    }
-    let (z, v) = (1.959_963_985_f64, df.max(1) as f64);
-    let (z3, z5, z7) = (z.powi(3), z.powi(5), z.powi(7));
-    z + (z3 + z) / (4.0 * v)
-        + (5.0 * z5 + 16.0 * z3 + 3.0 * z) / (96.0 * v * v)
-        + (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / (384.0 * v.powi(3))
 }
 
 /// One run of one variant.
@@ -291,31 +284,24 @@ pub fn compare(path: &Path, axes: &[Axis], opts: Options) -> Result<Comparison, 
     }
     let file = path.display().to_string();
     let sets = variants(axes);
+    let overrides = Overrides {
+        seed: opts.seed,
+        duration_s: opts.duration_s,
+    };
     let mut errors = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
     let mut configs = Vec::new();
     for set in &sets {
-        let loaded = match scenario::load(path, set) {
-            Ok(l) => l,
-            Err(findings) => {
-                errors.extend(findings.iter().map(Finding::to_string));
-                continue;
+        match pipeline::prepare(&Source::File(path), set, overrides) {
+            Ok(prepared) => {
+                for w in prepared.warnings().map(Finding::to_string) {
+                    if !warnings.contains(&w) {
+                        warnings.push(w);
+                    }
+                }
+                configs.push(prepared.config);
             }
-        };
-        for f in &loaded.findings {
-            let line = f.to_string();
-            match f.severity {
-                Severity::Error => errors.push(line),
-                Severity::Warning if !warnings.contains(&line) => warnings.push(line),
-                _ => {}
-            }
-        }
-        let Some(valid) = &loaded.scenario else {
-            continue;
-        };
-        match scenario::lower(valid, opts.seed, opts.duration_s) {
-            Ok(c) => configs.push(c),
-            Err(e) => errors.push(format!("{file}: {e}")),
+            Err(refusal) => errors.extend(refusal.lines()),
         }
     }
     if !errors.is_empty() {
@@ -337,11 +323,11 @@ pub fn compare(path: &Path, axes: &[Axis], opts: Options) -> Result<Comparison, 
         .map(|&(v, r)| {
             let mut cfg = configs[v].clone();
             cfg.seed = replication_seed(cfg.seed, r);
-            let mut rec = Recorder::new(&cfg);
-            let out = sim::run(&cfg, opts.limits, &mut rec).map_err(|e| format!("{file}: {e}"))?;
+            let run =
+                pipeline::simulate(&cfg, opts.limits, ()).map_err(|e| format!("{file}: {e}"))?;
             Ok(Replication {
                 seed: cfg.seed,
-                report: Report::new(&cfg, &out, &rec),
+                report: run.report(&cfg),
             })
         })
         .collect();
@@ -569,21 +555,6 @@ mod tests {
             (0..100).map(|r| replication_seed(42, r)).collect();
         assert_eq!(seeds.len(), 100);
         assert_ne!(replication_seed(42, 1), replication_seed(43, 1));
-    }
-
-    #[test]
-    fn t_quantiles_match_the_table_and_the_limit() {
-        assert_eq!(t975(9), 2.262);
-        // Published values for 40, 60 and 120 degrees of freedom.
-        for (df, t) in [
-            (31, 2.040),
-            (40, 2.021),
-            (60, 2.000),
-            (120, 1.980),
-            (1000, 1.962),
-        ] {
-            assert!((t975(df) - t).abs() < 5e-4, "{df}: {}", t975(df));
-        }
     }
 
     #[test]

@@ -12,8 +12,12 @@ pub mod json;
 pub mod metrics;
 pub mod model;
 pub mod output;
+pub mod pipeline;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod stats;
 pub mod sweep;
+#[doc(hidden)]
+pub mod testkit;
 pub mod time;

@@ -5,13 +5,13 @@
 
 use clap::{Parser, Subcommand};
 use lbsim::compare::{self, Axis, Options};
-use lbsim::metrics::Recorder;
 use lbsim::output::{self, Pending};
+use lbsim::pipeline::{self, Source};
 use lbsim::report::html::{run_page, LatencyTimeline};
 use lbsim::report::{Report, TraceWriter};
 use lbsim::scenario::patch::{self, Setting};
 use lbsim::scenario::{self, Finding, Severity};
-use lbsim::sim::{self, Limits, Observer, RequestObs};
+use lbsim::sim::{Limits, Observer, RequestObs};
 use lbsim::sweep::{self as sweeps, Plan, Shard, SweepError, SweepSummary};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -233,10 +233,7 @@ fn validate(files: &[PathBuf], json: bool, verbose: bool) -> std::io::Result<Exi
     let mut out = std::io::stdout().lock();
     let mut ok = true;
     for path in files {
-        let findings = match scenario::load(path, &[]) {
-            Ok(loaded) => loaded.findings,
-            Err(findings) => findings,
-        };
+        let findings = pipeline::validate(&Source::File(path), &[]);
         let errors = findings
             .iter()
             .filter(|f| f.severity == Severity::Error)
@@ -361,35 +358,23 @@ fn run(
             )]);
         }
     }
-    let loaded = match scenario::load(path, sets) {
-        Ok(loaded) if loaded.is_valid() => loaded,
-        Ok(loaded) => {
-            return refuse(
-                loaded
-                    .findings
-                    .iter()
-                    .filter(|f| f.severity == Severity::Error)
-                    .map(Finding::to_string),
-            )
-        }
-        Err(findings) => return refuse(findings.iter().map(Finding::to_string)),
+    let overrides = pipeline::Overrides {
+        seed,
+        duration_s: duration,
     };
-    let warnings = loaded
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Warning);
-    for w in warnings {
+    let prepared = match pipeline::prepare(&Source::File(path), sets, overrides) {
+        Ok(p) => p,
+        Err(refusal) => {
+            for w in refusal.warnings() {
+                eprintln!("{w}");
+            }
+            return refuse(refusal.lines());
+        }
+    };
+    for w in prepared.warnings() {
         eprintln!("{w}");
     }
-    let lowered = loaded
-        .scenario
-        .as_ref()
-        .map(|valid| scenario::lower(valid, seed, duration));
-    let config = match lowered {
-        Some(Ok(c)) => c,
-        None => return refuse(Vec::<String>::new()),
-        Some(Err(e)) => return refuse([format!("{file}: {e}")]),
-    };
+    let config = prepared.config;
     let limits = Limits { max_events };
     // Both output files are opened before the run, so a bad path fails at once, and renamed
     // into place together after it: never one without the other, never a partial file.
@@ -397,38 +382,34 @@ fn run(
         Ok(f) => f,
         Err(e) => return refuse([format!("cannot write the HTML report: {e}")]),
     };
-    let recorder = Recorder::new(&config);
+    let writer = match trace.map(Pending::new).transpose() {
+        Ok(t) => t.map(|tmp| TraceWriter::new(std::io::BufWriter::new(tmp), &config)),
+        Err(e) => return refuse([format!("cannot write the trace: {e}")]),
+    };
     let progress = Progress::new(config.duration.as_secs_f64());
     let latency = LatencyTimeline::new(&config, html.is_some());
-    let (output, recorder, latency, trace_file) = match trace {
-        None => {
-            let mut observer = ((recorder, progress), latency);
-            let out = sim::run(&config, limits, &mut observer);
-            let ((recorder, _), latency) = observer;
-            (out, recorder, latency, None)
-        }
-        Some(trace_path) => {
-            let tmp = match Pending::new(trace_path) {
-                Ok(t) => t,
-                Err(e) => return refuse([format!("cannot write the trace: {e}")]),
-            };
-            let writer = TraceWriter::new(std::io::BufWriter::new(tmp), &config);
-            let mut observer = (((recorder, progress), latency), writer);
-            let out = sim::run(&config, limits, &mut observer);
-            let (((recorder, _), latency), writer) = observer;
+    let mut observer = ((progress, latency), writer);
+    let ran = pipeline::simulate(&config, limits, &mut observer).map(|r| (r.output, r.recorder));
+    let ((progress, latency), writer) = observer;
+    // clears the progress line before anything else is printed
+    drop(progress);
+    // a trace that cannot be written is reported before the run's own error
+    let trace_file = match (writer, trace) {
+        (Some(writer), Some(trace_path)) => {
             let written = writer
                 .finish()
                 .and_then(|buf| buf.into_inner().map_err(|e| e.into_error()));
             match written {
-                Ok(file) => (out, recorder, latency, Some(file)),
+                Ok(file) => Some(file),
                 Err(e) => {
                     let at = trace_path.display();
                     return refuse([format!("{at}: cannot write the trace: {e}")]);
                 }
             }
         }
+        _ => None,
     };
-    let output = match output {
+    let (output, recorder) = match ran {
         Ok(o) => o,
         Err(e) => return refuse([format!("{file}: {e}")]),
     };

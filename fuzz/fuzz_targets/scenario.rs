@@ -1,27 +1,24 @@
-//! Scenario text → parse and validate → lower → a short run under a small work limit.
+//! Scenario text → prepare (parse, validate, lower) → a short run under a small work limit.
 #![no_main]
 
-use lbsim::metrics::Recorder;
-use lbsim::scenario;
-use lbsim::sim::{self, Limits};
+use lbsim::pipeline::{self, Overrides, Source};
+use lbsim::sim::Limits;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let Ok(loaded) = scenario::parse("fuzz.json", text, None, &[]) else {
+    let source = Source::Text {
+        file: "fuzz.json",
+        text,
+        trace: None,
+    };
+    let Ok(prepared) = pipeline::prepare(&source, &[], Overrides::default()) else {
         return;
     };
-    let Some(valid) = &loaded.scenario else {
-        return;
-    };
-    let Ok(config) = scenario::lower(valid, None, None) else {
-        return;
-    };
-    let mut recorder = Recorder::new(&config);
     let limits = Limits {
         max_events: Some(20_000),
     };
-    let _ = sim::run(&config, limits, &mut recorder);
+    let _ = pipeline::simulate(&prepared.config, limits, ());
 });

@@ -2,8 +2,8 @@
 //! validated and lowered as `lbsim run --set` does.
 #![no_main]
 
+use lbsim::pipeline::{self, Overrides, Source};
 use lbsim::scenario::patch::{self, Setting};
-use lbsim::scenario;
 use libfuzzer_sys::fuzz_target;
 
 const BASE: &str = r#"{"pool": {"protocol": "TCP", "lb_algorithm": "ROUND_ROBIN",
@@ -25,10 +25,10 @@ fuzz_target!(|data: &[u8]| {
             value,
         })
         .collect();
-    let Ok(loaded) = scenario::parse("fuzz.json", doc, None, &sets) else {
-        return;
+    let source = Source::Text {
+        file: "fuzz.json",
+        text: doc,
+        trace: None,
     };
-    if let Some(valid) = &loaded.scenario {
-        let _ = scenario::lower(valid, None, None);
-    }
+    let _ = pipeline::prepare(&source, &sets, Overrides::default());
 });

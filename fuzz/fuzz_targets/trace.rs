@@ -1,9 +1,11 @@
-//! Arrival trace text → parse → a scenario replaying it → lower → a short run.
+//! Arrival trace text → parse → a scenario replaying it, prepared → a short run.
 #![no_main]
 
-use lbsim::metrics::Recorder;
-use lbsim::scenario::{self, trace};
-use lbsim::sim::{self, Limits};
+use std::path::Path;
+
+use lbsim::pipeline::{self, Overrides, Refusal, Source};
+use lbsim::scenario::trace;
+use lbsim::sim::Limits;
 use libfuzzer_sys::fuzz_target;
 
 const SCENARIO: &str = r#"{
@@ -21,19 +23,20 @@ fuzz_target!(|data: &[u8]| {
     let Ok(rows) = trace::parse_text("fuzz.csv", text) else {
         return;
     };
-    let Ok(mut loaded) = scenario::parse("fuzz.json", SCENARIO, None, &[]) else {
-        panic!("the fixed scenario parses");
+    // the scenario names `fuzz.csv`; whatever directory it is looked up in, these are its rows
+    let read = |_: &Path| Ok(rows.clone());
+    let source = Source::Text {
+        file: "fuzz.json",
+        text: SCENARIO,
+        trace: Some((Path::new("."), &read)),
     };
-    scenario::attach_trace(&mut loaded, "fuzz.json", Ok(rows));
-    let Some(valid) = &loaded.scenario else {
-        return;
+    let prepared = match pipeline::prepare(&source, &[], Overrides::default()) {
+        Ok(p) => p,
+        Err(Refusal::Unreadable(findings)) => panic!("the fixed scenario parses: {findings:?}"),
+        Err(_) => return,
     };
-    let Ok(config) = scenario::lower(valid, None, None) else {
-        return;
-    };
-    let mut recorder = Recorder::new(&config);
     let limits = Limits {
         max_events: Some(20_000),
     };
-    let _ = sim::run(&config, limits, &mut recorder);
+    let _ = pipeline::simulate(&prepared.config, limits, ());
 });

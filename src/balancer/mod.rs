@@ -678,54 +678,32 @@ mod tests {
     use std::net::{IpAddr, Ipv4Addr};
 
     use super::*;
-    use crate::model::{Dialect, HealthCheck, Protocol};
+    use crate::testkit;
 
-    pub(crate) fn member(key: &str, weight: u32, zone: Option<ZoneId>, tier: Tier) -> Member {
+    fn member(key: &str, weight: u32, zone: Option<ZoneId>, tier: Tier) -> Member {
         Member {
-            key: key.into(),
-            address: key.into(),
-            port: 80,
             weight,
             zone,
             tier,
-            enabled: true,
-            group: None,
+            ..testkit::member(key)
         }
     }
 
     fn pool(algorithm: Algorithm, members: Vec<Member>) -> PoolConfig {
         PoolConfig {
-            dialect: Dialect::Elb,
-            protocol: Protocol::Tcp,
-            algorithm,
-            members,
             zones: vec!["az1".into(), "az2".into()],
-            slow_start: None,
-            persistence: None,
-            drain_timeout: None,
-            az_affinity: None,
-            all_offline_forwarding: false,
-            health_check: Some(HealthCheck {
-                interval: SimTime::from_secs(5),
-                timeout: SimTime::from_secs(3),
-                rise: 3,
-                fall: 3,
-            }),
-            deletion_protection: false,
+            health_check: Some(testkit::health_check(5, 3, 3, 3)),
+            ..testkit::pool(algorithm, members)
         }
     }
 
     fn req(slot: u32) -> Request<'static> {
         Request {
-            client_ip: IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + slot)),
             client_port: 40000,
             dst_ip: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 10)),
             dst_port: 443,
-            ip_proto: 6,
             addr_slot: slot,
-            uri: b"/",
-            quic_packet: None,
-            cookie: None,
+            ..testkit::request(IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + slot)))
         }
     }
 

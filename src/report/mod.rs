@@ -18,6 +18,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::metrics::{Counts, Recorder};
+use crate::model::{Tier, ZoneId};
 use crate::sim::{Notice, NoticeKind, RunOutput, SimConfig};
 
 /// The whole report. Field names and nesting are a public contract (issue 12).
@@ -29,6 +30,10 @@ pub struct Report {
     pub members: Vec<MemberReport>,
     pub events: Vec<EventReport>,
     pub timeline: Timeline,
+    /// The notices `events` is written from, typed: metrics derived from the timeline
+    /// (`compare`'s detection and failover times) read these, not the event text.
+    #[serde(skip)]
+    pub notices: Vec<Notice>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -107,7 +112,11 @@ pub struct MemberReport {
     pub id: String,
     /// The member's AZ name, empty when unknown.
     pub az: String,
-    pub tier: &'static str,
+    /// The member's AZ as an index into the pool's zones (not in the JSON: `az` names it).
+    #[serde(skip)]
+    pub zone: Option<ZoneId>,
+    #[serde(serialize_with = "tier_name")]
+    pub tier: Tier,
     /// Weight at the end of the run.
     pub weight: u32,
     pub requests: u64,
@@ -178,7 +187,8 @@ impl Report {
                 MemberReport {
                     id: o.member.key.clone(),
                     az: zone_name(o.member.zone),
-                    tier: o.member.tier.as_str(),
+                    zone: o.member.zone,
+                    tier: o.member.tier,
                     weight: o.member.weight,
                     requests,
                     share: ratio(requests, assigned),
@@ -253,6 +263,7 @@ impl Report {
             members,
             events,
             timeline,
+            notices: rec.notices.clone(),
         }
     }
 
@@ -325,7 +336,7 @@ impl Report {
                 "{:id_w$}  {:az_w$}  {:7}  {:>6}  {:>10}  {:>5.1}%  {:>10}  {:>8}  {:>8}  {:>8}  {:>5}  {:>8.3}  {:>8.3}",
                 m.id,
                 m.az,
-                m.tier,
+                m.tier.as_str(),
                 m.weight,
                 m.requests,
                 m.share * 100.0,
@@ -353,6 +364,10 @@ impl Report {
         }
         o
     }
+}
+
+fn tier_name<S: serde::Serializer>(tier: &Tier, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(tier.as_str())
 }
 
 fn event(n: &Notice, key: impl Fn(u32) -> String, zone: impl Fn(u16) -> String) -> EventReport {

@@ -133,3 +133,31 @@ impl<O: Observer + ?Sized> Observer for &mut O {
         (**self).member_added(idx, member);
     }
 }
+
+/// No observer besides the ones a caller pairs it with.
+impl Observer for () {
+    #[inline]
+    fn request(&mut self, _obs: &RequestObs) {}
+}
+
+/// An observer only some runs have (`lbsim run --trace`).
+impl<O: Observer> Observer for Option<O> {
+    #[inline]
+    fn request(&mut self, obs: &RequestObs) {
+        if let Some(o) = self {
+            o.request(obs);
+        }
+    }
+
+    fn notice(&mut self, notice: &Notice) {
+        if let Some(o) = self {
+            o.notice(notice);
+        }
+    }
+
+    fn member_added(&mut self, idx: MemberIdx, member: &Member) {
+        if let Some(o) = self {
+            o.member_added(idx, member);
+        }
+    }
+}

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use super::apply::{self, Recommendation};
 use super::plan::{Objective, Plan};
 use super::results::RunRecord;
-use crate::compare::t975;
+use crate::stats;
 
 /// Mean and 95 % confidence half-width (Student t, n − 1 degrees of freedom) over replications.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -22,18 +22,11 @@ pub struct Stat {
 
 impl Stat {
     pub fn of(xs: &[f64]) -> Stat {
-        let n = xs.len();
-        let mean = xs.iter().sum::<f64>() / n as f64;
-        let ci95 = if n < 2 {
-            0.0
-        } else {
-            let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1) as f64;
-            t975(n - 1) * (var / n as f64).sqrt()
-        };
+        let mean = stats::mean(xs);
         Stat {
             mean,
-            ci95,
-            n: n as u32,
+            ci95: stats::ci95(xs, mean),
+            n: xs.len() as u32,
         }
     }
 }
@@ -191,18 +184,4 @@ fn rank(objective: &Objective, points: &[PointSummary]) -> Vec<usize> {
             .then(a.cmp(&b))
     });
     order
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ci_uses_student_t() {
-        let s = Stat::of(&[1.0, 2.0, 3.0]);
-        assert_eq!(s.mean, 2.0);
-        // sd 1, n 3: t(2) = 4.303
-        assert!((s.ci95 - 4.303 / 3f64.sqrt()).abs() < 1e-12);
-        assert_eq!(Stat::of(&[5.0]).ci95, 0.0);
-    }
 }

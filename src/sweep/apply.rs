@@ -11,9 +11,10 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::plan::Plan;
+use crate::pipeline::{self, Source};
 use crate::scenario::dialect::{self, Dialect, OWN_KEYS};
 use crate::scenario::elb::POOL_PUT_FIELDS;
-use crate::scenario::{self, patch, Finding, Severity};
+use crate::scenario::{patch, Finding, Severity};
 
 /// Fields a member update body may carry (ELB v3 "Updating a Backend Server").
 const MEMBER_PUT_FIELDS: &[&str] = &["admin_state_up", "name", "weight"];
@@ -273,11 +274,14 @@ pub fn validate(plan: &Plan, call: &ApiCall) -> Vec<Finding> {
         call.body.clone()
     };
     let file = format!("{} {}", call.method, call.path);
-    match scenario::parse(&file, &scenario_json.to_string(), None, &[]) {
-        Ok(loaded) => loaded.findings,
-        Err(findings) => findings,
-    }
-    .into_iter()
-    .filter(|f| f.severity == Severity::Error)
-    .collect()
+    let text = scenario_json.to_string();
+    let source = Source::Text {
+        file: &file,
+        text: &text,
+        trace: None,
+    };
+    pipeline::validate(&source, &[])
+        .into_iter()
+        .filter(|f| f.severity == Severity::Error)
+        .collect()
 }

@@ -24,10 +24,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::metrics::Recorder;
-use crate::report::Report;
+use crate::pipeline::{self, Overrides, Source};
 use crate::scenario::trace::TraceRow;
-use crate::scenario::{self, Finding, Severity};
+use crate::scenario::{self, Finding};
 use crate::sim::{self, Limits, SimConfig};
 use crate::time::SimTime;
 
@@ -132,29 +131,23 @@ fn ranges(numbers: &[usize]) -> String {
 /// Point `point`'s scenario (the base with the point's settings), validated, lowered and
 /// checked against the work limit; `Err` holds every problem.
 pub fn point_config(plan: &Plan, inputs: &Inputs, point: usize) -> Result<SimConfig, Vec<String>> {
-    let default_name = Path::new(&plan.base_file)
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned());
     let settings = plan.settings(point);
-    let text = |findings: &[Finding]| -> Vec<String> {
-        findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-            .map(|f| f.to_string())
-            .collect()
+    let read = |path: &Path| inputs.trace(path);
+    let source = Source::Text {
+        file: &plan.base_file,
+        text: &plan.base_text,
+        trace: plan
+            .base_dir
+            .as_deref()
+            .map(|dir| (dir, &read as pipeline::ReadTrace)),
     };
-    let mut loaded = scenario::parse(&plan.base_file, &plan.base_text, default_name, &settings)
-        .map_err(|findings| text(&findings))?;
-    if let Some(dir) = &plan.base_dir {
-        if let Some(path) = scenario::trace_path(&loaded, dir) {
-            scenario::attach_trace(&mut loaded, &plan.base_file, inputs.trace(&path));
-        }
-    }
-    let Some(valid) = &loaded.scenario else {
-        return Err(text(&loaded.findings));
+    let overrides = Overrides {
+        seed: None,
+        duration_s: plan.spec.duration_s,
     };
-    let config =
-        scenario::lower(valid, None, plan.spec.duration_s).map_err(|e| vec![e.to_string()])?;
+    let config = pipeline::prepare(&source, &settings, overrides)
+        .map_err(|refusal| refusal.errors())?
+        .config;
     match sim::check_work(&config, Limits::default()) {
         Ok(()) => Ok(config),
         Err(sim::SimError::TooMuchWork { estimated, limit }) => Err(vec![format!(
@@ -173,9 +166,8 @@ fn metric_names(base: &SimConfig) -> Vec<String> {
         warmup: SimTime(0),
         ..base.clone()
     };
-    let mut recorder = Recorder::new(&config);
-    match sim::run(&config, Limits::default(), &mut recorder) {
-        Ok(out) => results::summary_metrics(&Report::new(&config, &out, &recorder))
+    match pipeline::simulate(&config, Limits::default(), ()) {
+        Ok(run) => results::summary_metrics(&run.report(&config))
             .into_keys()
             .collect(),
         Err(_) => Vec::new(),

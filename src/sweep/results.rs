@@ -16,9 +16,10 @@ use std::sync::Mutex;
 
 use super::plan::{run_seed, Plan, Spec};
 use super::{Inputs, SweepError};
-use crate::metrics::{new_histogram, Recorder};
+use crate::metrics::new_histogram;
+use crate::pipeline;
 use crate::report::Report;
-use crate::sim::{self, Limits, SimConfig};
+use crate::sim::{Limits, SimConfig};
 
 /// Which runs this process does: those with `run % count == index` (round robin, so costly
 /// regions of the grid spread over all shards).
@@ -137,12 +138,11 @@ pub fn simulate(plan: &Plan, inputs: &Inputs, run: u64) -> Result<RunRecord, Swe
         seed: run_seed(plan.spec.master_seed, run),
         ..config
     };
-    let mut recorder = Recorder::new(&config);
-    let out = sim::run(&config, Limits::default(), &mut recorder)
+    let ran = pipeline::simulate(&config, Limits::default(), ())
         .map_err(|e| SweepError::Run(format!("run {run} ({}): {e}", plan.label(point))))?;
-    let report = Report::new(&config, &out, &recorder);
+    let report = ran.report(&config);
     let mut coarse = new_histogram(2);
-    for v in recorder.latency.iter_recorded() {
+    for v in ran.recorder.latency.iter_recorded() {
         coarse.saturating_record_n(v.value_iterated_to(), v.count_at_value());
     }
     Ok(RunRecord {

@@ -8,7 +8,7 @@
 //! warning; a run over the work or memory limit is refused by `run` only).
 //! Inputs too large to commit are generated below.
 
-use super::cli::lbsim;
+use crate::support::lbsim;
 use std::path::Path;
 use std::process::Output;
 

@@ -3,7 +3,8 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use lbsim::balancer::{Balancer, Health, MemberIdx, Request};
-use lbsim::model::{Algorithm, Dialect, HealthCheck, Member, PoolConfig, Protocol, Tier};
+use lbsim::model::{Algorithm, Dialect, Member, PoolConfig, Protocol, Tier};
+use lbsim::testkit;
 use lbsim::time::SimTime;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
@@ -21,14 +22,9 @@ fn config(cases: u32) -> Config {
 
 fn member(i: usize, weight: u32, tier: Tier) -> Member {
     Member {
-        key: format!("10.0.{}.{}:80", i / 250, i % 250),
-        address: format!("10.0.{}.{}", i / 250, i % 250),
-        port: 80,
         weight,
-        zone: None,
         tier,
-        enabled: true,
-        group: None,
+        ..testkit::member_at(&format!("10.0.{}.{}", i / 250, i % 250), 80)
     }
 }
 
@@ -36,36 +32,13 @@ fn pool(algorithm: Algorithm, members: Vec<Member>) -> PoolConfig {
     PoolConfig {
         dialect: Dialect::Apig,
         protocol: Protocol::Http,
-        algorithm,
-        members,
-        zones: Vec::new(),
-        slow_start: None,
-        persistence: None,
-        drain_timeout: None,
-        az_affinity: None,
-        all_offline_forwarding: false,
-        health_check: Some(HealthCheck {
-            interval: SimTime::from_secs(5),
-            timeout: SimTime::from_secs(2),
-            rise: 2,
-            fall: 3,
-        }),
-        deletion_protection: false,
+        health_check: Some(testkit::health_check(5, 2, 2, 3)),
+        ..testkit::pool(algorithm, members)
     }
 }
 
 fn req(client: u32) -> Request<'static> {
-    Request {
-        client_ip: IpAddr::V4(Ipv4Addr::from(client)),
-        client_port: 1024,
-        dst_ip: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
-        dst_port: 80,
-        ip_proto: 6,
-        addr_slot: 0,
-        uri: b"/",
-        quic_packet: None,
-        cookie: None,
-    }
+    testkit::request(IpAddr::V4(Ipv4Addr::from(client)))
 }
 
 fn pick(b: &mut Balancer, client: u32) -> Option<MemberIdx> {

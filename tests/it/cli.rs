@@ -1,27 +1,12 @@
 //! The `lbsim` binary: exit codes and output formats.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-/// Runs the built binary from the crate root.
-pub fn lbsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lbsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run lbsim")
-}
+use crate::support::{command, json, lbsim};
 
 /// Runs the binary, which must succeed and print a JSON document.
-pub fn json_of(args: &[&str]) -> serde_json::Value {
-    let out = lbsim(args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+fn json_of(args: &[&str]) -> serde_json::Value {
+    json(lbsim(args))
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
@@ -372,22 +357,20 @@ fn run_never_overwrites_an_output_without_force() {
 fn an_interrupted_run_leaves_no_partial_files() {
     let dir = tempfile::tempdir().expect("tempdir");
     let trace = dir.path().join("trace.csv");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lbsim"))
-        .args([
-            "run",
-            "scenarios/bench/wrr-64.json",
-            "--duration",
-            "3600",
-            "--max-events",
-            "10000000000",
-            "--trace",
-        ])
-        .arg(&trace)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn lbsim");
+    let mut child = command(&[
+        "run",
+        "scenarios/bench/wrr-64.json",
+        "--duration",
+        "3600",
+        "--max-events",
+        "10000000000",
+        "--trace",
+    ])
+    .arg(&trace)
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .expect("spawn lbsim");
     // wait until the temporary trace exists and is growing
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while std::fs::read_dir(dir.path()).expect("dir").count() == 0 {
@@ -398,7 +381,7 @@ fn an_interrupted_run_leaves_no_partial_files() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     std::thread::sleep(std::time::Duration::from_millis(300));
-    let killed = Command::new("kill")
+    let killed = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .expect("kill");

@@ -1,20 +1,8 @@
 //! `lbsim compare` through the binary: common seeds, refusal of invalid variants, JSON shape.
 
-use std::process::Output;
-
 use serde_json::Value;
 
-use crate::cli::lbsim;
-
-fn json(out: &Output) -> Value {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON")
-}
+use crate::support::{json, lbsim};
 
 const SCENARIO: &str = "scenarios/heterogeneous-backends.json";
 
@@ -22,7 +10,7 @@ const SCENARIO: &str = "scenarios/heterogeneous-backends.json";
 fn compare_json(args: &[&str]) -> Value {
     let mut all = vec!["compare", SCENARIO, "--duration", "2", "--json"];
     all.extend(args);
-    json(&lbsim(&all))
+    json(lbsim(&all))
 }
 
 #[test]
@@ -32,7 +20,7 @@ fn identical_variants_get_identical_reports() {
     assert_eq!(variants.len(), 2);
     assert_eq!(variants[0]["report"], variants[1]["report"]);
     // and they equal `lbsim run` with the same change (replication 0 is the scenario's seed)
-    let run = json(&lbsim(&[
+    let run = json(lbsim(&[
         "run",
         SCENARIO,
         "--duration",

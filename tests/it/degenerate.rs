@@ -1,7 +1,7 @@
 //! Legal but degenerate scenarios: not errors, and each behaves as documented.
 
-use super::cli::lbsim;
-use lbsim::scenario;
+use crate::support::{json, lbsim};
+use lbsim::pipeline::{self, Overrides, Source};
 use lbsim::sim::{self, Limits, Notice, NoticeKind, Observer, Outcome, RequestObs};
 
 /// Every observation of a run, in order.
@@ -20,21 +20,18 @@ impl Observer for Log {
     }
 }
 
-/// Parses, validates (no errors allowed), lowers and runs scenario text.
+/// Prepares (no errors allowed) and runs scenario text.
 pub fn run_text(text: &str) -> (sim::RunOutput, Log) {
-    let loaded = scenario::parse("t.json", text, None, &[]).expect("parses");
-    let errors: Vec<String> = loaded
-        .findings
-        .iter()
-        .filter(|f| f.severity == scenario::Severity::Error)
-        .map(ToString::to_string)
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
-    let config =
-        scenario::lower(loaded.scenario.as_ref().expect("valid"), None, None).expect("lowers");
-    let mut log = Log::default();
-    let out = sim::run(&config, Limits::default(), &mut log).expect("runs");
-    (out, log)
+    let source = Source::Text {
+        file: "t.json",
+        text,
+        trace: None,
+    };
+    let prepared = pipeline::prepare(&source, &[], Overrides::default())
+        .unwrap_or_else(|refusal| panic!("{:?}", refusal.lines()));
+    let run =
+        pipeline::simulate(&prepared.config, Limits::default(), Log::default()).expect("runs");
+    (run.output, run.observer)
 }
 
 #[test]
@@ -62,9 +59,7 @@ fn all_weights_zero_is_counted_as_failed_by_the_cli() {
             "workload": {"arrivals": {"rate_per_s": 100}}}"#,
     )
     .expect("write");
-    let out = lbsim(&["run", "--json", &path.display().to_string()]);
-    assert_eq!(out.status.code(), Some(0), "{:?}", out);
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let report = json(lbsim(&["run", "--json", &path.display().to_string()]));
     let summary = &report["summary"];
     assert!(summary["requests"].as_u64().unwrap_or(0) > 300, "{summary}");
     assert_eq!(summary["failed"], summary["requests"], "{summary}");
@@ -175,9 +170,7 @@ fn events_after_the_end_are_a_warning_and_never_happen() {
         text.lines().next(),
         Some(format!("{file}: warning: events[0].at_s: 10 is after the end of the run (2 s); the event never happens").as_str())
     );
-    let r = lbsim(&["run", "--json", &file]);
-    assert_eq!(r.status.code(), Some(0));
-    let report: serde_json::Value = serde_json::from_slice(&r.stdout).expect("JSON report");
+    let report = json(lbsim(&["run", "--json", &file]));
     assert_eq!(report["summary"]["failed"], 0);
     assert_eq!(
         report["summary"]["completed"],

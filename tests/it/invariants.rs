@@ -86,48 +86,41 @@ impl Gen {
                 format!(r#"{{"at_s": {at}, {body}}}"#)
             })
             .collect();
-        let pool = if self.apig {
-            let members: Vec<String> = self
-                .members
-                .iter()
-                .enumerate()
-                .map(|(i, m)| {
-                    format!(
-                        r#"{{"host": "{}", "weight": {}, "is_backup": {}}}"#,
-                        address(i),
-                        m.weight,
-                        m.backup
-                    )
-                })
+        // each member as `object` writes it, comma-separated
+        let members = |object: &dyn Fn(String, &GenMember) -> String| {
+            let all: Vec<String> = (self.members.iter().enumerate())
+                .map(|(i, m)| object(address(i), m))
                 .collect();
+            all.join(", ")
+        };
+        let pool = if self.apig {
+            let members = members(&|a, m| {
+                format!(
+                    r#"{{"host": "{a}", "weight": {}, "is_backup": {}}}"#,
+                    m.weight, m.backup
+                )
+            });
             format!(
                 r#""vpc_channel": {{"name": "chan", "port": 80, "balance_strategy": {}, "member_type": "ip",
                     "members": [{}],
                     "vpc_health_config": {{"protocol": "TCP", "threshold_normal": 2, "threshold_abnormal": 2, "time_interval": {}, "timeout": 1}}}}"#,
                 self.algorithm + 1,
-                members.join(", "),
+                members,
                 self.interval_s
             )
         } else {
-            let members: Vec<String> = self
-                .members
-                .iter()
-                .enumerate()
-                .map(|(i, m)| {
-                    format!(
-                        r#"{{"address": "{}", "protocol_port": 80, "weight": {}}}"#,
-                        address(i),
-                        m.weight
-                    )
-                })
-                .collect();
+            let members = members(&|a, m| {
+                format!(
+                    r#"{{"address": "{a}", "protocol_port": 80, "weight": {}}}"#,
+                    m.weight
+                )
+            });
             let algorithm = ["ROUND_ROBIN", "LEAST_CONNECTIONS", "SOURCE_IP"][self.algorithm];
             let protocol = if self.per_connection { "TCP" } else { "HTTP" };
             format!(
                 r#""pool": {{"protocol": "{protocol}", "lb_algorithm": "{algorithm}", "members": [{}],
                     "healthmonitor": {{"type": "TCP", "delay": {}, "timeout": 1, "max_retries": 2, "max_retries_down": 2}}}}"#,
-                members.join(", "),
-                self.interval_s
+                members, self.interval_s
             )
         };
         format!(

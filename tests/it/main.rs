@@ -9,5 +9,6 @@ mod invariants;
 mod regressions;
 mod scenarios;
 mod sim;
+mod support;
 mod sweep;
 mod validate;

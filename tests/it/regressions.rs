@@ -1,27 +1,41 @@
 //! Inputs that once crashed the library or were simulated wrongly: the fuzzers' finds,
 //! minimized, must now load (and run when valid) without a panic.
 
-use lbsim::metrics::Recorder;
+use lbsim::pipeline::{self, Overrides, Refusal, Source};
 use lbsim::scenario::{self, EventAction};
-use lbsim::sim::{self, Action, Limits};
+use lbsim::sim::{Action, Limits, SimConfig};
 use lbsim::time::SimTime;
 
-/// Parses, validates, lowers and briefly runs `text` as the `scenario` fuzz target does.
+/// `text` as a scenario file named `name`.
+fn source<'a>(name: &'a str, text: &'a str) -> Source<'a> {
+    Source::Text {
+        file: name,
+        text,
+        trace: None,
+    }
+}
+
+/// A valid scenario's config.
+fn config(name: &str, text: &str) -> SimConfig {
+    pipeline::prepare(&source(name, text), &[], Overrides::default())
+        .expect("valid and runnable")
+        .config
+}
+
+/// Prepares and briefly runs `text` as the `scenario` fuzz target does; its findings.
 fn survives(text: &str) -> Vec<String> {
-    let loaded = match scenario::parse("r.json", text, None, &[]) {
-        Ok(l) => l,
-        Err(findings) => return findings.iter().map(ToString::to_string).collect(),
-    };
-    if loaded.is_valid() {
-        if let Ok(config) = scenario::lower(loaded.scenario.as_ref().expect("valid"), None, None) {
-            let mut recorder = Recorder::new(&config);
+    let findings = match pipeline::prepare(&source("r.json", text), &[], Overrides::default()) {
+        Ok(prepared) => {
             let limits = Limits {
                 max_events: Some(20_000),
             };
-            let _ = sim::run(&config, limits, &mut recorder);
+            let _ = pipeline::simulate(&prepared.config, limits, ());
+            prepared.findings
         }
-    }
-    loaded.findings.iter().map(ToString::to_string).collect()
+        Err(Refusal::Unreadable(findings) | Refusal::Invalid(findings)) => findings,
+        Err(Refusal::NotRunnable { findings, .. }) => findings,
+    };
+    findings.iter().map(ToString::to_string).collect()
 }
 
 /// A pool member without an address has no key; `add_members` sliced the merged key list at
@@ -66,10 +80,7 @@ fn added_member_keys_match_validation() {
           {"address": "10.0.0.1", "protocol_port": 80}, {"address": "10.0.0.2", "protocol_port": 80}]},
         "events": [{"at_s": 5, "add_members": {"members": [{"address": "10.0.0.1", "protocol_port": 81}]}},
                    {"at_s": 10, "member_down": "10.0.0.1:81"}]}"#;
-    let loaded = scenario::parse("r.json", text, None, &[]).expect("parses");
-    assert!(loaded.is_valid(), "{:?}", loaded.findings);
-    let config =
-        scenario::lower(loaded.scenario.as_ref().expect("valid"), None, None).expect("lowers");
+    let config = config("r.json", text);
     let actions: Vec<&Action> = config.timeline.iter().map(|e| &e.action).collect();
     let [Action::AddMembers(added), Action::MemberDown(down)] = actions[..] else {
         panic!("{actions:?}");
@@ -92,12 +103,11 @@ fn quic_short_headers_use_the_workloads_cid_length() {
     .expect("shipped scenario");
     for len in [4, 8, 16] {
         let text = text.replace(r#""dcid_len": 8"#, &format!(r#""dcid_len": {len}"#));
-        let loaded = scenario::parse("q.json", &text, None, &[]).expect("parses");
-        let config =
-            scenario::lower(loaded.scenario.as_ref().expect("valid"), None, None).expect("lowers");
+        let config = config("q.json", &text);
         assert_eq!(config.workload.quic.dcid_len, len);
-        let mut recorder = Recorder::new(&config);
-        let out = sim::run(&config, Limits::default(), &mut recorder).expect("runs");
+        let out = pipeline::simulate(&config, Limits::default(), ())
+            .expect("runs")
+            .output;
         assert!(
             out.migrations > 1000,
             "len {len}: {} migrations",
@@ -393,10 +403,7 @@ fn a_member_added_by_a_channel_update_can_be_named() {
                        "member_type": "ip", "members": [{"host": "10.0.0.2"}, {"host": "10.0.0.3"}]}},
                    {"at_s": 10, "member_down": "10.0.0.3"},
                    {"at_s": 11, "member_down": "10.0.0.2"}]}"#;
-    let loaded = scenario::parse("r.json", text, None, &[]).expect("parses");
-    assert!(loaded.is_valid(), "{:?}", loaded.findings);
-    let config =
-        scenario::lower(loaded.scenario.as_ref().expect("valid"), None, None).expect("lowers");
+    let config = config("r.json", text);
     let actions: Vec<&Action> = config.timeline.iter().map(|e| &e.action).collect();
     assert!(
         matches!(

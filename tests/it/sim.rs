@@ -2,102 +2,43 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::net::{IpAddr, Ipv4Addr};
 
 use lbsim::metrics::Recorder;
-use lbsim::model::{Algorithm, Dialect, HealthCheck, Member, PoolConfig, Protocol, Tier};
+use lbsim::model::{Algorithm, HealthCheck, Member, PoolConfig, Protocol};
+use lbsim::pipeline;
 use lbsim::report::{Report, TraceWriter};
 use lbsim::sim::{
-    run, Action, ArrivalProcess, ArrivalsConfig, BackendConfig, ClientsConfig, Distribution,
-    LbZone, Limits, NoticeKind, Observer, Outcome, Popularity, QuicConfig, RequestObs,
-    RequestsPerConnection, RunOutput, SimConfig, SimError, TimedEvent, WorkloadConfig,
+    run, Action, Distribution, LbZone, Limits, NoticeKind, Observer, Outcome, Popularity,
+    RequestObs, RequestsPerConnection, RunOutput, SimConfig, SimError, TimedEvent,
 };
+use lbsim::testkit::{self, backend};
 use lbsim::time::SimTime;
 
 fn member(i: usize, zone: u16) -> Member {
     Member {
-        key: format!("10.0.0.{}", i + 1),
-        address: format!("10.0.0.{}", i + 1),
-        port: 80,
-        weight: 1,
         zone: Some(zone),
-        tier: Tier::Primary,
-        enabled: true,
-        group: None,
-    }
-}
-
-fn backend(capacity: u32, mean_ms: f64) -> BackendConfig {
-    BackendConfig {
-        capacity,
-        queue_limit: 1 << 30,
-        service_time: Distribution::Exponential { mean_ms },
-        speed: 1.0,
+        ..testkit::member(&format!("10.0.0.{}", i + 1))
     }
 }
 
 /// `n` identical members in one AZ behind one LB node, Poisson arrivals of single requests.
 fn config(n: usize, rate: f64, mean_ms: f64, capacity: u32, duration_s: u64) -> SimConfig {
-    SimConfig {
-        name: "test".into(),
-        seed: 1,
-        duration: SimTime::from_secs(duration_s),
-        warmup: SimTime::ZERO,
-        pool: PoolConfig {
-            dialect: Dialect::Elb,
-            protocol: Protocol::Http,
-            algorithm: Algorithm::RoundRobin,
-            members: (0..n).map(|i| member(i, 0)).collect(),
-            zones: vec!["az1".into(), "az2".into()],
-            slow_start: None,
-            persistence: None,
-            drain_timeout: None,
-            az_affinity: None,
-            all_offline_forwarding: false,
-            health_check: None,
-            deletion_protection: false,
-        },
-        lb_zones: vec![LbZone {
-            zone: Some(0),
-            weight: 1,
-        }],
-        cross_az_latency: SimTime::from_millis(1),
-        weighted_hashing: false,
-        listener: (IpAddr::V4(Ipv4Addr::new(192, 168, 0, 1)), 80),
-        workload: WorkloadConfig {
-            clients: ClientsConfig {
-                count: 1000,
-                popularity: Popularity::Uniform,
-                first_address: IpAddr::V4(Ipv4Addr::new(100, 64, 0, 0)),
-                addresses: 1000,
-            },
-            arrivals: ArrivalsConfig {
-                process: ArrivalProcess::Poisson,
-                rate_per_s: rate,
-            },
-            requests_per_connection: RequestsPerConnection::Fixed(1),
-            think_time: None,
-            protocol: Protocol::Http,
-            timeout: None,
-            uris: vec![],
-            uri_popularity: Popularity::Uniform,
-            quic: QuicConfig {
-                dcid_len: 8,
-                migration_probability: 0.0,
-            },
-            trace: vec![],
-        },
-        backends: vec![backend(capacity, mean_ms); n],
-        timeline: vec![],
-        bucket: SimTime::from_secs(1),
-    }
+    let pool = PoolConfig {
+        protocol: Protocol::Http,
+        zones: vec!["az1".into(), "az2".into()],
+        ..testkit::pool(
+            Algorithm::RoundRobin,
+            (0..n).map(|i| member(i, 0)).collect(),
+        )
+    };
+    let duration = SimTime::from_secs(duration_s);
+    testkit::sim_config(pool, backend(capacity, mean_ms), rate, duration)
 }
 
 fn simulate(cfg: &SimConfig) -> (RunOutput, Report) {
-    let mut rec = Recorder::new(cfg);
-    let out = run(cfg, Limits::default(), &mut rec).expect("runs");
-    let report = Report::new(cfg, &out, &rec);
-    (out, report)
+    let run = pipeline::simulate(cfg, Limits::default(), ()).expect("runs");
+    let report = run.report(cfg);
+    (run.output, report)
 }
 
 /// Student t quantile, two-sided 99.9 %, 9 degrees of freedom (10 replications).
@@ -188,12 +129,7 @@ fn busy_config() -> SimConfig {
     let mut cfg = config(4, 600.0, 4.0, 2, 120);
     cfg.warmup = SimTime::from_secs(10);
     cfg.pool.members = (0..4).map(|i| member(i, (i % 2) as u16)).collect();
-    cfg.pool.health_check = Some(HealthCheck {
-        interval: SimTime::from_secs(2),
-        timeout: SimTime::from_secs(1),
-        rise: 2,
-        fall: 3,
-    });
+    cfg.pool.health_check = Some(testkit::health_check(2, 1, 2, 3));
     cfg.lb_zones = vec![
         LbZone {
             zone: Some(0),
@@ -242,9 +178,9 @@ fn littles_law_holds() {
         warmup: cfg.warmup,
         ..Sojourn::default()
     };
-    let mut rec = Recorder::new(&cfg);
-    let out = run(&cfg, Limits::default(), (&mut rec, &mut soj)).unwrap();
-    let report = Report::new(&cfg, &out, &rec);
+    let run = pipeline::simulate(&cfg, Limits::default(), &mut soj).unwrap();
+    let report = run.report(&cfg);
+    let out = run.output;
     let s = &report.summary;
     assert!(s.failed > 0 && s.rejected > 0 && s.completed > 0, "{s:?}");
     assert!(s.cross_az_fraction > 0.2, "{}", s.cross_az_fraction);
@@ -262,12 +198,10 @@ fn littles_law_holds() {
 }
 
 fn run_bytes(cfg: &SimConfig) -> (String, Vec<u8>) {
-    let mut rec = Recorder::new(cfg);
     let trace = TraceWriter::new(Vec::new(), cfg);
-    let mut obs = (&mut rec, trace);
-    let out = run(cfg, Limits::default(), &mut obs).unwrap();
-    let trace = obs.1.finish().unwrap();
-    (Report::new(cfg, &out, &rec).to_json(), trace)
+    let run = pipeline::simulate(cfg, Limits::default(), trace).unwrap();
+    let json = run.report(cfg).to_json();
+    (json, run.observer.finish().unwrap())
 }
 
 #[test]
@@ -288,14 +222,14 @@ fn same_seed_same_bytes_other_seed_differs() {
 }
 
 fn notices(cfg: &SimConfig) -> (Vec<(f64, NoticeKind)>, Report) {
-    let mut rec = Recorder::new(cfg);
-    let out = run(cfg, Limits::default(), &mut rec).unwrap();
-    let n = rec
+    let run = pipeline::simulate(cfg, Limits::default(), ()).unwrap();
+    let n = run
+        .recorder
         .notices
         .iter()
         .map(|n| (n.at.as_secs_f64(), n.kind.clone()))
         .collect();
-    (n, Report::new(cfg, &out, &rec))
+    (n, run.report(cfg))
 }
 
 /// A dead member is marked down between (fall − 1)Δ + τ and fallΔ + τ after it dies, and up
@@ -414,8 +348,8 @@ fn added_member_goes_online_after_one_probe_and_removal_respects_protection() {
 #[test]
 fn work_estimate_is_enforced() {
     let cfg = config(1, 1e9, 1.0, 1, 3600);
-    match run(&cfg, Limits::default(), Recorder::new(&cfg)) {
-        Err(SimError::TooMuchWork { estimated, limit }) => assert!(estimated > limit),
+    match pipeline::simulate(&cfg, Limits::default(), ()).err() {
+        Some(SimError::TooMuchWork { estimated, limit }) => assert!(estimated > limit),
         other => panic!("{other:?}"),
     }
     let cfg = config(1, 100.0, 1.0, 1, 10);
@@ -423,13 +357,13 @@ fn work_estimate_is_enforced() {
         max_events: Some(100),
     };
     assert!(matches!(
-        run(&cfg, tight, Recorder::new(&cfg)),
+        pipeline::simulate(&cfg, tight, ()),
         Err(SimError::TooMuchWork { .. })
     ));
     let raised = Limits {
         max_events: Some(10_000),
     };
-    assert!(run(&cfg, raised, Recorder::new(&cfg)).is_ok());
+    assert!(pipeline::simulate(&cfg, raised, ()).is_ok());
 }
 
 #[test]

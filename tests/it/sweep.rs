@@ -2,29 +2,17 @@
 //! recommended API bodies.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
+use crate::support::{command, ok};
 use lbsim::sweep::{apply, Plan, Spec};
 
+/// Runs the binary with `args` and the scheduler variables `envs` set.
 fn lbsim(args: &[&str], envs: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lbsim"));
-    cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd.env_remove("JOB_COMPLETION_INDEX")
-        .env_remove("SLURM_ARRAY_TASK_ID");
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run lbsim")
-}
-
-fn ok(out: Output) -> Output {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    command(args)
+        .envs(envs.iter().copied())
+        .output()
+        .expect("run lbsim")
 }
 
 /// Three HTTP members; web-a is four times slower, so giving it less weight lowers latency.

@@ -1,6 +1,7 @@
 //! Validation rules: one failing case per rule, each checked by JSON path and rule text.
 //! Rules cite the vendor pages (seeds 000–004) and `huawei-semantics.md`.
 
+use lbsim::pipeline::{self, Source};
 use lbsim::scenario::{self, Finding, Severity};
 
 fn findings(json: &str) -> Vec<Finding> {
@@ -10,23 +11,53 @@ fn findings(json: &str) -> Vec<Finding> {
     }
 }
 
-/// `json` must produce a finding of `severity` at `path` whose rule contains `rule`.
-fn check(json: &str, severity: Severity, path: &str, rule: &str) {
-    let all = findings(json);
-    assert!(
-        all.iter()
-            .any(|f| f.severity == severity && f.path == path && f.rule.contains(rule)),
-        "expected {severity:?} at {path} containing {rule:?} for {json}\ngot:\n{}",
-        all.iter().map(|f| format!("  {f}\n")).collect::<String>()
-    );
+/// A test's expected findings, each case checked as it is added; [`Cases::check`] then fails
+/// with every case that did not hold, so one broken rule does not hide the others.
+#[derive(Default)]
+struct Cases {
+    mismatches: Vec<String>,
 }
 
-fn error(json: &str, path: &str, rule: &str) {
-    check(json, Severity::Error, path, rule);
-}
+impl Cases {
+    /// `json` must produce a finding of `severity` at `path` whose rule contains `rule`.
+    fn expect(&mut self, json: &str, severity: Severity, path: &str, rule: &str) {
+        let all = findings(json);
+        if !all
+            .iter()
+            .any(|f| f.severity == severity && f.path == path && f.rule.contains(rule))
+        {
+            self.mismatches.push(format!(
+                "expected {severity:?} at {path} containing {rule:?} for {json}\ngot:\n{}",
+                all.iter().map(|f| format!("  {f}\n")).collect::<String>()
+            ));
+        }
+    }
 
-fn warning(json: &str, path: &str, rule: &str) {
-    check(json, Severity::Warning, path, rule);
+    fn error(&mut self, json: &str, path: &str, rule: &str) {
+        self.expect(json, Severity::Error, path, rule);
+    }
+
+    fn warning(&mut self, json: &str, path: &str, rule: &str) {
+        self.expect(json, Severity::Warning, path, rule);
+    }
+
+    /// `json` must have no errors.
+    fn valid(&mut self, json: &str) {
+        let errors = errors(json);
+        if !errors.is_empty() {
+            self.mismatches
+                .push(format!("expected no errors for {json}\ngot: {errors:#?}"));
+        }
+    }
+
+    fn check(self) {
+        assert!(
+            self.mismatches.is_empty(),
+            "{} case(s) failed:\n\n{}",
+            self.mismatches.len(),
+            self.mismatches.join("\n\n")
+        );
+    }
 }
 
 fn errors(json: &str) -> Vec<String> {
@@ -66,8 +97,11 @@ fn shipped_api_examples_validate() {
     let mut seen = 0;
     for entry in std::fs::read_dir(dir).expect("api-examples directory") {
         let path = entry.expect("entry").path();
-        let loaded = scenario::load(&path, &[]).unwrap_or_else(|f| panic!("{path:?}: {f:?}"));
-        assert!(loaded.is_valid(), "{path:?}: {:?}", loaded.findings);
+        let findings = pipeline::validate(&Source::File(&path), &[]);
+        assert!(
+            findings.iter().all(|f| f.severity != Severity::Error),
+            "{path:?}: {findings:?}"
+        );
         seen += 1;
     }
     assert!(seen >= 5, "expected the seed examples, found {seen}");
@@ -75,8 +109,10 @@ fn shipped_api_examples_validate() {
 
 #[test]
 fn a_valid_pool_has_no_errors() {
-    assert_eq!(errors(&pool("HTTP", "")), Vec::<String>::new());
-    assert_eq!(errors(&channel("")), Vec::<String>::new());
+    let mut t = Cases::default();
+    t.valid(&pool("HTTP", ""));
+    t.valid(&channel(""));
+    t.check();
 }
 
 #[test]
@@ -97,37 +133,40 @@ fn all_errors_of_a_file_are_reported() {
 
 #[test]
 fn elb_algorithm_and_protocol() {
-    error(
+    let mut t = Cases::default();
+    t.error(
         &pool("TCP", r#""lb_algorithm": "ROUND_ROBBIN""#),
         "pool.lb_algorithm",
         "did you mean ROUND_ROBIN",
     );
-    error(
+    t.error(
         &pool("TCP", r#""lb_algorithm": "QUIC_CID""#),
         "pool.lb_algorithm",
         "only allowed on QUIC pools",
     );
-    error(
+    t.error(
         &pool("TCP", r#""lb_algorithm": "5_TUPLE_HASH""#),
         "pool.lb_algorithm",
         "only allowed on IP pools",
     );
-    error(&pool("SCTP", ""), "pool.protocol", "is not one of");
-    error(
+    t.error(&pool("SCTP", ""), "pool.protocol", "is not one of");
+    t.error(
         &pool("TCP", r#""admin_state_up": false"#),
         "pool.admin_state_up",
         "can only be true",
     );
-    error(
+    t.error(
         &pool("TCP", r#""type": "virtual""#),
         "pool.type",
         "is not one of",
     );
+    t.check();
 }
 
 #[test]
 fn elb_slow_start_seed_000() {
-    error(
+    let mut t = Cases::default();
+    t.error(
         &pool(
             "HTTP",
             r#""slow_start": {"enable": true, "duration": 1201}"#,
@@ -135,12 +174,12 @@ fn elb_slow_start_seed_000() {
         "pool.slow_start.duration",
         "30..=1200",
     );
-    error(
+    t.error(
         &pool("TCP", r#""slow_start": {"enable": true, "duration": 60}"#),
         "pool.slow_start",
         "only allowed on HTTP, HTTPS and GRPC",
     );
-    warning(
+    t.warning(
         &pool(
             "HTTP",
             r#""lb_algorithm": "LEAST_CONNECTIONS", "slow_start": {"enable": true, "duration": 60}"#,
@@ -148,7 +187,7 @@ fn elb_slow_start_seed_000() {
         "pool.slow_start",
         "has no effect with LEAST_CONNECTIONS",
     );
-    warning(
+    t.warning(
         &pool(
             "HTTP",
             r#""slow_start": {"enable": true, "duration": 60}, "session_persistence": {"type": "HTTP_COOKIE"}"#,
@@ -156,11 +195,13 @@ fn elb_slow_start_seed_000() {
         "pool.session_persistence",
         "ignored while slow start is enabled",
     );
+    t.check();
 }
 
 #[test]
 fn elb_connection_drain_and_any_port() {
-    error(
+    let mut t = Cases::default();
+    t.error(
         &pool(
             "TCP",
             r#""connection_drain": {"enable": true, "timeout": 9}"#,
@@ -168,7 +209,7 @@ fn elb_connection_drain_and_any_port() {
         "pool.connection_drain.timeout",
         "10..=4000",
     );
-    error(
+    t.error(
         &pool(
             "HTTP",
             r#""connection_drain": {"enable": true, "timeout": 60}"#,
@@ -176,26 +217,28 @@ fn elb_connection_drain_and_any_port() {
         "pool.connection_drain",
         "only allowed on TCP, UDP and QUIC",
     );
-    error(
+    t.error(
         &pool("TCP", r#""connection_drain": {"enable": true}"#),
         "pool.connection_drain.timeout",
         "is required",
     );
-    error(
+    t.error(
         &pool("HTTP", r#""any_port_enable": true"#),
         "pool.any_port_enable",
         "only allowed on TCP, UDP and QUIC",
     );
+    t.check();
 }
 
 #[test]
 fn elb_session_persistence() {
-    error(
+    let mut t = Cases::default();
+    t.error(
         &pool("HTTP", r#""session_persistence": {"type": "COOKIE"}"#),
         "pool.session_persistence.type",
         "is not one of",
     );
-    error(
+    t.error(
         &pool(
             "HTTP",
             r#""session_persistence": {"type": "HTTP_COOKIE", "cookie_name": "a"}"#,
@@ -204,7 +247,7 @@ fn elb_session_persistence() {
         "only allowed with type APP_COOKIE",
     );
     let long = "c".repeat(1025);
-    error(
+    t.error(
         &pool(
             "HTTP",
             &format!(r#""session_persistence": {{"type": "APP_COOKIE", "cookie_name": "{long}"}}"#),
@@ -212,7 +255,7 @@ fn elb_session_persistence() {
         "pool.session_persistence.cookie_name",
         "maximum of 1024",
     );
-    error(
+    t.error(
         &pool(
             "TCP",
             r#""session_persistence": {"type": "SOURCE_IP", "persistence_timeout": 61}"#,
@@ -220,7 +263,7 @@ fn elb_session_persistence() {
         "pool.session_persistence.persistence_timeout",
         "1..=60 minutes",
     );
-    error(
+    t.error(
         &pool(
             "HTTP",
             r#""session_persistence": {"type": "HTTP_COOKIE", "persistence_timeout": 1441}"#,
@@ -228,7 +271,7 @@ fn elb_session_persistence() {
         "pool.session_persistence.persistence_timeout",
         "1..=1440 minutes",
     );
-    error(
+    t.error(
         &pool(
             "TCP",
             r#""lb_algorithm": "SOURCE_IP", "session_persistence": {"type": "SOURCE_IP"}"#,
@@ -236,26 +279,28 @@ fn elb_session_persistence() {
         "pool.session_persistence",
         "cannot be set with lb_algorithm SOURCE_IP",
     );
-    error(
+    t.error(
         &pool("HTTP", r#""session_persistence": {"type": "SOURCE_IP"}"#),
         "pool.session_persistence.type",
         "not allowed on HTTP pools",
     );
-    warning(
+    t.warning(
         &pool("TCP", r#""session_persistence": {"type": "HTTP_COOKIE"}"#),
         "pool.session_persistence.type",
         "acts as SOURCE_IP",
     );
     // accepted on TLS (and IP) pools, but the vendor documents no behaviour there
-    warning(
+    t.warning(
         &pool("TLS", r#""session_persistence": {"type": "SOURCE_IP"}"#),
         "pool.session_persistence",
         "is not simulated on TLS pools",
     );
+    t.check();
 }
 
 #[test]
 fn elb_quic_cid_hash_strategy() {
+    let mut t = Cases::default();
     let quic = |s: &str| {
         pool(
             "QUIC",
@@ -264,69 +309,71 @@ fn elb_quic_cid_hash_strategy() {
             ),
         )
     };
-    error(
+    t.error(
         &quic(r#"{"len": 21}"#),
         "pool.quic_cid_hash_strategy.len",
         "1..=20",
     );
-    error(
+    t.error(
         &quic(r#"{"len": 0}"#),
         "pool.quic_cid_hash_strategy.len",
         "1..=20",
     );
-    error(
+    t.error(
         &quic(r#"{"offset": 20}"#),
         "pool.quic_cid_hash_strategy.offset",
         "0..=19",
     );
     // The docs mark both mandatory yet give defaults: either may be omitted.
-    assert!(errors(&quic("{}")).is_empty(), "{:?}", errors(&quic("{}")));
-    warning(
+    t.valid(&quic("{}"));
+    t.warning(
         &pool("TCP", r#""quic_cid_hash_strategy": {"len": 3}"#),
         "pool.quic_cid_hash_strategy",
         "only with QUIC_CID",
     );
+    t.check();
 }
 
 #[test]
 fn elb_az_affinity() {
+    let mut t = Cases::default();
     let az = |s: &str| pool("TCP", &format!(r#""az_affinity": {s}"#));
-    error(
+    t.error(
         &az(
             r#"{"enable": true, "az_minimum_healthy_member_percentage": 101, "az_minimum_healthy_member_count": -1}"#,
         ),
         "pool.az_affinity.az_minimum_healthy_member_percentage",
         "-1..=100",
     );
-    error(
+    t.error(
         &az(
             r#"{"enable": true, "az_minimum_healthy_member_percentage": -1, "az_minimum_healthy_member_count": 10001}"#,
         ),
         "pool.az_affinity.az_minimum_healthy_member_count",
         "-1..=10000",
     );
-    error(
+    t.error(
         &az(
             r#"{"enable": true, "az_minimum_healthy_member_percentage": -1, "az_minimum_healthy_member_count": -1}"#,
         ),
         "pool.az_affinity",
         "exactly one",
     );
-    error(
+    t.error(
         &az(
             r#"{"enable": true, "az_minimum_healthy_member_percentage": 50, "az_minimum_healthy_member_count": 2}"#,
         ),
         "pool.az_affinity",
         "exactly one",
     );
-    error(
+    t.error(
         &az(
             r#"{"enable": true, "az_minimum_healthy_member_percentage": 50, "az_minimum_healthy_member_count": -1, "az_unhealthy_fallback_strategy": "forward_to_all"}"#,
         ),
         "pool.az_affinity.az_unhealthy_fallback_strategy",
         "is not one of",
     );
-    error(
+    t.error(
         &pool(
             "HTTP",
             r#""az_affinity": {"enable": true, "az_minimum_healthy_member_percentage": 50, "az_minimum_healthy_member_count": -1}"#,
@@ -334,11 +381,13 @@ fn elb_az_affinity() {
         "pool.az_affinity",
         "only allowed on IP, TCP and UDP",
     );
+    t.check();
 }
 
 #[test]
 fn elb_pool_health_and_protection() {
-    error(
+    let mut t = Cases::default();
+    t.error(
         &pool(
             "TCP",
             r#""pool_health": {"minimum_healthy_member_count": 2}"#,
@@ -347,47 +396,49 @@ fn elb_pool_health_and_protection() {
         "is not one of 0, 1",
     );
     let long = "r".repeat(256);
-    error(
+    t.error(
         &pool("TCP", &format!(r#""protection_reason": "{long}""#)),
         "pool.protection_reason",
         "maximum of 255",
     );
-    error(
+    t.error(
         &pool("TCP", r#""protection_reason": "<b>""#),
         "pool.protection_reason",
         "must not contain < or >",
     );
+    t.check();
 }
 
 #[test]
 fn elb_members() {
+    let mut t = Cases::default();
     let member = |m: &str| format!(r#"{{"pool": {{"protocol": "TCP", "members": [{m}]}}}}"#);
-    error(
+    t.error(
         &member(r#"{"address": "10.0.0.1", "protocol_port": 80, "weight": 101}"#),
         "pool.members[0].weight",
         "0..=100",
     );
-    error(
+    t.error(
         &member(r#"{"address": "10.0.0.1", "protocol_port": 0}"#),
         "pool.members[0].protocol_port",
         "1..=65535",
     );
-    error(
+    t.error(
         &member(r#"{"address": "10.0.0.1", "protocol_port": 65536}"#),
         "pool.members[0].protocol_port",
         "1..=65535",
     );
-    error(
+    t.error(
         &member(r#"{"address": "10.0.0.1"}"#),
         "pool.members[0].protocol_port",
         "is required",
     );
-    error(
+    t.error(
         &member(r#"{"address": "10.0.0.300", "protocol_port": 80}"#),
         "pool.members[0].address",
         "not an IPv4 or IPv6",
     );
-    error(
+    t.error(
         &member(
             r#"{"address": "10.0.0.1", "protocol_port": 80}, {"address": "10.0.0.1", "protocol_port": 80}"#,
         ),
@@ -396,11 +447,13 @@ fn elb_members() {
     );
     // Seed 002: members may omit protocol_port in an any-port pool.
     let any_port = r#"{"pool": {"protocol": "TCP", "any_port_enable": true, "members": [{"address": "10.0.0.1"}]}}"#;
-    assert!(errors(any_port).is_empty(), "{:?}", errors(any_port));
+    t.valid(any_port);
+    t.check();
 }
 
 #[test]
 fn elb_master_slave_seed_002() {
+    let mut t = Cases::default();
     let ms = |protocol: &str, members: &str, extra: &str| {
         format!(
             r#"{{"pool": {{"protocol": "{protocol}", "lb_algorithm": "ROUND_ROBIN", "type": "ip", "members": [{members}]{extra}}}}}"#
@@ -408,21 +461,17 @@ fn elb_master_slave_seed_002() {
     };
     let hm = r#", "healthmonitor": {"type": "TCP", "delay": 5, "timeout": 3, "max_retries": 3}"#;
     let two = r#"{"address": "10.0.0.1", "protocol_port": 80, "role": "master"}, {"address": "10.0.0.2", "protocol_port": 80, "role": "slave"}"#;
-    assert!(
-        errors(&ms("TCP", two, hm)).is_empty(),
-        "{:?}",
-        errors(&ms("TCP", two, hm))
-    );
+    t.valid(&ms("TCP", two, hm));
     let three =
         format!(r#"{two}, {{"address": "10.0.0.3", "protocol_port": 80, "role": "slave"}}"#);
-    error(
+    t.error(
         &ms("TCP", &three, hm),
         "pool.members",
         "exactly one master and one slave",
     );
-    error(&ms("TCP", two, ""), "pool.healthmonitor", "is required");
-    error(&ms("HTTP", two, hm), "pool.protocol", "master-slave");
-    error(
+    t.error(&ms("TCP", two, ""), "pool.healthmonitor", "is required");
+    t.error(&ms("HTTP", two, hm), "pool.protocol", "master-slave");
+    t.error(
         &ms(
             "TCP",
             r#"{"address": "10.0.0.1", "protocol_port": 80, "role": "boss"}"#,
@@ -432,15 +481,15 @@ fn elb_master_slave_seed_002() {
         "is not one of",
     );
     let untyped = format!(r#"{{"pool": {{"protocol": "TCP", "members": [{two}]{hm}}}}}"#);
-    error(&untyped, "pool.type", "is required");
+    t.error(&untyped, "pool.type", "is required");
     // both mandatory in the master-slave create body
-    error(
+    t.error(
         &untyped,
         "pool.lb_algorithm",
         "is required in a master-slave pool",
     );
     let no_protocol = ms("TCP", two, hm).replace(r#""protocol": "TCP", "#, "");
-    error(
+    t.error(
         &no_protocol,
         "pool.protocol",
         "is required in a master-slave pool",
@@ -448,45 +497,47 @@ fn elb_master_slave_seed_002() {
     // healthmonitor.type: TCP, UDP_CONNECT, HTTP, HTTPS only, even on a TLS pool
     let tls_hm =
         r#", "healthmonitor": {"type": "TLS", "delay": 5, "timeout": 3, "max_retries": 3}"#;
-    error(
+    t.error(
         &ms("TLS", two, tls_hm),
         "pool.healthmonitor.type",
         "is not one of TCP, UDP_CONNECT, HTTP, HTTPS",
     );
-    assert!(errors(&ms("TLS", two, hm)).is_empty());
+    t.valid(&ms("TLS", two, hm));
+    t.check();
 }
 
 #[test]
 fn elb_health_monitor() {
+    let mut t = Cases::default();
     let hm = |protocol: &str, m: &str| pool(protocol, &format!(r#""healthmonitor": {m}"#));
     let base = r#""type": "TCP", "delay": 5, "timeout": 3, "max_retries": 3"#;
     // seed 002: fields lbsim does not simulate are still checked as the API checks them
     let with = |extra: &str| hm("HTTP", &format!("{{{base}, {extra}}}"));
-    error(
+    t.error(
         &with(r#""monitor_port": 70000"#),
         "pool.healthmonitor.monitor_port",
         "outside 1..=65535",
     );
-    error(
+    t.error(
         &with(r#""http_method": "DELETE""#),
         "pool.healthmonitor.http_method",
         "GET, HEAD, POST",
     );
-    error(
+    t.error(
         &with(r#""domain_name": "-x.example""#),
         "pool.healthmonitor.domain_name",
         "must start with",
     );
-    error(
+    t.error(
         &with(r#""domain_name": "a_b.example""#),
         "pool.healthmonitor.domain_name",
         "only letters",
     );
     let fine =
         with(r#""monitor_port": 8080, "http_method": "get", "domain_name": "www.example.com""#);
-    assert!(errors(&fine).is_empty(), "{:?}", errors(&fine));
-    assert!(errors(&with(r#""domain_name": """#)).is_empty());
-    error(
+    t.valid(&fine);
+    t.valid(&with(r#""domain_name": """#));
+    t.error(
         &hm(
             "UDP",
             r#"{"type": "TCP", "delay": 5, "timeout": 3, "max_retries": 3}"#,
@@ -494,7 +545,7 @@ fn elb_health_monitor() {
         "pool.healthmonitor.type",
         "not allowed for a UDP pool",
     );
-    error(
+    t.error(
         &hm(
             "TCP",
             r#"{"type": "TCP", "delay": 51, "timeout": 3, "max_retries": 3}"#,
@@ -502,7 +553,7 @@ fn elb_health_monitor() {
         "pool.healthmonitor.delay",
         "1..=50 seconds",
     );
-    error(
+    t.error(
         &hm(
             "TCP",
             r#"{"type": "TCP", "delay": 5, "timeout": 0, "max_retries": 3}"#,
@@ -510,7 +561,7 @@ fn elb_health_monitor() {
         "pool.healthmonitor.timeout",
         "1..=50 seconds",
     );
-    error(
+    t.error(
         &hm(
             "TCP",
             r#"{"type": "TCP", "delay": 5, "timeout": 3, "max_retries": 11}"#,
@@ -518,17 +569,17 @@ fn elb_health_monitor() {
         "pool.healthmonitor.max_retries",
         "1..=10",
     );
-    error(
+    t.error(
         &hm("TCP", &format!(r#"{{{base}, "max_retries_down": 0}}"#)),
         "pool.healthmonitor.max_retries_down",
         "1..=10",
     );
-    error(
+    t.error(
         &hm("TCP", r#"{"type": "TCP", "delay": 5, "timeout": 3}"#),
         "pool.healthmonitor.max_retries",
         "is required",
     );
-    error(
+    t.error(
         &hm(
             "HTTP",
             r#"{"type": "HTTP", "delay": 5, "timeout": 3, "max_retries": 3, "expected_codes": "200-"}"#,
@@ -536,7 +587,7 @@ fn elb_health_monitor() {
         "pool.healthmonitor.expected_codes",
         "not a code or a range",
     );
-    error(
+    t.error(
         &hm(
             "HTTP",
             r#"{"type": "HTTP", "delay": 5, "timeout": 3, "max_retries": 3, "expected_codes": "600"}"#,
@@ -544,7 +595,7 @@ fn elb_health_monitor() {
         "pool.healthmonitor.expected_codes",
         "outside 200..=599",
     );
-    error(
+    t.error(
         &hm(
             "HTTP",
             r#"{"type": "HTTP", "delay": 5, "timeout": 3, "max_retries": 3, "expected_codes": "200,201,202,203,204,205"}"#,
@@ -552,7 +603,7 @@ fn elb_health_monitor() {
         "pool.healthmonitor.expected_codes",
         "at most 5",
     );
-    error(
+    t.error(
         &hm(
             "HTTP",
             r#"{"type": "HTTP", "delay": 5, "timeout": 3, "max_retries": 3, "url_path": "health"}"#,
@@ -561,7 +612,7 @@ fn elb_health_monitor() {
         "must start with /",
     );
     // Seed 002's own example sends timeout 30 with delay 1: recommended against, not refused.
-    warning(
+    t.warning(
         &hm(
             "TCP",
             r#"{"type": "TCP", "delay": 1, "timeout": 30, "max_retries": 3}"#,
@@ -569,11 +620,13 @@ fn elb_health_monitor() {
         "pool.healthmonitor.timeout",
         "recommends",
     );
+    t.check();
 }
 
 #[test]
 fn vpc_channel_fields_seed_001() {
-    error(
+    let mut t = Cases::default();
+    t.error(
         &channel(r#""vpc_channel_type": "builtin", "type": 2"#),
         "vpc_channel_type",
         "conflicts with a non-zero `type`",
@@ -581,47 +634,47 @@ fn vpc_channel_fields_seed_001() {
     let named = |n: &str| {
         format!(r#"{{"name": "{n}", "port": 80, "balance_strategy": 1, "member_type": "ip"}}"#)
     };
-    error(&named("ab"), "name", "3 to 64");
-    error(&named("9lives"), "name", "must start with a letter");
-    error(&named("a b c"), "name", "only letters, digits");
-    assert!(
-        errors(&named("通道_demo")).is_empty(),
-        "Chinese names are allowed (seed 001)"
-    );
+    t.error(&named("ab"), "name", "3 to 64");
+    t.error(&named("9lives"), "name", "must start with a letter");
+    t.error(&named("a b c"), "name", "only letters, digits");
+    // Chinese names are allowed (seed 001)
+    t.valid(&named("通道_demo"));
     let strategy = r#"{"name": "chan", "port": 80, "balance_strategy": 5, "member_type": "ip"}"#;
-    error(strategy, "balance_strategy", "1..=4");
+    t.error(strategy, "balance_strategy", "1..=4");
     let port = r#"{"name": "chan", "port": 0, "balance_strategy": 1, "member_type": "ip"}"#;
-    error(port, "port", "1..=65535");
+    t.error(port, "port", "1..=65535");
     let mtype = r#"{"name": "chan", "port": 80, "balance_strategy": 1, "member_type": "instance"}"#;
-    error(mtype, "member_type", "is not one of ip, ecs");
+    t.error(mtype, "member_type", "is not one of ip, ecs");
     let missing = r#"{"vpc_channel": {"port": 80, "balance_strategy": 1}}"#;
-    error(missing, "vpc_channel.name", "is required");
-    error(missing, "vpc_channel.member_type", "is required");
+    t.error(missing, "vpc_channel.name", "is required");
+    t.error(missing, "vpc_channel.member_type", "is required");
+    t.check();
 }
 
 #[test]
 fn vpc_channel_members_and_groups() {
+    let mut t = Cases::default();
     let m = |member: &str| {
         format!(
             r#"{{"name": "chan", "port": 80, "balance_strategy": 1, "member_type": "ip", "member_groups": [{{"member_group_name": "grp", "member_group_weight": 3}}], "members": [{member}]}}"#
         )
     };
-    error(
+    t.error(
         &m(r#"{"host": "10.0.0.1", "weight": 10001}"#),
         "members[0].weight",
         "0..=10000",
     );
-    error(
+    t.error(
         &m(r#"{"host": "10.0.0.1", "status": 3}"#),
         "members[0].status",
         "is not one of 1, 2",
     );
-    error(
+    t.error(
         &m(r#"{"host": "10.0.0.1", "member_group_name": "grq"}"#),
         "members[0].member_group_name",
         "did you mean grp",
     );
-    warning(
+    t.warning(
         &m(r#"{"host": "10.0.0.1"}, {"host": "10.0.0.1", "weight": 5}"#),
         "members[1]",
         "first definition wins",
@@ -631,99 +684,93 @@ fn vpc_channel_members_and_groups() {
             r#"{{"name": "chan", "port": 80, "balance_strategy": 1, "member_type": "ip", "member_groups": [{g}]}}"#
         )
     };
-    error(
+    t.error(
         &group(r#"{"member_group_name": "grp", "member_group_weight": 101}"#),
         "member_groups[0].member_group_weight",
         "0..=100",
     );
-    error(
+    t.error(
         &group(r#"{"member_group_name": "g"}"#),
         "member_groups[0].member_group_name",
         "3 to 64",
     );
+    t.check();
 }
 
 #[test]
 fn vpc_health_config() {
+    let mut t = Cases::default();
     let hc = |h: &str| channel(&format!(r#""vpc_health_config": {h}"#));
     let base =
         r#""threshold_normal": 2, "threshold_abnormal": 5, "time_interval": 10, "timeout": 5"#;
     // The seeds' own examples write the protocol in lower case.
-    assert!(errors(&hc(&format!(
+    t.valid(&hc(&format!(
         r#"{{"protocol": "http", "path": "/", "http_code": "200", {base}}}"#
-    )))
-    .is_empty());
-    error(
+    )));
+    t.error(
         &hc(&format!(r#"{{"protocol": "udp", {base}}}"#)),
         "vpc_health_config.protocol",
         "is not one of TCP, HTTP, HTTPS",
     );
-    error(
+    t.error(
         &hc(&format!(
             r#"{{"protocol": "HTTP", "http_code": "200", {base}}}"#
         )),
         "vpc_health_config.path",
         "is required",
     );
-    error(
-        &hc(
-            r#"{"protocol": "TCP", "threshold_normal": 11, "threshold_abnormal": 5, "time_interval": 10, "timeout": 5}"#,
+    // a valid TCP check with one value changed out of range: (changes, field at fault, rule)
+    type Changes = &'static [(&'static str, u32)];
+    let ranges: [(Changes, &str, &str); 5] = [
+        (&[("threshold_normal", 11)], "threshold_normal", "1..=10"),
+        (&[("threshold_abnormal", 0)], "threshold_abnormal", "1..=10"),
+        (&[("time_interval", 301)], "time_interval", "1..=300"),
+        (
+            &[("time_interval", 40), ("timeout", 31)],
+            "timeout",
+            "1..=30",
         ),
-        "vpc_health_config.threshold_normal",
-        "1..=10",
-    );
-    error(
-        &hc(
-            r#"{"protocol": "TCP", "threshold_normal": 2, "threshold_abnormal": 0, "time_interval": 10, "timeout": 5}"#,
+        (
+            &[("time_interval", 5)],
+            "timeout",
+            "less than time_interval",
         ),
-        "vpc_health_config.threshold_abnormal",
-        "1..=10",
-    );
-    error(
-        &hc(
-            r#"{"protocol": "TCP", "threshold_normal": 2, "threshold_abnormal": 5, "time_interval": 301, "timeout": 5}"#,
-        ),
-        "vpc_health_config.time_interval",
-        "1..=300",
-    );
-    error(
-        &hc(
-            r#"{"protocol": "TCP", "threshold_normal": 2, "threshold_abnormal": 5, "time_interval": 40, "timeout": 31}"#,
-        ),
-        "vpc_health_config.timeout",
-        "1..=30",
-    );
-    error(
-        &hc(
-            r#"{"protocol": "TCP", "threshold_normal": 2, "threshold_abnormal": 5, "time_interval": 5, "timeout": 5}"#,
-        ),
-        "vpc_health_config.timeout",
-        "less than time_interval",
-    );
-    error(
+    ];
+    for (changes, field, rule) in ranges {
+        let mut check: serde_json::Value =
+            serde_json::from_str(&format!(r#"{{"protocol": "TCP", {base}}}"#)).unwrap();
+        for &(key, value) in changes {
+            check[key] = value.into();
+        }
+        let path = format!("vpc_health_config.{field}");
+        t.error(&hc(&check.to_string()), &path, rule);
+    }
+    t.error(
         &hc(&format!(
             r#"{{"protocol": "HTTP", "path": "/", "http_code": "99,200-299", {base}}}"#
         )),
         "vpc_health_config.http_code",
         "outside 100..=599",
     );
-    error(
+    t.error(
         &hc(&format!(
             r#"{{"protocol": "HTTP", "path": "/", "http_code": "299-200", {base}}}"#
         )),
         "vpc_health_config.http_code",
         "start exceeds its end",
     );
+    t.check();
 }
 
 #[test]
 fn unknown_fields_are_errors_with_suggestions_and_vendor_fields_are_notes() {
-    error(
+    let mut t = Cases::default();
+    t.error(
         &pool("TCP", r#""lb_algorith": "ROUND_ROBIN""#),
         "pool.lb_algorith",
         "did you mean `lb_algorithm`",
     );
-    error(
+    t.error(
         r#"{"pool": {"protocol": "TCP"}, "worklod": {}}"#,
         "worklod",
         "did you mean `workload`",
@@ -734,92 +781,96 @@ fn unknown_fields_are_errors_with_suggestions_and_vendor_fields_are_notes() {
         .map(|f| f.path)
         .collect();
     assert_eq!(notes, vec!["pool.listeners", "pool.vpc_id"]);
+    t.check();
 }
 
 #[test]
 fn pool_definitions_exactly_one() {
-    error(r#"{"name": "x"}"#, "", "has no pool definition");
-    error(
+    let mut t = Cases::default();
+    t.error(r#"{"name": "x"}"#, "", "has no pool definition");
+    t.error(
         r#"{"pool": {"protocol": "TCP"}, "vpc_channel": {}}"#,
         "",
         "exactly one pool",
     );
-    warning(
+    t.warning(
         r#"{"pool": {"protocol": "TCP"}}"#,
         "pool.members",
         "needs members",
     );
+    t.check();
 }
 
 #[test]
 fn simulation_sections() {
+    let mut t = Cases::default();
     let p = |extra: &str| {
         format!(
             r#"{{"pool": {{"protocol": "TCP", "members": [{{"address": "10.0.0.1", "protocol_port": 80}}]}}, {extra}}}"#
         )
     };
-    error(&p(r#""duration_s": -1"#), "duration_s", "is outside");
-    error(
+    t.error(&p(r#""duration_s": -1"#), "duration_s", "is outside");
+    t.error(
         &p(r#""duration_s": 10, "warmup_s": 10"#),
         "warmup_s",
         "below duration_s",
     );
-    error(
+    t.error(
         &p(r#""backends": {"default": {"capacity": 0}}"#),
         "backends.default.capacity",
         "at least 1",
     );
-    error(
+    t.error(
         &p(r#""backends": {"members": {"10.0.0.2": {"speed": 2}}}"#),
         "backends.members.10.0.0.2",
         "names no member",
     );
-    error(
+    t.error(
         &p(r#""backends": {"default": {"speed": 0}}"#),
         "backends.default.speed",
         "above 0",
     );
-    error(
+    t.error(
         &p(r#""backends": {"default": {"service_time_ms": {"pareto": {"mean": 4, "shape": 1}}}}"#),
         "backends.default.service_time_ms.pareto.shape",
         "must exceed 1",
     );
-    error(
+    t.error(
         &p(r#""workload": {"arrivals": {"rate_per_s": 0}}"#),
         "workload.arrivals.rate_per_s",
         "above 0",
     );
-    error(
+    t.error(
         &p(r#""workload": {"clients": {"cidr": "10.0.0.0/33"}}"#),
         "workload.clients.cidr",
         "prefix length",
     );
-    error(
+    t.error(
         &p(r#""events": [{"at_s": 5, "member_down": "10.0.0.9"}]"#),
         "events[0].member_down",
         "names no member",
     );
-    error(
+    t.error(
         &p(r#""events": [{"at_s": 5}]"#),
         "events[0]",
         "has no action",
     );
-    error(
+    t.error(
         &p(r#""events": [{"at_s": 5, "member_down": "10.0.0.1", "set_rate": 10}]"#),
         "events[0]",
         "exactly one per event",
     );
-    error(
+    t.error(
         &p(r#""events": [{"at_s": 5, "set_weight": {"member": "10.0.0.1", "weight": 101}}]"#),
         "events[0].set_weight.weight",
         "0..=100",
     );
-    warning(
+    t.warning(
         &p(r#""events": [{"at_s": 500, "member_down": "10.0.0.1"}]"#),
         "events[0].at_s",
         "after the end",
     );
-    error(
+    t.error(
         &p(r#""events": [{"at_s": 5, "update_pool": {"pool": {"lb_algorithm": "QUIC_CID"}}}]"#),
         "events[0].update_pool.pool.lb_algorithm",
         "only allowed on QUIC pools",
@@ -831,7 +882,7 @@ fn simulation_sections() {
         } else {
             r#"{"type": "TCP", "delay": 1, "timeout": 1, "max_retries": 1}"#
         };
-        warning(
+        t.warning(
             &p(&format!(
                 r#""events": [{{"at_s": 5, "update_pool": {{"pool": {{"{key}": {value}}}}}}}]"#
             )),
@@ -839,33 +890,37 @@ fn simulation_sections() {
             "is not a field of the pool update",
         );
     }
-    error(
+    t.error(
         &p(
             r#""events": [{"at_s": 5, "add_members": {"members": [{"address": "10.0.0.2", "protocol_port": 80, "weigth": 2}]}}]"#,
         ),
         "events[0].add_members.members[0].weigth",
         "did you mean `weight`",
     );
+    t.check();
 }
 
 #[test]
 fn added_members_can_be_named_by_later_events() {
+    let mut t = Cases::default();
     let json = r#"{"pool": {"protocol": "TCP", "members": [{"address": "10.0.0.1", "protocol_port": 80}]},
         "events": [{"at_s": 5, "add_members": {"members": [{"address": "10.0.0.2", "protocol_port": 80}]}},
                    {"at_s": 9, "member_down": "10.0.0.2"}]}"#;
-    assert!(errors(json).is_empty(), "{:?}", errors(json));
+    t.valid(json);
+    t.check();
 }
 
 #[test]
 fn malformed_files_get_one_clear_line() {
-    error(
+    let mut t = Cases::default();
+    t.error(
         "{\"pool\": {\n  \"protocol\": \"TCP\",\n}",
         "",
         "line 3 column 1: malformed JSON",
     );
-    error("", "", "is empty");
-    error("[1, 2]", "", "must be a JSON object");
-    error(
+    t.error("", "", "is empty");
+    t.error("[1, 2]", "", "must be a JSON object");
+    t.error(
         &pool("TCP", "").replace("80", "\"80\""),
         "pool.members[0].protocol_port",
         "has the wrong type",
@@ -873,31 +928,33 @@ fn malformed_files_get_one_clear_line() {
     // serde's vocabulary is translated into JSON's
     let mut v: serde_json::Value = serde_json::from_str(&pool("TCP", "")).unwrap();
     v["workload"] = serde_json::json!({"clients": {"popularity": "zipf"}, "timeout_ms": "5"});
-    error(
+    t.error(
         &v.to_string(),
         "workload.clients.popularity.zipf",
         r#"needs a value: write {"zipf": …}, not "zipf" alone"#,
     );
     v["workload"] = serde_json::json!({"timeout_ms": "5"});
-    error(
+    t.error(
         &v.to_string(),
         "workload.timeout_ms",
         r#"has the wrong type: string "5", expected a number"#,
     );
     // A byte-order mark is legal at the start of a file.
-    assert!(errors(&format!("\u{feff}{}", pool("TCP", ""))).is_empty());
+    t.valid(&format!("\u{feff}{}", pool("TCP", "")));
+    t.check();
 }
 
 #[test]
 fn arrays_are_refused_where_the_api_expects_objects() {
+    let mut t = Cases::default();
     // serde alone would read these by position
     let rule = "must be a JSON object, not an array of 2";
-    error(
+    t.error(
         &pool("HTTP", r#""slow_start": [true, 30]"#),
         "pool.slow_start",
         rule,
     );
-    error(
+    t.error(
         &pool("TCP", "").replace(
             r#"[{"address": "10.0.0.1", "protocol_port": 80}]"#,
             r#"[["m", "10.0.0.1"]]"#,
@@ -905,7 +962,7 @@ fn arrays_are_refused_where_the_api_expects_objects() {
         "pool.members[0]",
         "must be a JSON object, not an array of 2",
     );
-    error(
+    t.error(
         &channel(r#""vpc_health_config": [1, 2]"#),
         "vpc_health_config",
         rule,
@@ -915,7 +972,7 @@ fn arrays_are_refused_where_the_api_expects_objects() {
         v[key] = serde_json::from_str(json).unwrap();
         v.to_string()
     };
-    error(
+    t.error(
         &beside(
             "backends",
             r#"{"default": {"service_time_ms": {"lognormal": [4, 20]}}}"#,
@@ -923,13 +980,13 @@ fn arrays_are_refused_where_the_api_expects_objects() {
         "backends.default.service_time_ms.lognormal",
         rule,
     );
-    error(
+    t.error(
         &beside("workload", r#"{"requests_per_connection": [2.5]}"#),
         "workload.requests_per_connection",
         "must be a JSON object, not an array of 1",
     );
     // inside an event's API body too
-    error(
+    t.error(
         &beside(
             "events",
             r#"[{"at_s": 1, "update_pool": {"pool": {"connection_drain": [true, 20]}}}]"#,
@@ -938,37 +995,41 @@ fn arrays_are_refused_where_the_api_expects_objects() {
         rule,
     );
     // arrays the API does define are still read
-    assert!(errors(&channel(r#""member_groups": []"#)).is_empty());
+    t.valid(&channel(r#""member_groups": []"#));
+    t.check();
 }
 
 #[test]
 fn lb_availability_zones() {
+    let mut t = Cases::default();
     let with_zones = |zones: Vec<String>| {
         let mut v: serde_json::Value = serde_json::from_str(&pool("HTTP", "")).unwrap();
         v["loadbalancer"] = serde_json::json!({ "availability_zones": zones });
         v.to_string()
     };
     let names = |n: usize| (0..n).map(|i| format!("az-{i}")).collect::<Vec<_>>();
-    assert!(errors(&with_zones(names(1000))).is_empty());
-    error(
+    t.valid(&with_zones(names(1000)));
+    t.error(
         &with_zones(names(1001)),
         "loadbalancer.availability_zones",
         "lists more than 1000 AZs",
     );
-    error(
+    t.error(
         &with_zones(vec!["az-1".into(), "az-2".into(), "az-1".into()]),
         "loadbalancer.availability_zones[2]",
         "is listed twice",
     );
-    error(
+    t.error(
         &with_zones(Vec::new()),
         "loadbalancer.availability_zones",
         "must name at least one AZ",
     );
+    t.check();
 }
 
 #[test]
 fn documented_examples_validate() {
+    let mut t = Cases::default();
     let doc = include_str!("../../docs/scenario-format.md");
     let blocks: Vec<&str> = doc
         .split("```json\n")
@@ -977,19 +1038,22 @@ fn documented_examples_validate() {
         .collect();
     assert_eq!(blocks.len(), 2, "one example per dialect");
     for block in blocks {
-        assert_eq!(errors(block), Vec::<String>::new(), "{block}");
+        t.valid(block);
     }
+    t.check();
 }
 
 #[test]
 fn client_block_must_hold_the_clients() {
+    let mut t = Cases::default();
     let json = r#"{"pool": {"protocol": "TCP", "members": [{"address": "10.0.0.1", "protocol_port": 80}]},
         "workload": {"clients": {"count": 10, "cidr": "192.0.2.0/29"}}}"#;
-    error(
+    t.error(
         json,
         "workload.clients.cidr",
         "holds 6 addresses, fewer than the 10 clients need",
     );
     let nat = json.replace("\"count\": 10", "\"count\": 10, \"nat_addresses\": 6");
-    assert!(errors(&nat).is_empty(), "{:?}", errors(&nat));
+    t.valid(&nat);
+    t.check();
 }
