@@ -11,7 +11,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use lbsim::balancer::{hash, quic, Balancer, Health, Request};
-use lbsim::model::{Algorithm, Dialect, Member, PoolConfig, Protocol, Tier, TupleFields};
+use lbsim::model::{Algorithm, Member, PoolConfig, Protocol, Tier, TupleFields};
 use lbsim::time::SimTime;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
@@ -25,7 +25,6 @@ fn weight(i: usize) -> u32 {
 
 fn pool(algorithm: Algorithm, n: usize) -> PoolConfig {
     PoolConfig {
-        dialect: Dialect::Elb,
         protocol: Protocol::Tcp,
         algorithm,
         members: (0..n)

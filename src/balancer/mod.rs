@@ -678,7 +678,7 @@ mod tests {
     use std::net::{IpAddr, Ipv4Addr};
 
     use super::*;
-    use crate::model::{Dialect, HealthCheck, Protocol};
+    use crate::model::{HealthCheck, Protocol};
 
     pub(crate) fn member(key: &str, weight: u32, zone: Option<ZoneId>, tier: Tier) -> Member {
         Member {
@@ -695,7 +695,6 @@ mod tests {
 
     fn pool(algorithm: Algorithm, members: Vec<Member>) -> PoolConfig {
         PoolConfig {
-            dialect: Dialect::Elb,
             protocol: Protocol::Tcp,
             algorithm,
             members,

@@ -4,8 +4,8 @@
 
 use super::{apig, elb, Scenario};
 use crate::model::{
-    Algorithm, AzAffinity, AzFallback, AzThreshold, Dialect, HealthCheck, Member, Persistence,
-    PoolConfig, Protocol, Tier, TupleFields, ZoneId,
+    Algorithm, AzAffinity, AzFallback, AzThreshold, HealthCheck, Member, Persistence, PoolConfig,
+    Protocol, Tier, TupleFields, ZoneId,
 };
 use crate::time::SimTime;
 
@@ -292,7 +292,6 @@ pub fn lower_elb(pool: &elb::Pool, zones: &[String]) -> PoolConfig {
         })
         .collect();
     PoolConfig {
-        dialect: Dialect::Elb,
         protocol,
         algorithm,
         members,
@@ -362,7 +361,6 @@ pub fn lower_apig(ch: &apig::VpcChannel, zones: &[String]) -> PoolConfig {
             fall: h.threshold_abnormal.unwrap_or(5).max(1) as u32,
         });
     PoolConfig {
-        dialect: Dialect::Apig,
         protocol: Protocol::Http,
         algorithm,
         members,

@@ -3,7 +3,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use lbsim::balancer::{Balancer, Health, MemberIdx, Request};
-use lbsim::model::{Algorithm, Dialect, HealthCheck, Member, PoolConfig, Protocol, Tier};
+use lbsim::model::{Algorithm, HealthCheck, Member, PoolConfig, Protocol, Tier};
 use lbsim::time::SimTime;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
@@ -34,7 +34,6 @@ fn member(i: usize, weight: u32, tier: Tier) -> Member {
 
 fn pool(algorithm: Algorithm, members: Vec<Member>) -> PoolConfig {
     PoolConfig {
-        dialect: Dialect::Apig,
         protocol: Protocol::Http,
         algorithm,
         members,

@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::net::{IpAddr, Ipv4Addr};
 
 use lbsim::metrics::Recorder;
-use lbsim::model::{Algorithm, Dialect, HealthCheck, Member, PoolConfig, Protocol, Tier};
+use lbsim::model::{Algorithm, HealthCheck, Member, PoolConfig, Protocol, Tier};
 use lbsim::report::{Report, TraceWriter};
 use lbsim::sim::{
     run, Action, ArrivalProcess, ArrivalsConfig, BackendConfig, ClientsConfig, Distribution,
@@ -44,7 +44,6 @@ fn config(n: usize, rate: f64, mean_ms: f64, capacity: u32, duration_s: u64) -> 
         duration: SimTime::from_secs(duration_s),
         warmup: SimTime::ZERO,
         pool: PoolConfig {
-            dialect: Dialect::Elb,
             protocol: Protocol::Http,
             algorithm: Algorithm::RoundRobin,
             members: (0..n).map(|i| member(i, 0)).collect(),
