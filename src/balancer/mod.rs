@@ -171,15 +171,14 @@ struct MemberState {
     zone: Option<ZoneId>,
     tier: Tier,
     enabled: bool,
-    draining: bool,
     health: Health,
     active: u32,
 }
 
 impl MemberState {
-    /// Still part of the pool (not removed or draining, administratively enabled).
+    /// Still part of the pool: administratively enabled (a removed member is disabled for good).
     fn in_pool(&self) -> bool {
-        self.enabled && !self.draining
+        self.enabled
     }
 
     fn eligible(&self) -> bool {
@@ -288,7 +287,6 @@ impl Balancer {
             zone: m.zone,
             tier: m.tier,
             enabled: m.enabled,
-            draining: false,
             health,
             active: 0,
         });
@@ -475,12 +473,6 @@ impl Balancer {
     /// The administrative switch (APIG member `status`).
     pub fn set_enabled(&mut self, m: MemberIdx, enabled: bool) {
         self.members[m as usize].enabled = enabled;
-        self.dirty = true;
-    }
-
-    /// Draining members take no new connections; removing a member is draining it forever.
-    pub fn set_draining(&mut self, m: MemberIdx, draining: bool) {
-        self.members[m as usize].draining = draining;
         self.dirty = true;
     }
 
@@ -756,7 +748,7 @@ mod tests {
         let mut b = Balancer::new(&rr(&[1, 1, 1, 1, 0]), None, 1, T0);
         b.set_health(T0, 0, Health::Offline);
         b.set_enabled(1, false);
-        b.set_draining(2, true);
+        b.set_enabled(2, false);
         assert_eq!(picks(&mut b, T0, 3), [3, 3, 3]);
         b.set_weight(T0, 3, 0);
         assert_eq!(b.pick(T0, &req(0)), None);
