@@ -42,9 +42,29 @@ pub enum Health {
     NoMonitor,
 }
 
+/// How a member came to be in the pool, which decides the health it starts with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Joined {
+    /// Present when the pool was set up (or when a health monitor appeared).
+    AtStart,
+    /// Added to a running pool.
+    Added,
+}
+
 impl Health {
-    fn is_healthy(self) -> bool {
+    /// ONLINE or NO_MONITOR: eligible as far as health goes.
+    pub fn is_healthy(self) -> bool {
         matches!(self, Health::Online | Health::NoMonitor)
+    }
+
+    /// The health a member starts with: NO_MONITOR without a health check; with one, ONLINE
+    /// when present at the start and INITIAL when added (ONLINE after one successful check).
+    pub fn starting(monitored: bool, joined: Joined) -> Health {
+        match (monitored, joined) {
+            (false, _) => Health::NoMonitor,
+            (true, Joined::AtStart) => Health::Online,
+            (true, Joined::Added) => Health::Initial,
+        }
     }
 }
 
@@ -266,11 +286,7 @@ impl Balancer {
             bindings: vec![UNBOUND; address_slots as usize],
             counters: BalancerCounters::default(),
         };
-        let health = if pool.health_check.is_some() {
-            Health::Online
-        } else {
-            Health::NoMonitor
-        };
+        let health = Health::starting(pool.health_check.is_some(), Joined::AtStart);
         for m in &pool.members {
             b.push_member(m, health, Ramp::Warm);
         }
@@ -486,11 +502,7 @@ impl Balancer {
         } else {
             Ramp::Warm
         };
-        let health = if self.has_health_check {
-            Health::Initial
-        } else {
-            Health::NoMonitor
-        };
+        let health = Health::starting(self.has_health_check, Joined::Added);
         let idx = self.push_member(&member, health, ramp);
         if ramp == Ramp::Waiting && health == Health::NoMonitor {
             self.start_ramp(now, idx);
