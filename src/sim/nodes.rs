@@ -69,10 +69,15 @@ impl Nodes {
 
     /// The node a new connection enters through, drawn by the nodes' weights; a node whose AZ
     /// is down takes none while another is up.
+    #[inline]
     pub(super) fn draw(&self, rng: &mut ChaCha8Rng) -> u16 {
         if self.0.len() == 1 {
             return 0;
         }
+        self.draw_weighted(rng)
+    }
+
+    fn draw_weighted(&self, rng: &mut ChaCha8Rng) -> u16 {
         let any_up = self.0.iter().any(|n| !n.down && n.weight > 0);
         let usable = |n: &Node| n.weight > 0 && (!n.down || !any_up);
         let total: u32 = self.0.iter().filter(|n| usable(n)).map(|n| n.weight).sum();

@@ -199,6 +199,7 @@ impl<O: Observer> Engine<'_, O> {
         }
     }
 
+    #[inline]
     fn serve(&mut self, r: u32) {
         let t = self.servers[self.reqs[r].member as usize].service_time(&mut self.rng);
         let gen = self.reqs.gen(r);

@@ -128,7 +128,7 @@ impl<'c> Workload<'c> {
     }
 
     /// The arriving connection's client and request count: the next trace row, or drawn.
-    #[inline]
+    #[inline(always)]
     pub(super) fn open(&mut self, rng: &mut ChaCha8Rng) -> Opening {
         match self.cfg.trace.get(self.trace_pos) {
             Some(a) => {
@@ -148,7 +148,7 @@ impl<'c> Workload<'c> {
     }
 
     /// Sets up `conn` for `o` through `node`: identity, address, migration point and DCID.
-    #[inline]
+    #[inline(always)]
     pub(super) fn connect(&mut self, rng: &mut ChaCha8Rng, conn: &mut Conn, node: u16, o: Opening) {
         let q = self.cfg.quic;
         let migrate_at = if q.migration_probability > 0.0
@@ -210,7 +210,7 @@ impl<'c> Workload<'c> {
 
     /// What the balancer sees of `conn`'s next request; draws its URI. `initial` selects the
     /// QUIC long header.
-    #[inline]
+    #[inline(always)]
     pub(super) fn request(
         &mut self,
         conn: &mut Conn,
