@@ -6,15 +6,6 @@
 
 use crate::time::SimTime;
 
-/// Which vendor API the pool came from; a few behaviours differ (standby tiers, weight ranges).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dialect {
-    /// Huawei Cloud ELB v3 backend server group (`pool`).
-    Elb,
-    /// APIG / ROMA Connect VPC channel (`vpc_channel`).
-    Apig,
-}
-
 /// Pool protocol (ELB `protocol`; APIG channels carry HTTP(S) traffic).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Protocol {
@@ -175,7 +166,6 @@ pub struct HealthCheck {
 /// A pool ready for the balancer and the simulator.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PoolConfig {
-    pub dialect: Dialect,
     pub protocol: Protocol,
     pub algorithm: Algorithm,
     pub members: Vec<Member>,

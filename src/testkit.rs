@@ -6,7 +6,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::balancer::Request;
-use crate::model::{Algorithm, Dialect, HealthCheck, Member, PoolConfig, Protocol, Tier};
+use crate::model::{Algorithm, HealthCheck, Member, PoolConfig, Protocol, Tier};
 use crate::sim::{
     ArrivalProcess, ArrivalsConfig, BackendConfig, ClientsConfig, Distribution, LbZone, Popularity,
     QuicConfig, RequestsPerConnection, SimConfig, WorkloadConfig,
@@ -40,7 +40,6 @@ pub fn member_at(address: &str, port: u16) -> Member {
 /// AZ affinity or health check.
 pub fn pool(algorithm: Algorithm, members: Vec<Member>) -> PoolConfig {
     PoolConfig {
-        dialect: Dialect::Elb,
         protocol: Protocol::Tcp,
         algorithm,
         members,

@@ -42,9 +42,29 @@ pub enum Health {
     NoMonitor,
 }
 
+/// How a member came to be in the pool, which decides the health it starts with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Joined {
+    /// Present when the pool was set up (or when a health monitor appeared).
+    AtStart,
+    /// Added to a running pool.
+    Added,
+}
+
 impl Health {
-    fn is_healthy(self) -> bool {
+    /// ONLINE or NO_MONITOR: eligible as far as health goes.
+    pub fn is_healthy(self) -> bool {
         matches!(self, Health::Online | Health::NoMonitor)
+    }
+
+    /// The health a member starts with: NO_MONITOR without a health check; with one, ONLINE
+    /// when present at the start and INITIAL when added (ONLINE after one successful check).
+    pub fn starting(monitored: bool, joined: Joined) -> Health {
+        match (monitored, joined) {
+            (false, _) => Health::NoMonitor,
+            (true, Joined::AtStart) => Health::Online,
+            (true, Joined::Added) => Health::Initial,
+        }
     }
 }
 
@@ -171,15 +191,14 @@ struct MemberState {
     zone: Option<ZoneId>,
     tier: Tier,
     enabled: bool,
-    draining: bool,
     health: Health,
     active: u32,
 }
 
 impl MemberState {
-    /// Still part of the pool (not removed or draining, administratively enabled).
+    /// Still part of the pool: administratively enabled (a removed member is disabled for good).
     fn in_pool(&self) -> bool {
-        self.enabled && !self.draining
+        self.enabled
     }
 
     fn eligible(&self) -> bool {
@@ -267,11 +286,7 @@ impl Balancer {
             bindings: vec![UNBOUND; address_slots as usize],
             counters: BalancerCounters::default(),
         };
-        let health = if pool.health_check.is_some() {
-            Health::Online
-        } else {
-            Health::NoMonitor
-        };
+        let health = Health::starting(pool.health_check.is_some(), Joined::AtStart);
         for m in &pool.members {
             b.push_member(m, health, Ramp::Warm);
         }
@@ -288,7 +303,6 @@ impl Balancer {
             zone: m.zone,
             tier: m.tier,
             enabled: m.enabled,
-            draining: false,
             health,
             active: 0,
         });
@@ -478,12 +492,6 @@ impl Balancer {
         self.dirty = true;
     }
 
-    /// Draining members take no new connections; removing a member is draining it forever.
-    pub fn set_draining(&mut self, m: MemberIdx, draining: bool) {
-        self.members[m as usize].draining = draining;
-        self.dirty = true;
-    }
-
     /// Adds a member with the next index. It starts INITIAL (NO_MONITOR without a health check)
     /// and, when the pool has slow start and other members, ramps from its first ONLINE (at once
     /// without a health check; huawei-semantics §2).
@@ -494,11 +502,7 @@ impl Balancer {
         } else {
             Ramp::Warm
         };
-        let health = if self.has_health_check {
-            Health::Initial
-        } else {
-            Health::NoMonitor
-        };
+        let health = Health::starting(self.has_health_check, Joined::Added);
         let idx = self.push_member(&member, health, ramp);
         if ramp == Ramp::Waiting && health == Health::NoMonitor {
             self.start_ramp(now, idx);
@@ -735,7 +739,7 @@ mod tests {
         let mut b = Balancer::new(&rr(&[1, 1, 1, 1, 0]), None, 1, T0);
         b.set_health(T0, 0, Health::Offline);
         b.set_enabled(1, false);
-        b.set_draining(2, true);
+        b.set_enabled(2, false);
         assert_eq!(picks(&mut b, T0, 3), [3, 3, 3]);
         b.set_weight(T0, 3, 0);
         assert_eq!(b.pick(T0, &req(0)), None);

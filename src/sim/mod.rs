@@ -6,11 +6,21 @@
 //!
 //! [`Balancer`]: crate::balancer::Balancer
 
+mod check;
 pub mod config;
+mod counters;
 mod engine;
+mod health;
+mod members;
+mod nodes;
 pub mod observe;
 pub mod queue;
+mod requests;
 pub mod sample;
+mod server;
+mod slab;
+mod timeline;
+mod workload;
 
 pub use config::*;
 pub use observe::{Notice, NoticeKind, Observer, Outcome, RequestObs};
@@ -89,7 +99,7 @@ pub fn run<O: Observer>(
 /// The work check [`run`] makes first: refuses a run estimated beyond the event limit.
 pub fn check_work(config: &SimConfig, limits: Limits) -> Result<(), SimError> {
     let limit = limits.max_events.unwrap_or(DEFAULT_MAX_EVENTS);
-    let estimated = engine::estimate_events(config)?;
+    let estimated = check::estimate_events(config)?;
     if estimated > limit {
         return Err(SimError::TooMuchWork { estimated, limit });
     }

@@ -3,7 +3,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use lbsim::balancer::{Balancer, Health, MemberIdx, Request};
-use lbsim::model::{Algorithm, Dialect, Member, PoolConfig, Protocol, Tier};
+use lbsim::model::{Algorithm, Member, PoolConfig, Protocol, Tier};
 use lbsim::testkit;
 use lbsim::time::SimTime;
 use proptest::prelude::*;
@@ -30,7 +30,6 @@ fn member(i: usize, weight: u32, tier: Tier) -> Member {
 
 fn pool(algorithm: Algorithm, members: Vec<Member>) -> PoolConfig {
     PoolConfig {
-        dialect: Dialect::Apig,
         protocol: Protocol::Http,
         health_check: Some(testkit::health_check(5, 2, 2, 3)),
         ..testkit::pool(algorithm, members)
@@ -57,7 +56,6 @@ enum Op {
     Health(usize, u8),
     Weight(usize, u32),
     Enabled(usize, bool),
-    Draining(usize, bool),
     Add(u32, bool),
     Open(u32),
     Close(usize),
@@ -68,7 +66,6 @@ fn op() -> impl Strategy<Value = Op> {
         (any::<usize>(), 0u8..4).prop_map(|(m, h)| Op::Health(m, h)),
         (any::<usize>(), 0u32..4).prop_map(|(m, w)| Op::Weight(m, w)),
         (any::<usize>(), any::<bool>()).prop_map(|(m, e)| Op::Enabled(m, e)),
-        (any::<usize>(), any::<bool>()).prop_map(|(m, d)| Op::Draining(m, d)),
         (0u32..4, any::<bool>()).prop_map(|(w, s)| Op::Add(w, s)),
         (any::<u32>()).prop_map(Op::Open),
         (any::<usize>()).prop_map(Op::Close),
@@ -80,16 +77,12 @@ struct Model {
     weight: u32,
     health: Health,
     enabled: bool,
-    draining: bool,
     standby: bool,
 }
 
 impl Model {
     fn eligible(&self) -> bool {
-        self.enabled
-            && !self.draining
-            && self.weight > 0
-            && matches!(self.health, Health::Online | Health::NoMonitor)
+        self.enabled && self.weight > 0 && matches!(self.health, Health::Online | Health::NoMonitor)
     }
 }
 
@@ -121,7 +114,6 @@ fn run(algorithm: Algorithm, init: &[(u32, bool)], ops: &[Op]) -> Vec<Option<Mem
             weight,
             health: Health::Online,
             enabled: true,
-            draining: false,
             standby,
         })
         .collect();
@@ -142,10 +134,6 @@ fn run(algorithm: Algorithm, init: &[(u32, bool)], ops: &[Op]) -> Vec<Option<Mem
                 b.set_enabled((m % n) as MemberIdx, e);
                 model[m % n].enabled = e;
             }
-            Op::Draining(m, d) => {
-                b.set_draining((m % n) as MemberIdx, d);
-                model[m % n].draining = d;
-            }
             Op::Add(w, standby) => {
                 let idx = b.add_member(T0, member(n, w, tier(standby)));
                 assert_eq!(idx as usize, n, "indices are dense and never reused");
@@ -153,7 +141,6 @@ fn run(algorithm: Algorithm, init: &[(u32, bool)], ops: &[Op]) -> Vec<Option<Mem
                     weight: w,
                     health: Health::Initial,
                     enabled: true,
-                    draining: false,
                     standby,
                 });
             }
@@ -340,7 +327,7 @@ fn maglev_removal_moves_the_removed_members_keys_and_little_else() {
         let mut b = hash_pool(n);
         let before = owners(&mut b, KEYS);
         let gone = (n / 3) as MemberIdx;
-        b.set_draining(gone, true);
+        b.set_enabled(gone, false);
         let after = owners(&mut b, KEYS);
         let on_gone = before.iter().filter(|&&m| m == gone).count() as f64 / KEYS as f64;
         // Every key of the removed member moves, and it held about 1/N of them.
@@ -355,7 +342,7 @@ fn maglev_removal_moves_the_removed_members_keys_and_little_else() {
         let extra = extra_moves(&before, &after, gone);
         assert!(extra < 0.01, "n {n}: extra {extra}");
         // The table depends only on the candidate set: restoring the member restores it.
-        b.set_draining(gone, false);
+        b.set_enabled(gone, true);
         assert_eq!(owners(&mut b, KEYS), before);
     }
 }
@@ -411,9 +398,9 @@ fn measure_maglev_disruption() {
             let trials = 5;
             for t in 0..trials {
                 let gone = (t * n / trials) as MemberIdx;
-                b.set_draining(gone, true);
+                b.set_enabled(gone, false);
                 let e = extra_moves(&before, &owners(&mut b, KEYS), gone);
-                b.set_draining(gone, false);
+                b.set_enabled(gone, true);
                 sum += e;
                 worst = worst.max(e);
             }
@@ -483,13 +470,13 @@ fn weighted_hashing_removal_moves_the_removed_members_keys_and_little_else() {
         let mut b = weighted_hash_pool(n, true);
         let before = owners(&mut b, KEYS);
         let gone = (n / 3) as MemberIdx;
-        b.set_draining(gone, true);
+        b.set_enabled(gone, false);
         let after = owners(&mut b, KEYS);
         assert!(after.iter().all(|&m| m != gone));
         // as unweighted (measured 0.17–0.88 %, see ARCHITECTURE.md)
         let extra = extra_moves(&before, &after, gone);
         assert!(extra < 0.01, "n {n}: extra {extra}");
-        b.set_draining(gone, false);
+        b.set_enabled(gone, true);
         assert_eq!(owners(&mut b, KEYS), before);
     }
 }
@@ -513,7 +500,7 @@ proptest! {
         b.set_weighted_hashing(weighted);
         let gone = gone.index(n);
         let before = owners(&mut b, KEYS);
-        b.set_draining(gone as MemberIdx, true);
+        b.set_enabled(gone as MemberIdx, false);
         let after = owners(&mut b, KEYS);
         prop_assert!(after.iter().all(|&m| m as usize != gone));
         let share = if weighted {
@@ -527,7 +514,7 @@ proptest! {
         prop_assert!((held - share).abs() < margin, "held {} vs {}", held, share);
         let extra = extra_moves(&before, &after, gone as MemberIdx);
         prop_assert!(extra < 0.01, "n {}: extra {}", n, extra);
-        b.set_draining(gone as MemberIdx, false);
+        b.set_enabled(gone as MemberIdx, true);
         prop_assert_eq!(owners(&mut b, KEYS), before);
     }
 }

@@ -1,7 +1,7 @@
 //! Lowering a VPC channel into a [`PoolConfig`].
 
 use super::{VpcChannel, VpcMember};
-use crate::model::{self, Algorithm, Dialect, HealthCheck, PoolConfig, Protocol, Tier};
+use crate::model::{self, Algorithm, HealthCheck, PoolConfig, Protocol, Tier};
 use crate::scenario::keys;
 use crate::time::SimTime;
 
@@ -71,7 +71,6 @@ pub fn lower_channel(ch: &VpcChannel, zones: &[String]) -> PoolConfig {
             fall: h.threshold_abnormal.unwrap_or(5).max(1) as u32,
         });
     PoolConfig {
-        dialect: Dialect::Apig,
         protocol: Protocol::Http,
         algorithm,
         members,

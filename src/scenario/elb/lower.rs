@@ -3,8 +3,8 @@
 
 use super::{Member, Pool};
 use crate::model::{
-    self, Algorithm, AzAffinity, AzFallback, AzThreshold, Dialect, HealthCheck, Persistence,
-    PoolConfig, Protocol, Tier, TupleFields,
+    self, Algorithm, AzAffinity, AzFallback, AzThreshold, HealthCheck, Persistence, PoolConfig,
+    Protocol, Tier, TupleFields,
 };
 use crate::scenario::keys;
 use crate::time::SimTime;
@@ -188,7 +188,6 @@ pub fn lower_pool(pool: &Pool, zones: &[String]) -> PoolConfig {
         })
         .collect();
     PoolConfig {
-        dialect: Dialect::Elb,
         protocol,
         algorithm,
         members,

@@ -1,0 +1,151 @@
+//! Members as the engine sees them beyond their servers and health: removal, crashes,
+//! additions, and connection drain when a member stops taking new traffic.
+//!
+//! Drain concerns a per-connection pool's open connections only: the balancers are not told (the
+//! member is already no candidate for whatever made it unavailable), so a healthy weight-0
+//! member counts for its AZ's affinity threshold as it does without drain.
+
+use super::config::BackendConfig;
+use super::counters::Count;
+use super::engine::{Engine, Ev};
+use super::health::HealthState;
+use super::observe::{NoticeKind, Observer, Outcome};
+use super::requests::{Fin, Next};
+use super::server::Server;
+use super::slab::Ix;
+use crate::balancer::{Health, Joined};
+use crate::model::Member;
+
+/// A member's standing in the pool.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Membership {
+    pub removed: bool,
+    /// Its connections are draining; `drain_epoch` changes whenever drain starts or ends, so a
+    /// deadline from an earlier drain is stale.
+    pub draining: bool,
+    pub drain_epoch: u32,
+}
+
+impl<O: Observer> Engine<'_, O> {
+    /// Would a balancer consider `m` for new traffic (as far as the engine tracks it)?
+    pub(super) fn eligible(&self, m: u32) -> bool {
+        let meta = &self.meta[m as usize];
+        !self.membership[m as usize].removed
+            && meta.enabled
+            && meta.weight > 0
+            && self.health[m as usize].health.is_healthy()
+    }
+
+    /// Starts or cancels connection drain after a change to `m` that may have altered
+    /// [`Self::eligible`].
+    pub(super) fn after_change(&mut self, m: u32, was_eligible: bool) {
+        let now_eligible = self.eligible(m);
+        if was_eligible && !now_eligible {
+            self.unavailable(m);
+        } else if !was_eligible && now_eligible && self.membership[m as usize].draining {
+            self.set_draining(m, false);
+        }
+    }
+
+    /// `m` takes no new traffic: drain its connections (TCP/UDP/QUIC pools with drain) or cut
+    /// them. Per-request pools have no bound connections.
+    fn unavailable(&mut self, m: u32) {
+        if !self.per_conn {
+            return;
+        }
+        let member = Some(Ix::new(m));
+        let bound = (0..self.conns.len())
+            .filter(|&c| self.conns.live(c).is_some_and(|conn| conn.member == member))
+            .count() as u32;
+        if bound == 0 {
+            return;
+        }
+        match self.pool.drain_timeout {
+            Some(t) if self.pool.protocol.supports_drain() => {
+                if !self.membership[m as usize].draining {
+                    self.set_draining(m, true);
+                    let epoch = self.membership[m as usize].drain_epoch;
+                    self.q
+                        .push(self.now + t, Ev::DrainDeadline { member: m, epoch });
+                }
+                self.notice(Some(m), NoticeKind::DrainStarted(bound));
+            }
+            _ => {
+                let n = self.reset_bound(m, Outcome::Reset);
+                self.counters.count(Count::Cut, u64::from(n));
+                self.notice(Some(m), NoticeKind::Cut(n));
+            }
+        }
+    }
+
+    fn set_draining(&mut self, m: u32, draining: bool) {
+        let s = &mut self.membership[m as usize];
+        s.draining = draining;
+        s.drain_epoch = s.drain_epoch.wrapping_add(1);
+    }
+
+    /// `m`'s drain timeout expired: its remaining connections are reset.
+    pub(super) fn drain_deadline(&mut self, m: u32) {
+        let n = self.reset_bound(m, Outcome::Reset);
+        self.counters.count(Count::DrainReset, u64::from(n));
+        self.set_draining(m, false);
+        self.notice(Some(m), NoticeKind::DrainReset(n));
+    }
+
+    /// Recomputes whether `m` runs (it and its AZ up); a member that stops running crashes.
+    pub(super) fn refresh_alive(&mut self, m: u32) {
+        let s = &self.servers[m as usize];
+        let alive = !s.down && !s.zone.is_some_and(|z| self.zone_down[usize::from(z)]);
+        let was = s.alive;
+        self.servers[m as usize].alive = alive;
+        if was && !alive {
+            self.crash(m);
+        }
+    }
+
+    /// `m` dies: its connections break and everything it holds fails now.
+    fn crash(&mut self, m: u32) {
+        if self.per_conn {
+            self.reset_bound(m, Outcome::Failed);
+        }
+        for r in 0..self.reqs.len() {
+            let Some(req) = self.reqs.live(r) else {
+                continue;
+            };
+            if req.member == m {
+                if req.wait.listed() {
+                    self.waiting.remove(&mut self.reqs, r);
+                    let f = Fin::of(&self.reqs[r]);
+                    self.finish(f, Outcome::Failed, self.now, Next::Continue);
+                }
+                self.release_req(r);
+            }
+        }
+        let s = &mut self.servers[m as usize];
+        s.queue.clear();
+        s.busy = 0;
+    }
+
+    /// `cfg` comes from an `AddMembers` action, whose backends were checked before the run
+    /// started, so building the server cannot fail here.
+    #[allow(clippy::expect_used)]
+    pub(super) fn add_member(&mut self, member: Member, cfg: &BackendConfig) {
+        let server = Server::new(&member, cfg).expect("checked before the run");
+        let m = self.servers.len() as u32;
+        let now = self.now;
+        self.nodes.each(|b| {
+            let idx = b.add_member(now, member.clone());
+            debug_assert_eq!(idx, m, "balancers index members in the order added");
+        });
+        self.servers.push(server);
+        let monitored = self.pool.health_check.is_some();
+        self.health
+            .push(HealthState::new(Health::starting(monitored, Joined::Added)));
+        self.membership.push(Membership::default());
+        self.obs.member_added(m, &member);
+        self.meta.push(member);
+        self.refresh_alive(m);
+        self.notice(Some(m), NoticeKind::MemberAdded);
+        self.start_probes(m);
+    }
+}

@@ -1,0 +1,310 @@
+//! The workload: connection arrivals (generated or replayed from a trace), the clients and their
+//! persistence cookies, and what each pick sees of a request (address, URI, QUIC packet).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use super::check::invalid;
+use super::config::{ArrivalProcess, SimConfig, WorkloadConfig};
+use super::sample::{below, exponential, unit, Chooser, CountSampler, Sampler};
+use super::slab::Ix;
+use super::SimError;
+use crate::balancer::{MemberIdx, Request};
+use crate::model::{Persistence, Protocol};
+use crate::time::SimTime;
+
+/// A client connection, from its arrival until it ends.
+#[derive(Default)]
+pub(super) struct Conn {
+    /// The LB node it entered through.
+    pub node: u16,
+    pub port: u16,
+    pub client: u32,
+    pub addr_slot: u32,
+    /// Member the connection is bound to (per-connection pools, once picked).
+    pub member: Option<Ix>,
+    /// Requests still to send after the current one.
+    pub remaining: u32,
+    /// The request the client waits for, if it holds a backend slot.
+    pub inflight: Option<Ix>,
+    pub sent: u32,
+    /// Index (1-based) of the request before which the client migrates; 0 = never.
+    pub migrate_at: u32,
+    pub id: u64,
+    /// The trace row this connection replays.
+    trace_row: Option<Ix>,
+    dcid: [u8; 20],
+    /// Index of the URI the last pick drew (per-connection pools: the connection's first).
+    pub uri: u32,
+}
+
+/// What a new connection carries: its client and how many requests.
+pub(super) struct Opening {
+    client: u32,
+    requests: u32,
+    trace_row: Option<Ix>,
+}
+
+pub(super) struct Workload<'c> {
+    cfg: &'c WorkloadConfig,
+    listener: (IpAddr, u16),
+    /// Next row of `cfg.trace` to replay.
+    trace_pos: usize,
+    /// Mean gap between arrivals in ns (`1e9 / rate`; infinite when the rate is 0).
+    mean_gap: f64,
+    clients: Chooser,
+    uris: Option<Chooser>,
+    uri_bytes: Vec<Box<[u8]>>,
+    rpc: CountSampler,
+    think: Option<Sampler>,
+    ip_proto: u8,
+    quic: bool,
+    /// Per client: the member its persistence cookie names, and until when the cookie is valid.
+    cookies: Vec<(Option<Ix>, SimTime)>,
+    packet: [u8; 32],
+    next_req_id: u64,
+    next_conn_id: u64,
+}
+
+impl<'c> Workload<'c> {
+    pub(super) fn new(cfg: &'c SimConfig) -> Result<Self, SimError> {
+        let w = &cfg.workload;
+        let uris = if w.uris.is_empty() {
+            None
+        } else {
+            Some(Chooser::new(w.uris.len() as u32, w.uri_popularity).map_err(invalid)?)
+        };
+        let think = w
+            .think_time
+            .as_ref()
+            .map(Sampler::new)
+            .transpose()
+            .map_err(invalid)?;
+        Ok(Workload {
+            cfg: w,
+            listener: cfg.listener,
+            trace_pos: 0,
+            mean_gap: mean_gap(w.arrivals.rate_per_s),
+            clients: Chooser::new(w.clients.count, w.clients.popularity).map_err(invalid)?,
+            uris,
+            uri_bytes: w.uris.iter().map(|u| u.as_bytes().into()).collect(),
+            rpc: CountSampler::new(&w.requests_per_connection).map_err(invalid)?,
+            think,
+            ip_proto: if matches!(w.protocol, Protocol::Udp | Protocol::Quic) {
+                17
+            } else {
+                6
+            },
+            quic: w.protocol == Protocol::Quic,
+            cookies: vec![(None, SimTime::ZERO); w.clients.count as usize],
+            packet: [0; 32],
+            next_req_id: 0,
+            next_conn_id: 0,
+        })
+    }
+
+    /// When the next connection arrives, drawn at `now` (`SimTime::MAX`: none).
+    #[inline]
+    pub(super) fn interarrival(&mut self, rng: &mut ChaCha8Rng, now: SimTime) -> SimTime {
+        let trace = &self.cfg.trace;
+        if !trace.is_empty() {
+            return trace.get(self.trace_pos).map_or(SimTime::MAX, |a| a.at);
+        }
+        let mean = self.mean_gap;
+        if mean.is_infinite() {
+            return SimTime::MAX;
+        }
+        let gap = match self.cfg.arrivals.process {
+            ArrivalProcess::Poisson => exponential(rng, mean),
+            ArrivalProcess::Constant => mean,
+        };
+        now + SimTime(gap as u64)
+    }
+
+    pub(super) fn set_rate(&mut self, rate: f64) {
+        self.mean_gap = mean_gap(rate);
+    }
+
+    /// The arriving connection's client and request count: the next trace row, or drawn.
+    #[inline(always)]
+    pub(super) fn open(&mut self, rng: &mut ChaCha8Rng) -> Opening {
+        match self.cfg.trace.get(self.trace_pos) {
+            Some(a) => {
+                self.trace_pos += 1;
+                Opening {
+                    client: a.client,
+                    requests: a.requests,
+                    trace_row: Some(Ix::new(self.trace_pos as u32 - 1)),
+                }
+            }
+            None => Opening {
+                client: self.clients.pick(rng),
+                requests: self.rpc.sample(rng),
+                trace_row: None,
+            },
+        }
+    }
+
+    /// Sets up `conn` for `o` through `node`: identity, address, migration point and DCID.
+    #[inline(always)]
+    pub(super) fn connect(&mut self, rng: &mut ChaCha8Rng, conn: &mut Conn, node: u16, o: Opening) {
+        let q = self.cfg.quic;
+        let migrate_at = if q.migration_probability > 0.0
+            && o.requests > 1
+            && unit(rng) < q.migration_probability
+        {
+            2 + below(rng, o.requests - 1)
+        } else {
+            0
+        };
+        let id = self.next_conn_id;
+        self.next_conn_id += 1;
+        conn.node = node;
+        conn.port = 1024 + (id % 64512) as u16;
+        conn.client = o.client;
+        conn.addr_slot = o.client % self.cfg.clients.addresses;
+        conn.member = None;
+        conn.remaining = o.requests - 1;
+        conn.inflight = None;
+        conn.sent = 0;
+        conn.migrate_at = migrate_at;
+        conn.id = id;
+        conn.trace_row = o.trace_row;
+        if self.quic {
+            for chunk in conn.dcid[..usize::from(q.dcid_len)].chunks_mut(8) {
+                let bytes = rng.next_u64().to_be_bytes();
+                chunk.copy_from_slice(&bytes[..chunk.len()]);
+            }
+        }
+    }
+
+    /// The client moves to another address and port (NAT rebinding, network change).
+    #[inline]
+    pub(super) fn migrate(&self, rng: &mut ChaCha8Rng, conn: &mut Conn) {
+        conn.port = 1024 + below(rng, 64512) as u16;
+        conn.addr_slot = below(rng, self.cfg.clients.addresses);
+    }
+
+    #[inline]
+    pub(super) fn next_request_id(&mut self) -> u64 {
+        let id = self.next_req_id;
+        self.next_req_id += 1;
+        id
+    }
+
+    /// Pause before the connection's next request.
+    #[inline]
+    pub(super) fn think(&self, rng: &mut ChaCha8Rng) -> SimTime {
+        match &self.think {
+            Some(s) => SimTime(s.sample(rng) as u64),
+            None => SimTime::ZERO,
+        }
+    }
+
+    #[inline]
+    pub(super) fn has_uris(&self) -> bool {
+        self.uris.is_some()
+    }
+
+    /// What the balancer sees of `conn`'s next request; draws its URI. `initial` selects the
+    /// QUIC long header.
+    #[inline(always)]
+    pub(super) fn request(
+        &mut self,
+        conn: &mut Conn,
+        rng: &mut ChaCha8Rng,
+        now: SimTime,
+        initial: bool,
+    ) -> Request<'_> {
+        let traced = conn
+            .trace_row
+            .and_then(|row| self.cfg.trace.get(row.get() as usize));
+        match (&self.uris, traced) {
+            (_, Some(a)) if !a.uris.is_empty() => {
+                let k = (conn.sent as usize).saturating_sub(1).min(a.uris.len() - 1);
+                conn.uri = a.uris[k];
+            }
+            (Some(ch), None) => conn.uri = ch.pick(rng),
+            _ => {}
+        }
+        let uri: &[u8] = match self.uri_bytes.get(conn.uri as usize) {
+            Some(bytes) => bytes,
+            None => b"/",
+        };
+        let quic_packet = if self.quic {
+            let cid = &conn.dcid[..usize::from(self.cfg.quic.dcid_len)];
+            let n = if initial {
+                // long header, Initial, QUIC v1, DCID length and DCID, empty SCID
+                self.packet[..6].copy_from_slice(&[0xc0, 0, 0, 0, 1, cid.len() as u8]);
+                self.packet[6..6 + cid.len()].copy_from_slice(cid);
+                self.packet[6 + cid.len()] = 0;
+                7 + cid.len()
+            } else {
+                self.packet[0] = 0x40;
+                self.packet[1..1 + cid.len()].copy_from_slice(cid);
+                1 + cid.len()
+            };
+            Some(&self.packet[..n])
+        } else {
+            None
+        };
+        let (cookie, cookie_until) = self.cookies[conn.client as usize];
+        Request {
+            client_ip: self.client_ip(conn.addr_slot),
+            client_port: conn.port,
+            dst_ip: self.listener.0,
+            dst_port: self.listener.1,
+            ip_proto: self.ip_proto,
+            addr_slot: conn.addr_slot,
+            uri,
+            quic_packet,
+            cookie: cookie.filter(|_| now < cookie_until).map(Ix::get),
+        }
+    }
+
+    /// The client now holds a persistence cookie naming `member`, valid until `until`.
+    #[inline]
+    pub(super) fn set_cookie(&mut self, client: u32, member: MemberIdx, until: SimTime) {
+        self.cookies[client as usize] = (Some(Ix::new(member)), until);
+    }
+
+    /// A pool update: clients' cookies keep naming members only under the same kind of cookie
+    /// (and the same APP_COOKIE name).
+    pub(super) fn persistence_changed(
+        &mut self,
+        old: &Option<Persistence>,
+        new: &Option<Persistence>,
+    ) {
+        let cookies_hold = match (old, new) {
+            (Some(Persistence::HttpCookie { .. }), Some(Persistence::HttpCookie { .. })) => true,
+            (
+                Some(Persistence::AppCookie { cookie_name: a }),
+                Some(Persistence::AppCookie { cookie_name: b }),
+            ) => a == b,
+            _ => false,
+        };
+        if !cookies_hold {
+            self.cookies.fill((None, SimTime::ZERO));
+        }
+    }
+
+    fn client_ip(&self, slot: u32) -> IpAddr {
+        match self.cfg.clients.first_address {
+            IpAddr::V4(a) => IpAddr::V4(Ipv4Addr::from(u32::from(a).wrapping_add(slot))),
+            IpAddr::V6(a) => {
+                IpAddr::V6(Ipv6Addr::from(u128::from(a).wrapping_add(u128::from(slot))))
+            }
+        }
+    }
+}
+
+/// Mean gap between arrivals in ns at `rate` per second; infinite (no arrivals) at rate 0.
+fn mean_gap(rate: f64) -> f64 {
+    if rate > 0.0 {
+        1e9 / rate
+    } else {
+        f64::INFINITY
+    }
+}
