@@ -6,6 +6,10 @@
 
 use crate::time::SimTime;
 
+/// Index of a member in [`PoolConfig::members`] order; members added later take the next
+/// indices, and an index is never reused, so reports and events can key on it.
+pub type MemberIdx = u32;
+
 /// Pool protocol (ELB `protocol`; APIG channels carry HTTP(S) traffic).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Protocol {

@@ -23,9 +23,7 @@ use crate::model::{
 };
 use crate::time::SimTime;
 
-/// Index of a member in [`PoolConfig::members`] order; members added later take the next
-/// indices, and an index is never reused, so reports and events can key on it.
-pub type MemberIdx = u32;
+pub use crate::model::MemberIdx;
 
 /// A member's health as the load balancer sees it (ELB `operating_status`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

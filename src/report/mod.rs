@@ -11,6 +11,7 @@ mod trace;
 
 pub use trace::TraceWriter;
 
+use crate::model::MemberIdx;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -203,7 +204,7 @@ impl Report {
                 }
             })
             .collect();
-        let key = |m: u32| out.members[m as usize].member.key.clone();
+        let key = |m: MemberIdx| out.members[m as usize].member.key.clone();
         let events = rec
             .notices
             .iter()
@@ -370,7 +371,11 @@ fn tier_name<S: serde::Serializer>(tier: &Tier, s: S) -> Result<S::Ok, S::Error>
     s.serialize_str(tier.as_str())
 }
 
-fn event(n: &Notice, key: impl Fn(u32) -> String, zone: impl Fn(u16) -> String) -> EventReport {
+fn event(
+    n: &Notice,
+    key: impl Fn(MemberIdx) -> String,
+    zone: impl Fn(u16) -> String,
+) -> EventReport {
     let (kind, detail) = match &n.kind {
         NoticeKind::MemberDown => ("member_down", String::new()),
         NoticeKind::MemberUp => ("member_up", String::new()),

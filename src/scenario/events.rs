@@ -7,8 +7,9 @@
 use super::de::{deserialize_at, Seg};
 use super::diag::{Code, Findings};
 use super::sections::{self, Event};
-use super::valid::{ChannelChange, EventAction, MemberIndex, PoolDef, TimedAction};
+use super::valid::{ChannelChange, EventAction, PoolDef, TimedAction};
 use super::{apig, elb, suggest, Severity};
+use crate::model::MemberIdx;
 use crate::model::ZoneId;
 use serde::Deserialize;
 use serde_json::Value;
@@ -307,7 +308,7 @@ fn add_members(pool: Option<&PoolDef>, body: &Value, at: &str, f: &mut Findings)
 /// added again (a channel update) takes a new index while the old one stays removed.
 struct Roster {
     keys: Vec<String>,
-    latest: BTreeMap<String, MemberIndex>,
+    latest: BTreeMap<String, MemberIdx>,
 }
 
 impl Roster {
@@ -322,14 +323,14 @@ impl Roster {
         r
     }
 
-    fn add(&mut self, key: String) -> MemberIndex {
-        let i = self.keys.len() as MemberIndex;
+    fn add(&mut self, key: String) -> MemberIdx {
+        let i = self.keys.len() as MemberIdx;
         self.latest.insert(key.clone(), i);
         self.keys.push(key);
         i
     }
 
-    fn index(&self, key: &str) -> Option<MemberIndex> {
+    fn index(&self, key: &str) -> Option<MemberIdx> {
         self.latest.get(key).copied()
     }
 }
@@ -360,7 +361,7 @@ impl<'a> Timeline<'a> {
     }
 
     /// The member `key` names now; an error at `path` when it names none.
-    fn member(&self, key: &str, path: &str, f: &mut Findings) -> Option<MemberIndex> {
+    fn member(&self, key: &str, path: &str, f: &mut Findings) -> Option<MemberIdx> {
         let found = self.roster.index(key);
         if found.is_none() {
             let mut rule = String::from("names no member of the pool");

@@ -25,9 +25,7 @@ mod validate;
 pub use diag::{Finding, Severity};
 pub use dialect::{Dialect, OWN_KEYS};
 pub use lower::{lower, NotRunnable};
-pub use valid::{
-    ChannelChange, EventAction, MemberChange, MemberIndex, PoolDef, TimedAction, ValidScenario,
-};
+pub use valid::{ChannelChange, EventAction, MemberChange, PoolDef, TimedAction, ValidScenario};
 
 use de::deserialize;
 use diag::{Code, Findings};

@@ -5,10 +5,7 @@
 
 use super::sections::{Backends, LoadBalancer, Workload};
 use super::{apig, elb};
-use crate::model::{self, Tier, ZoneId};
-
-/// A member index: `PoolConfig::members` order, then added members in timeline order.
-pub type MemberIndex = u32;
+use crate::model::{self, MemberIdx, Tier, ZoneId};
 
 /// The one pool a scenario defines, in its vendor's dialect.
 #[derive(Debug, Clone)]
@@ -46,19 +43,19 @@ pub struct TimedAction {
 
 #[derive(Debug, Clone)]
 pub enum EventAction {
-    MemberDown(MemberIndex),
-    MemberUp(MemberIndex),
+    MemberDown(MemberIdx),
+    MemberUp(MemberIdx),
     MemberSlow {
-        member: MemberIndex,
+        member: MemberIdx,
         factor: f64,
     },
     AzDown(ZoneId),
     AzUp(ZoneId),
     SetWeight {
-        member: MemberIndex,
+        member: MemberIdx,
         weight: u32,
     },
-    RemoveMember(MemberIndex),
+    RemoveMember(MemberIdx),
     SetRate(f64),
     /// ELB add-members: the new members with their keys; they take the next indices.
     AddMembers(Vec<model::Member>),
@@ -72,8 +69,8 @@ pub enum EventAction {
 /// are removed, kept members take their new settings, new members are added (next indices).
 #[derive(Debug, Clone)]
 pub struct ChannelChange {
-    pub removed: Vec<MemberIndex>,
-    pub changed: Vec<(MemberIndex, MemberChange)>,
+    pub removed: Vec<MemberIdx>,
+    pub changed: Vec<(MemberIdx, MemberChange)>,
     pub added: Vec<model::Member>,
     /// A `PUT` body's channel, whose algorithm and health check apply live; `None` for
     /// add-members, which changes members only.

@@ -6,6 +6,7 @@ use super::config::{Action, LbZone, SimConfig, TimedEvent};
 use super::sample::CountSampler;
 use super::server::Server;
 use super::SimError;
+use crate::model::MemberIdx;
 use crate::model::PoolConfig;
 use crate::time::SimTime;
 
@@ -97,8 +98,9 @@ fn check_timeline(timeline: &[TimedEvent], pool: &PoolConfig) -> Result<(), SimE
     let mut members = pool.members.len() as u32;
     let zones = pool.zones.len();
     for e in timeline {
-        let bad_member =
-            |m: u32| (m >= members).then(|| invalid(format!("event at {}: no member {m}", e.at)));
+        let bad_member = |m: MemberIdx| {
+            (m >= members).then(|| invalid(format!("event at {}: no member {m}", e.at)))
+        };
         let err = match &e.action {
             Action::MemberDown(m)
             | Action::MemberUp(m)

@@ -6,6 +6,7 @@
 //! relies on (see [`crate::sim::SimError::InvalidConfig`]) so that a bad value is an error, never a
 //! panic or a silent NaN in a report.
 
+use crate::model::MemberIdx;
 use std::net::IpAddr;
 
 use crate::model::{Member, PoolConfig, Protocol, Tier, ZoneId};
@@ -190,35 +191,35 @@ pub struct TimedEvent {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     /// The member crashes: it fails the requests it holds, new ones and health probes.
-    MemberDown(u32),
+    MemberDown(MemberIdx),
     /// The member's process is back; health checks bring it ONLINE again.
-    MemberUp(u32),
+    MemberUp(MemberIdx),
     /// Service times are multiplied by `factor` from now on (1 restores).
     Slow {
-        member: u32,
+        member: MemberIdx,
         factor: f64,
     },
     /// Every member in the AZ crashes and the LB node there stops taking new connections.
     AzDown(ZoneId),
     AzUp(ZoneId),
     SetWeight {
-        member: u32,
+        member: MemberIdx,
         weight: u32,
     },
     AddMembers(Vec<(Member, BackendConfig)>),
     /// Refused (and reported) when the pool has deletion protection.
-    RemoveMember(u32),
+    RemoveMember(MemberIdx),
     /// A live pool update (ELB `PUT` pool body already lowered); members are unchanged.
     UpdatePool(Box<PoolConfig>),
     /// New connection arrival rate per second.
     SetRate(f64),
     SetEnabled {
-        member: u32,
+        member: MemberIdx,
         enabled: bool,
     },
     /// APIG `is_backup` changed by a channel update.
     SetTier {
-        member: u32,
+        member: MemberIdx,
         tier: Tier,
     },
 }

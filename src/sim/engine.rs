@@ -5,6 +5,7 @@
 //! (`server.rs`), health (`health.rs`) and standing (`members.rs`), the LB nodes (`nodes.rs`),
 //! timeline actions (`timeline.rs`) and the run counters (`counters.rs`).
 
+use crate::model::MemberIdx;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -42,16 +43,16 @@ pub(super) enum Ev {
         gen: u32,
     },
     Probe {
-        member: u32,
+        member: MemberIdx,
         epoch: u32,
     },
     /// A probe sent to a dead member timed out.
     ProbeFailed {
-        member: u32,
+        member: MemberIdx,
         epoch: u32,
     },
     DrainDeadline {
-        member: u32,
+        member: MemberIdx,
         epoch: u32,
     },
     /// `timeline[i]` is due.
@@ -225,7 +226,7 @@ impl<'c, O: Observer> Engine<'c, O> {
         }
     }
 
-    pub(super) fn notice(&mut self, member: Option<u32>, kind: NoticeKind) {
+    pub(super) fn notice(&mut self, member: Option<MemberIdx>, kind: NoticeKind) {
         self.obs.notice(&Notice {
             at: self.now,
             member,

@@ -8,6 +8,7 @@ use super::engine::{Engine, Ev};
 use super::observe::{NoticeKind, Observer};
 use super::sample::unit;
 use crate::balancer::{Health, Joined};
+use crate::model::MemberIdx;
 use crate::time::SimTime;
 
 /// A member's health and its current run of probe results.
@@ -59,13 +60,13 @@ pub(super) fn transition(
 impl<O: Observer> Engine<'_, O> {
     /// Sets `m`'s health on the engine and every node, and drains or cuts its connections if
     /// that made it unavailable.
-    pub(super) fn set_health(&mut self, m: u32, h: Health) {
+    pub(super) fn set_health(&mut self, m: MemberIdx, h: Health) {
         let was = self.eligible(m);
         self.health[m as usize].health = h;
         self.health_changed(m, h, was);
     }
 
-    fn health_changed(&mut self, m: u32, h: Health, was_eligible: bool) {
+    fn health_changed(&mut self, m: MemberIdx, h: Health, was_eligible: bool) {
         let now = self.now;
         self.nodes.each(|b| b.set_health(now, m, h));
         match h {
@@ -78,7 +79,7 @@ impl<O: Observer> Engine<'_, O> {
 
     /// Starts `m`'s probe chain at a random phase, as probes of different members are not
     /// synchronised (this also makes detection delay uniform, as in the closed form).
-    pub(super) fn start_probes(&mut self, m: u32) {
+    pub(super) fn start_probes(&mut self, m: MemberIdx) {
         if let Some(h) = self.pool.health_check {
             let offset = SimTime((unit(&mut self.rng) * h.interval.0 as f64) as u64);
             let epoch = self.probe_epoch;
@@ -87,7 +88,7 @@ impl<O: Observer> Engine<'_, O> {
         }
     }
 
-    pub(super) fn probe(&mut self, m: u32, epoch: u32) {
+    pub(super) fn probe(&mut self, m: MemberIdx, epoch: u32) {
         let Some(h) = self.pool.health_check else {
             return;
         };
@@ -101,7 +102,7 @@ impl<O: Observer> Engine<'_, O> {
         }
     }
 
-    pub(super) fn probe_result(&mut self, m: u32, ok: bool) {
+    pub(super) fn probe_result(&mut self, m: MemberIdx, ok: bool) {
         let Some(h) = self.pool.health_check else {
             return;
         };

@@ -15,6 +15,7 @@ use super::server::Server;
 use super::slab::Ix;
 use crate::balancer::{Health, Joined};
 use crate::model::Member;
+use crate::model::MemberIdx;
 
 /// A member's standing in the pool.
 #[derive(Clone, Copy, Default)]
@@ -28,7 +29,7 @@ pub(super) struct Membership {
 
 impl<O: Observer> Engine<'_, O> {
     /// Would a balancer consider `m` for new traffic (as far as the engine tracks it)?
-    pub(super) fn eligible(&self, m: u32) -> bool {
+    pub(super) fn eligible(&self, m: MemberIdx) -> bool {
         let meta = &self.meta[m as usize];
         !self.membership[m as usize].removed
             && meta.enabled
@@ -38,7 +39,7 @@ impl<O: Observer> Engine<'_, O> {
 
     /// Starts or cancels connection drain after a change to `m` that may have altered
     /// [`Self::eligible`].
-    pub(super) fn after_change(&mut self, m: u32, was_eligible: bool) {
+    pub(super) fn after_change(&mut self, m: MemberIdx, was_eligible: bool) {
         let now_eligible = self.eligible(m);
         if was_eligible && !now_eligible {
             self.unavailable(m);
@@ -49,7 +50,7 @@ impl<O: Observer> Engine<'_, O> {
 
     /// `m` takes no new traffic: drain its connections (TCP/UDP/QUIC pools with drain) or cut
     /// them. Per-request pools have no bound connections.
-    fn unavailable(&mut self, m: u32) {
+    fn unavailable(&mut self, m: MemberIdx) {
         if !self.per_conn {
             return;
         }
@@ -78,14 +79,14 @@ impl<O: Observer> Engine<'_, O> {
         }
     }
 
-    fn set_draining(&mut self, m: u32, draining: bool) {
+    fn set_draining(&mut self, m: MemberIdx, draining: bool) {
         let s = &mut self.membership[m as usize];
         s.draining = draining;
         s.drain_epoch = s.drain_epoch.wrapping_add(1);
     }
 
     /// `m`'s drain timeout expired: its remaining connections are reset.
-    pub(super) fn drain_deadline(&mut self, m: u32) {
+    pub(super) fn drain_deadline(&mut self, m: MemberIdx) {
         let n = self.reset_bound(m, Outcome::Reset);
         self.counters.count(Count::DrainReset, u64::from(n));
         self.set_draining(m, false);
@@ -93,7 +94,7 @@ impl<O: Observer> Engine<'_, O> {
     }
 
     /// Recomputes whether `m` runs (it and its AZ up); a member that stops running crashes.
-    pub(super) fn refresh_alive(&mut self, m: u32) {
+    pub(super) fn refresh_alive(&mut self, m: MemberIdx) {
         let s = &self.servers[m as usize];
         let alive = !s.down && !s.zone.is_some_and(|z| self.zone_down[usize::from(z)]);
         let was = s.alive;
@@ -104,7 +105,7 @@ impl<O: Observer> Engine<'_, O> {
     }
 
     /// `m` dies: its connections break and everything it holds fails now.
-    fn crash(&mut self, m: u32) {
+    fn crash(&mut self, m: MemberIdx) {
         if self.per_conn {
             self.reset_bound(m, Outcome::Failed);
         }

@@ -23,7 +23,7 @@ pub(super) struct Req {
     pub wait: Links,
     cross: bool,
     node: u16,
-    pub member: u32,
+    pub member: MemberIdx,
     conn: u32,
     id: u64,
     pub arrival: SimTime,
@@ -172,7 +172,7 @@ impl<O: Observer> Engine<'_, O> {
         }
     }
 
-    fn alloc_req(&mut self, f: &Fin, member: u32) -> u32 {
+    fn alloc_req(&mut self, f: &Fin, member: MemberIdx) -> u32 {
         let r = self.reqs.alloc();
         let req = &mut self.reqs[r];
         req.cross = f.cross;
@@ -231,7 +231,7 @@ impl<O: Observer> Engine<'_, O> {
 
     /// A server of member `m` is free: serve the next queued request whose client still waits
     /// (a backend drops requests whose client went away before it reads them).
-    fn start_next(&mut self, m: u32) {
+    fn start_next(&mut self, m: MemberIdx) {
         while let Some(r) = self.servers[m as usize].queue.pop_front() {
             if self.reqs[r].wait.listed() {
                 return self.serve(r);
@@ -299,7 +299,7 @@ impl<O: Observer> Engine<'_, O> {
     }
 
     /// Resets every connection bound to `m`; returns how many.
-    pub(super) fn reset_bound(&mut self, m: u32, outcome: Outcome) -> u32 {
+    pub(super) fn reset_bound(&mut self, m: MemberIdx, outcome: Outcome) -> u32 {
         let bound = Some(Ix::new(m));
         let mut n = 0;
         for c in 0..self.conns.len() {
@@ -311,12 +311,12 @@ impl<O: Observer> Engine<'_, O> {
         n
     }
 
-    fn open(&mut self, node: u16, m: u32) {
+    fn open(&mut self, node: u16, m: MemberIdx) {
         self.nodes.balancer(node).on_open(m);
         self.servers[m as usize].opened();
     }
 
-    fn close(&mut self, node: u16, m: u32) {
+    fn close(&mut self, node: u16, m: MemberIdx) {
         self.nodes.balancer(node).on_close(m);
         self.servers[m as usize].closed();
     }
