@@ -16,7 +16,7 @@
 //! - Lookup maps the 64-bit request hash onto `[0, M)` with a multiply-shift (`(h · M) >> 64`),
 //!   which is as uniform as `h % M` and avoids a 64-bit division per pick.
 //!
-//! Disruption measured by `tests/it/balancer.rs` is documented in `ARCHITECTURE.md`.
+//! Disruption measured by `tests/it/balancer.rs` is documented in `docs/model.md`.
 
 use std::collections::BTreeMap;
 

@@ -338,7 +338,7 @@ fn maglev_removal_moves_the_removed_members_keys_and_little_else() {
         );
         // Keys of surviving members move only by Maglev's extra disruption, which the paper
         // (§3.4) trades for balance and calls small; with M ≥ 100·N it stays under 1 % of keys
-        // (measured 0.2–0.9 %, see ARCHITECTURE.md).
+        // (measured 0.2–0.9 %, see docs/model.md).
         let extra = extra_moves(&before, &after, gone);
         assert!(extra < 0.01, "n {n}: extra {extra}");
         // The table depends only on the candidate set: restoring the member restores it.
@@ -382,7 +382,7 @@ fn hash_algorithms_ignore_weights_but_exclude_weight_zero() {
 }
 
 #[test]
-#[ignore = "measurement for ARCHITECTURE.md; run with --ignored --nocapture"]
+#[ignore = "measurement for docs/model.md; run with --ignored --nocapture"]
 fn measure_maglev_disruption() {
     const KEYS: u32 = 400_000;
     for weighted in [false, true] {
@@ -473,7 +473,7 @@ fn weighted_hashing_removal_moves_the_removed_members_keys_and_little_else() {
         b.set_enabled(gone, false);
         let after = owners(&mut b, KEYS);
         assert!(after.iter().all(|&m| m != gone));
-        // as unweighted (measured 0.17–0.88 %, see ARCHITECTURE.md)
+        // as unweighted (measured 0.17–0.88 %, see docs/model.md)
         let extra = extra_moves(&before, &after, gone);
         assert!(extra < 0.01, "n {n}: extra {extra}");
         b.set_enabled(gone, true);
