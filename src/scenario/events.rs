@@ -6,11 +6,12 @@
 
 use super::de::{deserialize_at, Seg};
 use super::diag::{Code, Findings};
+use super::keys::canonical;
 use super::sections::{self, Event};
 use super::valid::{ChannelChange, EventAction, PoolDef, TimedAction};
 use super::{apig, elb, suggest, Severity};
-use crate::model::MemberIdx;
 use crate::model::ZoneId;
+use crate::model::{self, MemberIdx, Tier};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -41,14 +42,18 @@ pub fn validate(
     duration: f64,
     f: &mut Findings,
 ) -> Vec<TimedAction> {
+    let master_slave = matches!(pool, Some(PoolDef::Elb(p)) if p.is_master_slave());
     let given: Vec<Option<Given>> = events
         .iter()
         .enumerate()
-        .map(|(i, e)| check(e, &format!("events[{i}]"), pool, zones, duration, f))
+        .map(|(i, e)| {
+            let p = format!("events[{i}]");
+            check(e, &p, pool, master_slave, zones, duration, f)
+        })
         .collect();
     let mut order: Vec<usize> = (0..events.len()).collect();
     order.sort_by(|&a, &b| at(&events[a]).total_cmp(&at(&events[b])));
-    let mut timeline = Timeline::new(pool, keys, zones);
+    let mut timeline = Timeline::new(pool, keys, zones, f);
     let mut out = Vec::with_capacity(events.len());
     for i in order {
         if let Some(g) = &given[i] {
@@ -73,6 +78,7 @@ fn check(
     e: &Event,
     p: &str,
     pool: Option<&PoolDef>,
+    master_slave: bool,
     zones: &[String],
     duration: f64,
     f: &mut Findings,
@@ -141,7 +147,7 @@ fn check(
     let add_members = e
         .add_members
         .as_ref()
-        .and_then(|body| add_members(pool, body, &format!("{p}.add_members"), f));
+        .and_then(|body| add_members(pool, master_slave, body, &format!("{p}.add_members"), f));
     if e.remove_member.is_some() {
         if let Some(PoolDef::Elb(pool)) = pool {
             if pool.member_deletion_protection_enable == Some(true) {
@@ -156,7 +162,7 @@ fn check(
     let update_pool = e
         .update_pool
         .as_ref()
-        .and_then(|body| update_pool(pool, body, &format!("{p}.update_pool"), f));
+        .and_then(|body| update_pool(pool, master_slave, body, &format!("{p}.update_pool"), f));
     let update_channel = e.update_vpc_channel.as_ref().and_then(|body| {
         let at = format!("{p}.update_vpc_channel");
         if !matches!(pool, Some(PoolDef::Apig(_))) {
@@ -220,6 +226,7 @@ struct ApigMembersBody {
 /// Seed 000: the `PUT …/pools/{id}` body, `{"pool": {…}}`; the pool's protocol carries over.
 fn update_pool(
     pool: Option<&PoolDef>,
+    master_slave: bool,
     body: &Value,
     at: &str,
     f: &mut Findings,
@@ -246,7 +253,7 @@ fn update_pool(
     let update = deserialize_at::<PoolBody>(body, at, &[], f)?;
     let merged = elb::apply_pool_update(base, &update.pool);
     let mut sub = Findings::new("");
-    merged.validate("pool", &mut sub);
+    merged.validate_update("pool", master_slave, &mut sub);
     for item in sub
         .items
         .into_iter()
@@ -259,34 +266,27 @@ fn update_pool(
 }
 
 /// Seed 004: `{"members": [...]}`, ELB or channel members per dialect.
-fn add_members(pool: Option<&PoolDef>, body: &Value, at: &str, f: &mut Findings) -> Option<Given> {
+fn add_members(
+    pool: Option<&PoolDef>,
+    master_slave: bool,
+    body: &Value,
+    at: &str,
+    f: &mut Findings,
+) -> Option<Given> {
     let members_at = |i: usize| format!("{at}.members[{i}]");
     match pool? {
         PoolDef::Elb(pool) => {
             let canon = [Seg::Key("pool".into())];
             let b = deserialize_at::<ElbMembersBody>(body, at, &canon, f)?;
-            // checked as members of the pool: rules that span members (roles, ports) apply
-            let mut merged = pool.clone();
-            let start = merged.members.as_ref().map_or(0, Vec::len);
-            merged
-                .members
-                .get_or_insert_with(Vec::new)
-                .extend(b.members.iter().cloned());
-            let mut sub = Findings::new("");
-            merged.validate("pool", &mut sub);
-            let prefix = "pool.members[";
-            for item in sub
-                .items
-                .into_iter()
-                .filter(|i| i.severity == Severity::Error)
-            {
-                let Some(rest) = item.path.strip_prefix(prefix) else {
-                    continue;
-                };
-                let (idx, tail) = rest.split_once(']').unwrap_or((rest, ""));
-                if let Some(i) = idx.parse::<usize>().ok().filter(|i| *i >= start) {
-                    let path = format!("{}{tail}", members_at(i - start));
-                    f.push(item.severity, &path, item.value, item.rule, item.code);
+            // each member as the pool's rules check one; duplicates and roles are checked
+            // against the members of the pool at the event's time
+            for (i, m) in b.members.iter().enumerate() {
+                pool.validate_member(&members_at(i), m, f);
+                if master_slave {
+                    elb::Pool::validate_role(&members_at(i), m, f);
+                } else if let Some(role) = &m.role {
+                    let rule = "is a field of master-slave pool members only (seed 002)";
+                    f.error(&format!("{}.role", members_at(i)), role, rule, Code::ELB);
                 }
             }
             Some(Given::AddElbMembers(b.members))
@@ -304,18 +304,18 @@ fn add_members(pool: Option<&PoolDef>, body: &Value, at: &str, f: &mut Findings)
     }
 }
 
-/// Member indices by key: a key names the member last given it, since a member removed and
-/// added again (a channel update) takes a new index while the old one stays removed.
+/// The members at a point of the timeline: every index ever given (indices are never reused)
+/// and the key of each member that exists now.
 struct Roster {
     keys: Vec<String>,
-    latest: BTreeMap<String, MemberIdx>,
+    live: BTreeMap<String, MemberIdx>,
 }
 
 impl Roster {
     fn new(keys: &[String]) -> Roster {
         let mut r = Roster {
             keys: Vec::with_capacity(keys.len()),
-            latest: BTreeMap::new(),
+            live: BTreeMap::new(),
         };
         for k in keys {
             r.add(k.clone());
@@ -325,13 +325,95 @@ impl Roster {
 
     fn add(&mut self, key: String) -> MemberIdx {
         let i = self.keys.len() as MemberIdx;
-        self.latest.insert(key.clone(), i);
+        self.live.insert(key.clone(), i);
         self.keys.push(key);
         i
     }
 
+    fn remove(&mut self, key: &str) {
+        self.live.remove(key);
+    }
+
     fn index(&self, key: &str) -> Option<MemberIdx> {
-        self.latest.get(key).copied()
+        self.live.get(key).copied()
+    }
+}
+
+/// An ELB member as duplicates and roles are judged: its address as the API compares it, its
+/// port and its role.
+type ElbSlot = (String, i64, Tier);
+
+/// ELB members at a point of the timeline, by index and by (address, port).
+struct ElbMembers {
+    slots: Vec<Option<ElbSlot>>,
+    at: BTreeMap<(String, i64), MemberIdx>,
+    /// Live masters and slaves of a master-slave pool.
+    roles: [usize; 2],
+    /// Keys the pool's own members' names and addresses stand for.
+    own_uses: BTreeMap<String, usize>,
+}
+
+impl ElbMembers {
+    /// The pool's own members. Two with one key (a `name` that is another member's name or
+    /// address) are an error at `pool.members[i]`; a repeated address and port is one already.
+    fn new(pool: &elb::Pool, zones: &[String], f: &mut Findings) -> ElbMembers {
+        let own = pool.members.as_deref().unwrap_or_default();
+        let mut m = ElbMembers {
+            slots: Vec::new(),
+            at: BTreeMap::new(),
+            roles: [0, 0],
+            own_uses: elb::own_key_uses(own),
+        };
+        let mut keys: BTreeMap<String, usize> = BTreeMap::new();
+        for (i, member) in elb::added_members(&BTreeMap::new(), own, zones) {
+            let (addr, port, _) = Self::slot(&member);
+            let repeated = m.at.contains_key(&(addr, port));
+            match keys.get(&member.key) {
+                Some(first) if !repeated => {
+                    let rule =
+                        format!("has the key of pool.members[{first}]: give it another name");
+                    f.error(&format!("pool.members[{i}]"), &member.key, rule, Code::NONE);
+                }
+                _ => {
+                    keys.entry(member.key.clone()).or_insert(i);
+                }
+            }
+            m.add(&member);
+        }
+        m
+    }
+
+    fn slot(member: &model::Member) -> ElbSlot {
+        let addr = canonical(&member.address).into_owned();
+        (addr, i64::from(member.port), member.tier)
+    }
+
+    fn add(&mut self, member: &model::Member) {
+        let (addr, port, tier) = Self::slot(member);
+        let i = self.slots.len() as MemberIdx;
+        self.at.entry((addr.clone(), port)).or_insert(i);
+        self.count(tier, 1);
+        self.slots.push(Some((addr, port, tier)));
+    }
+
+    fn remove(&mut self, i: MemberIdx) {
+        let Some(Some((addr, port, tier))) = self.slots.get_mut(i as usize).map(Option::take)
+        else {
+            return;
+        };
+        if self.at.get(&(addr.clone(), port)) == Some(&i) {
+            self.at.remove(&(addr, port));
+        }
+        self.count(tier, -1);
+    }
+
+    fn count(&mut self, tier: Tier, by: isize) {
+        let i = match tier {
+            Tier::Master => 0,
+            Tier::Slave => 1,
+            _ => return,
+        };
+        self.roles[i] = self.roles[i].saturating_add_signed(by);
     }
 }
 
@@ -340,17 +422,26 @@ impl Roster {
 struct Timeline<'a> {
     roster: Roster,
     zones: &'a [String],
-    elb: Option<elb::Pool>,
+    /// An ELB pool's settings (no members) and its members.
+    elb: Option<(elb::Pool, ElbMembers)>,
     channel: Option<apig::ChannelState>,
 }
 
 impl<'a> Timeline<'a> {
-    fn new(pool: Option<&PoolDef>, keys: &[String], zones: &'a [String]) -> Timeline<'a> {
+    fn new(
+        pool: Option<&PoolDef>,
+        keys: &[String],
+        zones: &'a [String],
+        f: &mut Findings,
+    ) -> Timeline<'a> {
         Timeline {
             roster: Roster::new(keys),
             zones,
             elb: match pool {
-                Some(PoolDef::Elb(p)) => Some(p.clone()),
+                Some(PoolDef::Elb(p)) => {
+                    let settings = elb::apply_pool_update(p, &elb::Pool::default());
+                    Some((settings, ElbMembers::new(p, zones, f)))
+                }
                 _ => None,
             },
             channel: match pool {
@@ -365,9 +456,13 @@ impl<'a> Timeline<'a> {
         let found = self.roster.index(key);
         if found.is_none() {
             let mut rule = String::from("names no member of the pool");
-            let known = self.roster.keys.iter().map(String::as_str);
-            if let Some(sg) = suggest::closest(key, known) {
-                rule.push_str(&format!(" (did you mean {sg}?)"));
+            if self.roster.keys.iter().any(|k| k == key) {
+                rule.push_str(" at its time (it was removed before)");
+            } else {
+                let known = self.roster.live.keys().map(String::as_str);
+                if let Some(sg) = suggest::closest(key, known) {
+                    rule.push_str(&format!(" (did you mean {sg}?)"));
+                }
             }
             f.error(path, key, rule, Code::NONE);
         }
@@ -400,23 +495,24 @@ impl<'a> Timeline<'a> {
             }
             Given::RemoveMember(k) => {
                 let member = self.member(k, &format!("{p}.remove_member"), f)?;
-                if let Some(c) = self.channel.as_mut() {
-                    c.remove(k);
+                match (&mut self.elb, &mut self.channel) {
+                    // refused by the run under deletion protection: the member stays
+                    (Some((pool, _)), _)
+                        if pool.member_deletion_protection_enable == Some(true) => {}
+                    (Some((_, members)), _) => {
+                        members.remove(member);
+                        self.roster.remove(k);
+                    }
+                    (_, Some(c)) => {
+                        c.remove(k);
+                        self.roster.remove(k);
+                    }
+                    (None, None) => {}
                 }
                 EventAction::RemoveMember(member)
             }
             Given::SetRate(r) => EventAction::SetRate(*r),
-            Given::AddElbMembers(members) => {
-                let pool = self.elb.as_ref()?;
-                let added: Vec<_> = elb::added_members(pool, members, self.zones)
-                    .into_iter()
-                    .filter(|m| self.roster.index(&m.key).is_none())
-                    .collect();
-                for m in &added {
-                    self.roster.add(m.key.clone());
-                }
-                EventAction::AddMembers(added)
-            }
+            Given::AddElbMembers(body) => self.add_elb_members(body, p, f)?,
             Given::AddChannelMembers(members) => {
                 let diff = self
                     .channel
@@ -425,7 +521,7 @@ impl<'a> Timeline<'a> {
                 self.channel_change(diff, None)
             }
             Given::UpdatePool(update) => {
-                let current = self.elb.as_mut()?;
+                let (current, _) = self.elb.as_mut()?;
                 *current = elb::apply_pool_update(current, update);
                 EventAction::UpdatePool(Box::new(current.clone()))
             }
@@ -437,6 +533,52 @@ impl<'a> Timeline<'a> {
                 self.channel_change(diff, Some((**update).clone()))
             }
         })
+    }
+
+    /// Members an ELB add-members body adds. An address and port the pool has at the event's
+    /// time, a second master or slave in a master-slave pool, or a key another member has, is
+    /// an error at the member's path.
+    fn add_elb_members(
+        &mut self,
+        body: &[elb::Member],
+        p: &str,
+        f: &mut Findings,
+    ) -> Option<EventAction> {
+        let (_, members) = self.elb.as_mut()?;
+        let mut added = Vec::new();
+        for (j, m) in elb::added_members(&members.own_uses, body, self.zones) {
+            let mp = format!("{p}.add_members.members[{j}]");
+            let (addr, port, tier) = ElbMembers::slot(&m);
+            if let Some(&i) = members.at.get(&(addr, port)) {
+                let rule = format!(
+                    "with port {port} is already a member of the pool ({})",
+                    self.roster.keys[i as usize]
+                );
+                f.error(&format!("{mp}.address"), &m.address, rule, Code::ELB);
+                continue;
+            }
+            let role = match tier {
+                Tier::Master => Some((0, "master")),
+                Tier::Slave => Some((1, "slave")),
+                _ => None,
+            };
+            if let Some((_, name)) = role.filter(|(r, _)| members.roles[*r] > 0) {
+                let rule = format!(
+                    "adds a second {name}: a master-slave pool has one master and one slave (seed 002)"
+                );
+                f.error(&format!("{mp}.role"), name, rule, Code::ELB);
+                continue;
+            }
+            if self.roster.index(&m.key).is_some() {
+                let rule = "is the key of a member the pool has: give the member another name";
+                f.error(&mp, &m.key, rule, Code::NONE);
+                continue;
+            }
+            members.add(&m);
+            self.roster.add(m.key.clone());
+            added.push(m);
+        }
+        Some(EventAction::AddMembers(added))
     }
 
     /// A channel diff with its members named by index; added members take the next indices.
@@ -454,6 +596,9 @@ impl<'a> Timeline<'a> {
             .iter()
             .filter_map(|(k, c)| Some((index(k)?, *c)))
             .collect();
+        for k in &diff.removed {
+            self.roster.remove(k);
+        }
         for m in &diff.added {
             self.roster.add(m.key.clone());
         }

@@ -55,3 +55,12 @@ pub fn zone_id(zones: &[String], name: Option<&str>) -> Option<crate::model::Zon
         .position(|z| z == name)
         .map(|i| i as crate::model::ZoneId)
 }
+
+/// An address as the API compares addresses: an IP address in its canonical text (RFC 5952 for
+/// IPv6: `2001:DB8:0::1` is `2001:db8::1`), anything else (an ECS id) as written.
+pub fn canonical(addr: &str) -> std::borrow::Cow<'_, str> {
+    match addr.parse::<std::net::IpAddr>() {
+        Ok(ip) if ip.to_string() != addr => ip.to_string().into(),
+        _ => addr.into(),
+    }
+}

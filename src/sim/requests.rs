@@ -250,7 +250,14 @@ impl<O: Observer> Engine<'_, O> {
 
     /// Reports a request's end and moves its connection on.
     pub(super) fn finish(&mut self, f: Fin, outcome: Outcome, done: SimTime, next: Next) {
-        self.counters.request_ended(self.now, done);
+        // the client waits until the outcome reaches it, its timeout or the end of the run
+        let gives_up = self
+            .cfg
+            .workload
+            .timeout
+            .map_or(SimTime::MAX, |t| f.arrival + t);
+        let waits_until = done.min(gives_up).min(self.cfg.duration);
+        self.counters.request_ended(self.now, waits_until);
         let has_uris = self.work.has_uris();
         let conn = &mut self.conns[f.conn];
         conn.inflight = None;

@@ -2,7 +2,7 @@
 //! minimized, must now load (and run when valid) without a panic.
 
 use lbsim::pipeline::{self, Overrides, Refusal, Source};
-use lbsim::scenario::{self, EventAction};
+use lbsim::scenario::{self, EventAction, Severity};
 use lbsim::sim::{Action, Limits, SimConfig};
 use lbsim::time::SimTime;
 
@@ -418,4 +418,145 @@ fn a_member_added_by_a_channel_update_can_be_named() {
         ),
         "{actions:?}"
     );
+}
+
+/// Errors of `text` as validation reports them.
+fn errors(text: &str) -> Vec<String> {
+    let loaded = scenario::parse("r.json", text, None, &[]).expect("parses");
+    let errors = loaded
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error);
+    errors.map(ToString::to_string).collect()
+}
+
+const TWO_MEMBERS: &str = r#""pool": {"protocol": "TCP", "members": [
+      {"address": "10.0.0.1", "protocol_port": 80}, {"address": "10.0.0.2", "protocol_port": 80}]}"#;
+
+/// Addresses are compared as the API compares them, not as strings: `2001:DB8:0::1` is
+/// `2001:db8::1` (an ELB pool refuses the second; a channel keeps the first definition).
+#[test]
+fn ipv6_members_are_compared_as_addresses() {
+    let pool = r#"{"pool": {"protocol": "TCP", "members": [
+          {"address": "2001:db8::1", "protocol_port": 80}, {"address": "2001:DB8:0::1", "protocol_port": 80}]}}"#;
+    assert_eq!(
+        errors(pool),
+        ["r.json: pool.members[1].address: \"2001:DB8:0::1\" with port 80 duplicates pool.members[0] [ELB.8902]"]
+    );
+    let channel = r#"{"vpc_channel": {"name": "ch1", "port": 80, "balance_strategy": 1, "member_type": "ip",
+          "members": [{"host": "2001:db8::1"}, {"host": "2001:DB8:0::1"}, {"host": "2001:db8::2"}]}}"#;
+    let keys: Vec<String> = config("r.json", channel)
+        .pool
+        .members
+        .iter()
+        .map(|m| m.key.clone())
+        .collect();
+    assert_eq!(keys, ["2001:db8::1", "2001:db8::2"]);
+}
+
+/// The same member added twice was dropped without a word; added again after its removal it
+/// was dropped too. A member the pool has at the event's time is an error; a removed one may
+/// come back (with a new index).
+#[test]
+fn a_member_is_added_once_while_it_exists() {
+    let add = |t: u32| {
+        format!(
+            r#"{{"at_s": {t}, "add_members": {{"members": [{{"address": "10.0.0.9", "protocol_port": 80}}]}}}}"#
+        )
+    };
+    let twice = format!(r#"{{{TWO_MEMBERS}, "events": [{}, {}]}}"#, add(1), add(2));
+    assert_eq!(
+        errors(&twice),
+        ["r.json: events[1].add_members.members[0].address: \"10.0.0.9\" with port 80 is already a member of the pool (10.0.0.9) [ELB.8902]"]
+    );
+    let again = format!(
+        r#"{{{TWO_MEMBERS}, "events": [{}, {{"at_s": 2, "remove_member": "10.0.0.9"}}, {},
+               {{"at_s": 4, "member_down": "10.0.0.9"}}]}}"#,
+        add(1),
+        add(3)
+    );
+    let actions: Vec<Action> = config("r.json", &again)
+        .timeline
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(
+        matches!(
+            actions[..],
+            [
+                Action::AddMembers(_),
+                Action::RemoveMember(2),
+                Action::AddMembers(_),
+                Action::MemberDown(3)
+            ]
+        ),
+        "{actions:?}"
+    );
+}
+
+/// An event naming a member removed before it names nothing.
+#[test]
+fn a_removed_member_cannot_be_named() {
+    let text = format!(
+        r#"{{{TWO_MEMBERS}, "events": [{{"at_s": 1, "remove_member": "10.0.0.2"}},
+               {{"at_s": 2, "member_up": "10.0.0.2"}}]}}"#
+    );
+    assert_eq!(
+        errors(&text),
+        ["r.json: events[1].member_up: \"10.0.0.2\" names no member of the pool at its time (it was removed before)"]
+    );
+}
+
+/// A second master added to a master-slave pool shared the traffic with the first.
+#[test]
+fn a_master_slave_pool_keeps_one_master() {
+    let text = r#"{"pool": {"protocol": "TCP", "lb_algorithm": "ROUND_ROBIN", "type": "instance",
+          "healthmonitor": {"type": "TCP", "delay": 5, "timeout": 3, "max_retries": 3},
+          "members": [{"address": "10.0.0.1", "protocol_port": 80, "role": "master"},
+                      {"address": "10.0.0.2", "protocol_port": 80, "role": "slave"}]},
+        "events": [{"at_s": 1, "add_members": {"members": [
+          {"address": "10.0.0.3", "protocol_port": 80, "role": "master"}]}}]}"#;
+    assert_eq!(
+        errors(text),
+        ["r.json: events[0].add_members.members[0].role: \"master\" adds a second master: a master-slave pool has one master and one slave (seed 002) [ELB.8902]"]
+    );
+}
+
+/// Two members with one key: events and `backends.members` could name either.
+#[test]
+fn two_members_cannot_share_a_key() {
+    let text = r#"{"pool": {"protocol": "TCP", "members": [
+          {"address": "10.0.0.1", "protocol_port": 80, "name": "10.0.0.2:81"},
+          {"address": "10.0.0.2", "protocol_port": 81}, {"address": "10.0.0.2", "protocol_port": 82}]}}"#;
+    assert_eq!(
+        errors(text),
+        ["r.json: pool.members[1]: \"10.0.0.2:81\" has the key of pool.members[0]: give it another name"]
+    );
+}
+
+/// Responses that reach their clients after the end of the run (here 5 s of cross-AZ latency
+/// in a 2 s run) were counted in the time-average number in the system, which then exceeded
+/// the requests ever sent. Each client waits at most until the run ends or it gives up.
+#[test]
+fn the_number_in_the_system_is_bounded_by_the_run() {
+    let text = r#"{"duration_s": 2, "loadbalancer": {"availability_zones": ["az1"], "cross_az_latency_ms": 5000},
+        "pool": {"protocol": "HTTP", "members": [{"address": "10.0.0.1", "protocol_port": 80, "availability_zone": "az2"}]},
+        "backends": {"default": {"service_time_ms": {"constant": {"value": 1}}}},
+        "workload": {"arrivals": {"process": "constant", "rate_per_s": 100}}}"#;
+    let config = config("r.json", text);
+    let run = pipeline::simulate(&config, Limits::default(), ()).expect("runs");
+    let l = run.output.mean_in_system;
+    // a request arriving at t waits until the end: L = 100/s × ∫₀² (2 − t) dt / 2 s = 100
+    assert!((99.0..=101.0).contains(&l), "L = {l}");
+    let with_timeout = text.replace(
+        r#""rate_per_s": 100}"#,
+        r#""rate_per_s": 100}, "timeout_ms": 500"#,
+    );
+    let config = self::config("r.json", &with_timeout);
+    let l = pipeline::simulate(&config, Limits::default(), ())
+        .expect("runs")
+        .output
+        .mean_in_system;
+    // every client gives up after 0.5 s or at the end: 100/s × (1.5 s × 0.5 s + 0.125 s²) / 2 s
+    assert!((43.0..=44.5).contains(&l), "L = {l}");
 }

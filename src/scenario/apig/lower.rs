@@ -15,9 +15,10 @@ pub fn member_keys(members: &[VpcMember]) -> Vec<String> {
 
 fn first_definitions(members: &[VpcMember]) -> impl Iterator<Item = &VpcMember> {
     let mut seen = std::collections::BTreeSet::new();
-    members
-        .iter()
-        .filter(move |m| m.address().is_some_and(|addr| seen.insert(addr)))
+    members.iter().filter(move |m| {
+        m.address()
+            .is_some_and(|addr| seen.insert(keys::canonical(addr)))
+    })
 }
 
 /// Lowers an APIG VPC channel; also used for live `update_vpc_channel` events.

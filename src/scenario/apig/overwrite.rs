@@ -4,7 +4,9 @@
 
 use super::{lower_channel, VpcChannel, VpcMember};
 use crate::model;
+use crate::scenario::keys::canonical;
 use crate::scenario::valid::MemberChange;
+use std::collections::BTreeMap;
 
 /// What one body changed, members named by key (a channel member's key is its address).
 #[derive(Debug, Default)]
@@ -27,18 +29,26 @@ impl ChannelState {
         }
     }
 
-    /// Seed 003: the body's member list replaces the channel's.
+    /// Seed 003: the body's member list replaces the channel's. Members are matched by address
+    /// (as the API compares them: `keys::canonical`).
     pub fn update(&mut self, update: VpcChannel, zones: &[String]) -> ChannelDiff {
         let old = lower_channel(&self.channel, zones).members;
         let new = lower_channel(&update, zones).members;
+        let by_address = |members: &[model::Member]| -> BTreeMap<String, usize> {
+            let named = members.iter().enumerate();
+            named
+                .map(|(i, m)| (canonical(&m.address).into_owned(), i))
+                .collect()
+        };
+        let (old_at, new_at) = (by_address(&old), by_address(&new));
         let mut diff = ChannelDiff::default();
         for m in &old {
-            if !new.iter().any(|n| n.address == m.address) {
+            if !new_at.contains_key(canonical(&m.address).as_ref()) {
                 diff.removed.push(m.key.clone());
             }
         }
         for n in new {
-            match old.iter().find(|m| m.address == n.address) {
+            match old_at.get(canonical(&n.address).as_ref()).map(|&i| &old[i]) {
                 Some(m) => {
                     let mut change = |c| diff.changed.push((m.key.clone(), c));
                     if m.weight != n.weight {
@@ -62,10 +72,22 @@ impl ChannelState {
     pub fn add_members(&mut self, added: Vec<VpcMember>, zones: &[String]) -> ChannelDiff {
         let mut update = self.channel.clone();
         let list = update.members.get_or_insert_with(Vec::new);
+        let mut at: BTreeMap<String, usize> = BTreeMap::new();
+        for (i, m) in list.iter().enumerate() {
+            if let Some(addr) = m.address() {
+                at.entry(canonical(addr).into_owned()).or_insert(i);
+            }
+        }
         for m in added {
-            match list.iter_mut().find(|o| o.address() == m.address()) {
-                Some(old) => *old = m,
-                None => list.push(m),
+            let key = m.address().map(|a| canonical(a).into_owned());
+            match key.as_ref().and_then(|k| at.get(k)) {
+                Some(&i) => list[i] = m,
+                None => {
+                    if let Some(k) = key {
+                        at.insert(k, list.len());
+                    }
+                    list.push(m);
+                }
             }
         }
         self.update(update, zones)
@@ -80,14 +102,17 @@ impl ChannelState {
 
     /// A `remove_member` event: the member leaves the list later bodies are compared with.
     pub fn remove(&mut self, key: &str) {
+        let key = canonical(key);
         if let Some(list) = self.channel.members.as_mut() {
-            list.retain(|m| m.address() != Some(key));
+            list.retain(|m| m.address().map(canonical) != Some(key.clone()));
         }
     }
 
     /// The channel member a key names: the first definition of that address (seed 004).
     fn member(&mut self, key: &str) -> Option<&mut VpcMember> {
+        let key = canonical(key);
         let list = self.channel.members.as_mut()?;
-        list.iter_mut().find(|m| m.address() == Some(key))
+        list.iter_mut()
+            .find(|m| m.address().map(canonical) == Some(key.clone()))
     }
 }

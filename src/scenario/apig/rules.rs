@@ -3,6 +3,8 @@
 use super::*;
 use crate::scenario::diag::{Code, Findings};
 use crate::scenario::elb::check_code_list;
+use crate::scenario::keys;
+use std::borrow::Cow;
 
 const MISSING: Code = Code::APIG_MISSING;
 const RANGE: Code = Code::APIG_RANGE;
@@ -108,10 +110,10 @@ impl VpcChannel {
     /// Seed 004: duplicate addresses in one request — the first definition wins.
     fn warn_duplicate_members(&self, p: &str, f: &mut Findings) {
         let members = self.members.as_deref().unwrap_or_default();
-        let mut firsts: std::collections::BTreeMap<&str, usize> = Default::default();
+        let mut firsts: std::collections::BTreeMap<Cow<str>, usize> = Default::default();
         for (i, m) in members.iter().enumerate() {
             let Some(addr) = m.address() else { continue };
-            let first = *firsts.entry(addr).or_insert(i);
+            let first = *firsts.entry(keys::canonical(addr)).or_insert(i);
             if first != i {
                 f.warn(
                     &format!("{p}.members[{i}]"),

@@ -8,6 +8,7 @@ use crate::model::{
 };
 use crate::scenario::keys;
 use crate::time::SimTime;
+use std::collections::BTreeMap;
 
 /// Keys of the members that have an address, in pool order.
 pub fn member_keys(members: &[Member]) -> Vec<String> {
@@ -25,11 +26,29 @@ pub fn member_keys(members: &[Member]) -> Vec<String> {
     keys::disambiguate(&raw)
 }
 
-/// Seed 000 update semantics: fields present in the `PUT` body replace the pool's; members and
-/// the health monitor are separate resources and stay, and the protocol is fixed at creation.
+/// Seed 000 update semantics: fields present in the `PUT` body replace the pool's; the health
+/// monitor is a separate resource and stays, and the protocol is fixed at creation. Members are
+/// a separate resource too: the result has none (`None`), so an update costs nothing per member.
 pub fn apply_pool_update(base: &Pool, update: &Pool) -> Pool {
     let u = update.clone();
-    let b = base.clone();
+    let b = Pool {
+        admin_state_up: base.admin_state_up,
+        lb_algorithm: base.lb_algorithm.clone(),
+        protocol: base.protocol.clone(),
+        pool_type: base.pool_type.clone(),
+        members: None,
+        healthmonitor: base.healthmonitor.clone(),
+        session_persistence: base.session_persistence.clone(),
+        slow_start: base.slow_start.clone(),
+        connection_drain: base.connection_drain.clone(),
+        pool_health: base.pool_health.clone(),
+        quic_cid_hash_strategy: base.quic_cid_hash_strategy.clone(),
+        az_affinity: base.az_affinity.clone(),
+        any_port_enable: base.any_port_enable,
+        member_deletion_protection_enable: base.member_deletion_protection_enable,
+        protection_status: base.protection_status.clone(),
+        protection_reason: base.protection_reason.clone(),
+    };
     Pool {
         admin_state_up: u.admin_state_up.or(b.admin_state_up),
         lb_algorithm: u.lb_algorithm.or(b.lb_algorithm),
@@ -172,20 +191,7 @@ pub fn lower_pool(pool: &Pool, zones: &[String]) -> PoolConfig {
         .iter()
         .filter(|m| m.address.is_some())
         .zip(keys)
-        .map(|(m, key)| model::Member {
-            key,
-            address: m.address.clone().unwrap_or_default(),
-            port: m.protocol_port.unwrap_or(0).clamp(0, 65535) as u16,
-            weight: m.weight.unwrap_or(1).max(0) as u32,
-            zone: keys::zone_id(zones, m.availability_zone.as_deref()),
-            tier: match m.role.as_deref() {
-                Some("master") => Tier::Master,
-                Some("slave") => Tier::Slave,
-                _ => Tier::Primary,
-            },
-            enabled: true,
-            group: None,
-        })
+        .map(|(m, key)| lower_member(m, key, zones))
         .collect();
     PoolConfig {
         protocol,
@@ -206,20 +212,63 @@ pub fn lower_pool(pool: &Pool, zones: &[String]) -> PoolConfig {
     }
 }
 
-/// The members an add-members body adds, lowered with their keys. They are keyed together with
-/// the pool's own members, so an address the pool also has on another port gets `address:port`
-/// exactly as it would in the pool itself.
-pub fn added_members(pool: &Pool, added: &[Member], zones: &[String]) -> Vec<model::Member> {
-    let own = pool.members.clone().unwrap_or_default();
-    let before = member_keys(&own).len();
-    let all = own.into_iter().chain(added.iter().cloned()).collect();
-    let merged = Pool {
-        members: Some(all),
-        ..pool.clone()
-    };
-    lower_pool(&merged, zones)
-        .members
-        .into_iter()
-        .skip(before)
+fn lower_member(m: &Member, key: String, zones: &[String]) -> model::Member {
+    model::Member {
+        key,
+        address: m.address.clone().unwrap_or_default(),
+        port: m.protocol_port.unwrap_or(0).clamp(0, 65535) as u16,
+        weight: m.weight.unwrap_or(1).max(0) as u32,
+        zone: keys::zone_id(zones, m.availability_zone.as_deref()),
+        tier: match m.role.as_deref() {
+            Some("master") => Tier::Master,
+            Some("slave") => Tier::Slave,
+            _ => Tier::Primary,
+        },
+        enabled: true,
+        group: None,
+    }
+}
+
+/// How many of the pool's own members each `name`-or-address stands for: what an added member's
+/// key is disambiguated against (counted once, so adding members costs nothing per pool member).
+pub fn own_key_uses(members: &[Member]) -> BTreeMap<String, usize> {
+    let mut uses = BTreeMap::new();
+    for m in members {
+        if let Some(addr) = &m.address {
+            *uses
+                .entry(m.name.clone().unwrap_or_else(|| addr.clone()))
+                .or_default() += 1;
+        }
+    }
+    uses
+}
+
+/// The members of an add-members body that have an address, lowered with their keys, each with
+/// its index in the body. They are keyed as they would be in the pool itself: a `name` or address
+/// that the pool's own members (`own_uses`) or the body also use becomes `address:port`.
+pub fn added_members(
+    own_uses: &BTreeMap<String, usize>,
+    added: &[Member],
+    zones: &[String],
+) -> Vec<(usize, model::Member)> {
+    let base = |m: &Member, addr: &str| m.name.clone().unwrap_or_else(|| addr.to_string());
+    let mut uses: BTreeMap<String, usize> = BTreeMap::new();
+    for m in added {
+        if let Some(addr) = &m.address {
+            *uses.entry(base(m, addr)).or_default() += 1;
+        }
+    }
+    let with_address = added.iter().enumerate();
+    with_address
+        .filter_map(|(i, m)| {
+            let addr = m.address.as_deref()?;
+            let b = base(m, addr);
+            let n = uses.get(&b).copied().unwrap_or(0) + own_uses.get(&b).copied().unwrap_or(0);
+            let key = match n > 1 {
+                true => format!("{addr}:{}", m.protocol_port.unwrap_or(0)),
+                false => b,
+            };
+            Some((i, lower_member(m, key, zones)))
+        })
         .collect()
 }

@@ -6,7 +6,9 @@ mod lower;
 mod monitor;
 mod rules;
 
-pub use lower::{added_members, apply_pool_update, lower_pool, member_keys, protocol_named};
+pub use lower::{
+    added_members, apply_pool_update, lower_pool, member_keys, own_key_uses, protocol_named,
+};
 pub use monitor::check_code_list;
 
 use schemars::JsonSchema;

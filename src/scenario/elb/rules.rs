@@ -2,11 +2,26 @@
 
 use super::*;
 use crate::scenario::diag::{Code, Findings};
+use crate::scenario::keys;
 
 const ELB: Code = Code::ELB;
 
 impl Pool {
     pub fn validate(&self, p: &str, f: &mut Findings) {
+        self.validate_as(p, Some(self.is_master_slave()), f);
+    }
+
+    /// The rules of the pool as an update body (seed 000) leaves it: its settings, not its
+    /// members, which the update cannot change and validation has checked already.
+    pub fn validate_update(&self, p: &str, master_slave: bool, f: &mut Findings) {
+        self.validate_as(p, None, f);
+        if master_slave {
+            self.validate_master_slave(p, self.protocol(), self.algorithm(), false, f);
+        }
+    }
+
+    /// `master_slave` is `Some` when the members are to be checked too.
+    fn validate_as(&self, p: &str, master_slave: Option<bool>, f: &mut Findings) {
         if self.protocol.is_none() {
             f.warn(
                 &format!("{p}.protocol"),
@@ -69,9 +84,11 @@ impl Pool {
         if let Some(hm) = &self.healthmonitor {
             hm.validate(&format!("{p}.healthmonitor"), protocol, f);
         }
-        self.validate_members(p, f);
-        if self.is_master_slave() {
-            self.validate_master_slave(p, protocol, algorithm, f);
+        if let Some(master_slave) = master_slave {
+            self.validate_members(p, f);
+            if master_slave {
+                self.validate_master_slave(p, protocol, algorithm, true, f);
+            }
         }
         if let Some(ps) = &self.protection_status {
             f.one_of(
@@ -200,90 +217,103 @@ impl Pool {
             Some(m) => m,
             None => return,
         };
-        let any_port = self.any_port_enable == Some(true);
         // (address, port) → index of its first definition; a map keeps large pools linear-log
-        let mut seen: std::collections::BTreeMap<(&str, i64), usize> = Default::default();
+        let mut seen: std::collections::BTreeMap<(String, i64), usize> = Default::default();
         for (i, m) in members.iter().enumerate() {
             let mp = format!("{p}.members[{i}]");
-            f.opt_range(&format!("{mp}.weight"), m.weight, 0, 100, "", ELB);
-            if let Some(port) = m.protocol_port {
-                if self.protocol() == "IP" {
-                    if port != 0 {
-                        f.error(
-                            &format!("{mp}.protocol_port"),
-                            port,
-                            "must be 0 in IP pools",
-                            ELB,
-                        );
-                    }
-                } else {
-                    f.range(&format!("{mp}.protocol_port"), port, 1, 65535, "", ELB);
-                }
-            } else if !any_port && self.protocol() != "IP" && m.address.is_some() {
-                f.missing(
-                    &format!("{mp}.protocol_port"),
-                    " unless the pool has any_port_enable",
-                    ELB,
-                );
-            }
-            if m.admin_state_up == Some(false) {
+            self.validate_member(&mp, m, f);
+            let Some(addr) = &m.address else { continue };
+            let port = m.protocol_port.unwrap_or(0);
+            let at = (keys::canonical(addr).into_owned(), port);
+            if let Some(first) = seen.get(&at) {
                 f.error(
-                    &format!("{mp}.admin_state_up"),
-                    false,
-                    "can only be true in requests",
+                    &format!("{mp}.address"),
+                    addr,
+                    format!("with port {port} duplicates {p}.members[{first}]"),
                     ELB,
                 );
+            } else {
+                seen.insert(at, i);
             }
-            match &m.address {
-                None => f.warn(
-                    &mp,
-                    "",
-                    "has no address (a GET reference by id?); it is not simulated",
-                ),
-                Some(addr) => {
-                    if addr.parse::<std::net::IpAddr>().is_err() {
-                        f.error(
-                            &format!("{mp}.address"),
-                            addr,
-                            "is not an IPv4 or IPv6 address",
-                            ELB,
-                        );
-                    }
-                    let port = m.protocol_port.unwrap_or(0);
-                    if let Some(first) = seen.get(&(addr.as_str(), port)) {
-                        f.error(
-                            &format!("{mp}.address"),
-                            addr,
-                            format!("with port {port} duplicates {p}.members[{first}]"),
-                            ELB,
-                        );
-                    } else {
-                        seen.insert((addr, port), i);
-                    }
+        }
+    }
+
+    /// The rules one member meets on its own (a pool's or an add-members body's), at `mp`.
+    pub fn validate_member(&self, mp: &str, m: &Member, f: &mut Findings) {
+        let any_port = self.any_port_enable == Some(true);
+        f.opt_range(&format!("{mp}.weight"), m.weight, 0, 100, "", ELB);
+        if let Some(port) = m.protocol_port {
+            if self.protocol() == "IP" {
+                if port != 0 {
+                    f.error(
+                        &format!("{mp}.protocol_port"),
+                        port,
+                        "must be 0 in IP pools",
+                        ELB,
+                    );
+                }
+            } else {
+                f.range(&format!("{mp}.protocol_port"), port, 1, 65535, "", ELB);
+            }
+        } else if !any_port && self.protocol() != "IP" && m.address.is_some() {
+            f.missing(
+                &format!("{mp}.protocol_port"),
+                " unless the pool has any_port_enable",
+                ELB,
+            );
+        }
+        if m.admin_state_up == Some(false) {
+            f.error(
+                &format!("{mp}.admin_state_up"),
+                false,
+                "can only be true in requests",
+                ELB,
+            );
+        }
+        match &m.address {
+            None => f.warn(
+                mp,
+                "",
+                "has no address (a GET reference by id?); it is not simulated",
+            ),
+            Some(addr) => {
+                if addr.parse::<std::net::IpAddr>().is_err() {
+                    f.error(
+                        &format!("{mp}.address"),
+                        addr,
+                        "is not an IPv4 or IPv6 address",
+                        ELB,
+                    );
                 }
             }
         }
     }
 
-    /// Seed 002 / §10: exactly one master and one slave, a health monitor, TCP/UDP/QUIC/TLS.
-    fn validate_master_slave(&self, p: &str, protocol: &str, algorithm: &str, f: &mut Findings) {
-        let members = self.members.as_deref().unwrap_or_default();
-        for (i, m) in members.iter().enumerate() {
-            match &m.role {
-                Some(r) => {
-                    f.one_of(
-                        &format!("{p}.members[{i}].role"),
-                        r,
-                        &["master", "slave"],
-                        ELB,
-                    );
-                }
-                None => f.missing(
-                    &format!("{p}.members[{i}].role"),
-                    " in a master-slave pool",
-                    ELB,
-                ),
+    /// A master-slave pool's member has a role, `master` or `slave` (seed 002).
+    pub fn validate_role(mp: &str, m: &Member, f: &mut Findings) {
+        match &m.role {
+            Some(r) => {
+                f.one_of(&format!("{mp}.role"), r, &["master", "slave"], ELB);
             }
+            None => f.missing(&format!("{mp}.role"), " in a master-slave pool", ELB),
+        }
+    }
+
+    /// Seed 002 / §10: exactly one master and one slave, a health monitor, TCP/UDP/QUIC/TLS.
+    fn validate_master_slave(
+        &self,
+        p: &str,
+        protocol: &str,
+        algorithm: &str,
+        with_members: bool,
+        f: &mut Findings,
+    ) {
+        let members = match with_members {
+            true => self.members.as_deref().unwrap_or_default(),
+            false => &[],
+        };
+        for (i, m) in members.iter().enumerate() {
+            Pool::validate_role(&format!("{p}.members[{i}]"), m, f);
         }
         let count = |role: &str| {
             members
@@ -291,7 +321,7 @@ impl Pool {
                 .filter(|m| m.role.as_deref() == Some(role))
                 .count()
         };
-        if members.len() != 2 || count("master") != 1 || count("slave") != 1 {
+        if with_members && (members.len() != 2 || count("master") != 1 || count("slave") != 1) {
             f.error(
                 &format!("{p}.members"),
                 members.len() as u64,
