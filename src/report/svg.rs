@@ -56,7 +56,7 @@ pub struct Series {
 pub enum XScale {
     #[default]
     Linear,
-    /// Base 10; every x must be positive.
+    /// Base 10; an x at or below 0 is not drawn.
     Log,
 }
 
@@ -88,6 +88,9 @@ pub struct Chart {
 /// Round tick steps of 1, 2 or 5 × 10^k, about `n` of them over `[lo, hi]`, at least
 /// `min_step` apart (1 for integer data: no tick at 1.5 members).
 fn ticks(lo: f64, hi: f64, n: usize, min_step: f64) -> (Vec<f64>, usize) {
+    if !(lo.is_finite() && hi.is_finite()) {
+        return (Vec::new(), 0);
+    }
     let span = (hi - lo).max(f64::MIN_POSITIVE);
     let raw = (span / n as f64).max(min_step);
     let mag = 10f64.powf(raw.log10().floor());
@@ -99,6 +102,10 @@ fn ticks(lo: f64, hi: f64, n: usize, min_step: f64) -> (Vec<f64>, usize) {
     let decimals = (-step.log10().floor()).clamp(0.0, 6.0) as usize;
     let first = (lo / step - 1e-9).ceil() as i64;
     let last = (hi / step + 1e-9).floor() as i64;
+    // a degenerate range (a step rounded to 0, values near f64's limits) gets no ticks
+    if !(step > 0.0 && step.is_finite()) || last.saturating_sub(first) > 4 * n as i64 {
+        return (Vec::new(), decimals);
+    }
     ((first..=last).map(|k| k as f64 * step).collect(), decimals)
 }
 
@@ -145,13 +152,27 @@ impl Chart {
             x0 = x0.min(*x);
             x1 = x1.max(*x);
         }
+        let log = self.x_scale == XScale::Log;
+        if log {
+            // a log axis shows positive values only; with none, one decade
+            let xs = all()
+                .map(|p| p.x)
+                .chain(self.markers.iter().map(|(x, _)| *x));
+            let positive = xs.filter(|x| *x > 0.0 && x.is_finite());
+            x0 = positive.fold(f64::INFINITY, f64::min);
+            if !x0.is_finite() {
+                (x0, x1) = (1.0, 10.0);
+            }
+            if x1 <= x0 || !x1.is_finite() {
+                x1 = x0 * 10.0;
+            }
+        }
         if !x0.is_finite() {
             (x0, x1) = (0.0, 1.0);
         }
         if x1 <= x0 {
             (x0, x1) = (x0 - 1.0, x1 + 1.0);
         }
-        let log = self.x_scale == XScale::Log;
         let fx = |x: f64| {
             let (a, b, v) = if log {
                 (x0.log10(), x1.log10(), x.log10())
@@ -296,10 +317,13 @@ impl Chart {
             } else {
                 ""
             };
+            // what the axes cannot show (x ≤ 0 on a log axis, non-finite values) is left out
+            let shown = |p: &&Point| fx(p.x).is_finite() && fy(p.y).is_finite();
             if s.line && s.points.len() > 1 {
                 let pts: Vec<String> = s
                     .points
                     .iter()
+                    .filter(shown)
                     .map(|p| format!("{:.1},{:.1}", fx(p.x), fy(p.y)))
                     .collect();
                 let _ = write!(
@@ -308,7 +332,7 @@ impl Chart {
                     pts.join(" ")
                 );
             }
-            for p in &s.points {
+            for p in s.points.iter().filter(shown) {
                 let (x, y) = (fx(p.x), fy(p.y));
                 if let Some(e) = p.err.filter(|e| *e > 0.0) {
                     let (a, b) = (fy(p.y - e), fy(p.y + e));
@@ -545,5 +569,50 @@ mod tests {
         assert_eq!(num(-0.0001, 2), "0.00");
         assert_eq!(sig3(1234.6), "1235");
         assert_eq!(sig3(0.012345), "0.0123");
+    }
+
+    /// A log axis over no data, or over zero and negative values, looped without end (its
+    /// first power of ten was 0); degenerate ranges must render, with nothing undrawable.
+    #[test]
+    fn degenerate_data_renders() {
+        let point = |x: f64, y: f64| Point {
+            x,
+            y,
+            ..Point::default()
+        };
+        let series = |points: Vec<Point>| Series {
+            name: "s".into(),
+            points,
+            line: true,
+            dots: true,
+            dashed: false,
+        };
+        let cases = [
+            (XScale::Log, vec![]),
+            (XScale::Log, vec![point(0.0, 0.5), point(-1.0, 1.0)]),
+            (XScale::Log, vec![point(0.0, 0.5), point(3.0, 1.0)]),
+            (
+                XScale::Linear,
+                vec![point(f64::MAX, 1.0), point(-f64::MAX, 0.0)],
+            ),
+            (
+                XScale::Linear,
+                vec![point(1e-320, 1e-320), point(2e-320, 2e-320)],
+            ),
+            (XScale::Linear, vec![point(f64::NAN, f64::INFINITY)]),
+        ];
+        for (x_scale, points) in cases {
+            let svg = Chart {
+                title: "t".into(),
+                series: vec![series(points.clone())],
+                x_scale,
+                ..Chart::default()
+            }
+            .to_svg();
+            assert!(svg.ends_with("</svg>"), "{points:?}");
+            for bad in ["NaN", "inf"] {
+                assert!(!svg.contains(bad), "{bad} in the chart of {points:?}");
+            }
+        }
     }
 }

@@ -355,21 +355,26 @@ fn cdf_series(name: String, h: &Histogram<u64>, dashed: bool) -> Series {
 }
 
 fn cdf_chart(s: &SweepSummary, records: &[RunRecord], best: usize) -> String {
+    let series = vec![
+        cdf_series(
+            format!("best: point {best}"),
+            &latency(records, best),
+            false,
+        ),
+        cdf_series("base scenario".into(), &latency(records, 0), true),
+    ];
+    let mut notes = vec![format!("{} replications each", s.replications)];
+    for empty in series.iter().filter(|s| s.points.is_empty()) {
+        notes.push(format!("{}: no completed requests", empty.name));
+    }
     Chart {
         title: "Latency CDF: best point vs base scenario".into(),
         x_label: "latency (ms, log scale)".into(),
         y_label: "fraction of completed requests".into(),
-        series: vec![
-            cdf_series(
-                format!("best: point {best}"),
-                &latency(records, best),
-                false,
-            ),
-            cdf_series("base scenario".into(), &latency(records, 0), true),
-        ],
+        series,
         x_scale: XScale::Log,
         y_range: Some((0.0, 1.0)),
-        notes: vec![format!("{} replications each", s.replications)],
+        notes,
         ..Chart::default()
     }
     .to_svg()

@@ -459,3 +459,28 @@ fn a_sweep_replays_each_points_trace() {
     );
     assert!(!Path::new(&out).join("results.jsonl").exists());
 }
+
+/// A sweep whose points complete no request (every weight 0: nothing can be forwarded) drew
+/// its latency CDF on a log axis starting at 0 and allocated without end. The charts render
+/// and say why they are empty.
+#[test]
+fn a_sweep_without_completed_requests_reports() {
+    let spec = SPEC.replace(
+        r#""parameters": [{"path": "pool.members[0].weight", "values": [1, 10, 40]}]"#,
+        r#""parameters": [{"path": "pool.members[0].weight", "values": [0]}, {"path": "pool.members[1].weight", "values": [0]}, {"path": "pool.members[2].weight", "values": [0]}]"#,
+    )
+    .replace(r#"["summary.failed / summary.requests <= 0.01"]"#, "[]");
+    let (dir, spec) = setup(&spec);
+    let out = out_dir(&dir, "out");
+    let run = lbsim(&["sweep", &spec, "--out", &out], &[]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let html = String::from_utf8(read(&out, "report.html")).expect("UTF-8");
+    assert!(
+        html.contains("best: point 1: no completed requests"),
+        "the CDF says why it is empty"
+    );
+}
