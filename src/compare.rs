@@ -480,6 +480,7 @@ impl Comparison {
                 c.iter()
                     .map(|s| s.chars().count())
                     .fold(h.chars().count(), usize::max)
+                    .min(crate::report::MAX_COLUMN)
             })
             .collect();
         let _ = write!(o, "\n{:label_w$}", "");

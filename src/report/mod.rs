@@ -15,6 +15,10 @@ use crate::model::MemberIdx;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+/// The widest a text column pads to: a longer value is printed whole and shifts its row
+/// (formatting pads to at most 65,535 characters and panics beyond).
+pub const MAX_COLUMN: usize = 64;
+
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
@@ -316,14 +320,14 @@ impl Report {
             .map(|m| m.id.len())
             .max()
             .unwrap_or(0)
-            .max(6);
+            .clamp(6, MAX_COLUMN);
         let az_w = self
             .members
             .iter()
             .map(|m| m.az.len())
             .max()
             .unwrap_or(0)
-            .max(2);
+            .clamp(2, MAX_COLUMN);
         let _ =
             writeln!(
             o,

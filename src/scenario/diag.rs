@@ -186,7 +186,20 @@ impl Findings {
     pub fn missing(&mut self, path: &str, why: &str, code: Code) {
         self.error(path, "", format!("is required{why}"), code);
     }
+
+    /// A name at most [`MAX_NAME_CHARS`] characters long (ELB's limit for names).
+    pub fn name_length(&mut self, path: &str, name: &str, code: Code) {
+        let n = name.chars().count();
+        if n > MAX_NAME_CHARS {
+            let rule = format!("is {n} characters long; at most {MAX_NAME_CHARS} are allowed");
+            self.error(path, name.chars().take(32).collect::<String>(), rule, code);
+        }
+    }
 }
+
+/// The longest name: ELB v3 names (pools, members, monitors) are 0–255 characters; lbsim's own
+/// names (AZs, the scenario) keep the same limit.
+pub const MAX_NAME_CHARS: usize = 255;
 
 /// The vendor error code a rule maps to (`Code::NONE` for lbsim-only rules).
 #[derive(Clone, Copy, Debug)]

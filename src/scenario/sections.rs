@@ -242,6 +242,7 @@ impl LoadBalancer {
                 );
             }
             for (i, z) in zones.iter().enumerate() {
+                f.name_length(&format!("loadbalancer.availability_zones[{i}]"), z, NONE);
                 if zones[..i].contains(z) {
                     f.error(
                         &format!("loadbalancer.availability_zones[{i}]"),

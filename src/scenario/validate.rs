@@ -54,6 +54,9 @@ pub fn validate(mut s: Scenario, f: &mut Findings) -> Option<ValidScenario> {
             "has no members: the pool validates, but `lbsim run` needs members to simulate",
         );
     }
+    if let Some(name) = &s.name {
+        f.name_length("name", name, Code::NONE);
+    }
     let duration = s.duration_s.unwrap_or(DEFAULT_DURATION_S);
     if let Some(d) = s.duration_s {
         if !(d.is_finite() && d > 0.0 && d <= MAX_DURATION_S) {

@@ -164,3 +164,21 @@ fn a_bad_path_or_repeated_path_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("given twice"));
 }
+
+/// A variant label longer than 65,535 characters (a `--set` value) panicked the text table:
+/// columns pad to a bounded width and longer values are printed whole.
+#[test]
+fn a_very_long_label_does_not_break_the_table() {
+    let long = "d".repeat(70_000);
+    let set = format!("description={long},short");
+    let out = crate::support::ok(lbsim(&[
+        "compare",
+        SCENARIO,
+        "--duration",
+        "1",
+        "--set",
+        &set,
+    ]));
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    assert!(text.contains(&long) && text.contains("short"));
+}

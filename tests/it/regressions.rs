@@ -560,3 +560,23 @@ fn the_number_in_the_system_is_bounded_by_the_run() {
     // every client gives up after 0.5 s or at the end: 100/s × (1.5 s × 0.5 s + 0.125 s²) / 2 s
     assert!((43.0..=44.5).contains(&l), "L = {l}");
 }
+
+/// Names have the vendor's limit (ELB: 255 characters); lbsim's own names (AZs, the scenario)
+/// keep it too. A 70,000-character member key panicked the text report.
+#[test]
+fn names_have_the_vendors_length_limit() {
+    let long = "n".repeat(70_000);
+    let text = format!(
+        r#"{{"name": "{long}", "pool": {{"protocol": "TCP", "members": [
+              {{"address": "10.0.0.1", "protocol_port": 80, "name": "{long}", "availability_zone": "{long}"}}]}}}}"#
+    );
+    let short = "n".repeat(32);
+    assert_eq!(
+        errors(&text),
+        [
+            format!("r.json: pool.members[0].name: \"{short}\" is 70000 characters long; at most 255 are allowed [ELB.8902]"),
+            format!("r.json: pool.members[0].availability_zone: \"{short}\" is 70000 characters long; at most 255 are allowed"),
+            format!("r.json: name: \"{short}\" is 70000 characters long; at most 255 are allowed"),
+        ]
+    );
+}

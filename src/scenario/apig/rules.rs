@@ -129,6 +129,9 @@ impl VpcChannel {
 
 impl VpcMember {
     pub fn validate(&self, p: &str, ecs: bool, groups: &[MemberGroup], f: &mut Findings) {
+        if let Some(zone) = &self.availability_zone {
+            f.name_length(&format!("{p}.availability_zone"), zone, Code::NONE);
+        }
         if ecs && self.ecs_id.is_none() {
             f.missing(&format!("{p}.ecs_id"), " when member_type is ecs", MISSING);
         }

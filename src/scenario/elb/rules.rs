@@ -241,6 +241,12 @@ impl Pool {
     /// The rules one member meets on its own (a pool's or an add-members body's), at `mp`.
     pub fn validate_member(&self, mp: &str, m: &Member, f: &mut Findings) {
         let any_port = self.any_port_enable == Some(true);
+        if let Some(name) = &m.name {
+            f.name_length(&format!("{mp}.name"), name, ELB);
+        }
+        if let Some(zone) = &m.availability_zone {
+            f.name_length(&format!("{mp}.availability_zone"), zone, Code::NONE);
+        }
         f.opt_range(&format!("{mp}.weight"), m.weight, 0, 100, "", ELB);
         if let Some(port) = m.protocol_port {
             if self.protocol() == "IP" {
