@@ -200,26 +200,55 @@ pub struct Existing {
     pub records: Vec<RunRecord>,
 }
 
-/// Reads `results.jsonl`. A last line cut short by a crash is dropped; anything else broken is
-/// an error.
+/// Reads `results.jsonl`. A last line cut short by a crash (without its newline) is dropped,
+/// whatever its bytes, even a character cut in half; anything else broken is an error.
 pub fn read(path: &Path) -> Result<Existing, SweepError> {
     let bad = |why: String| SweepError::Results(format!("{}: {why}", path.display()));
-    let text = fs_err::read_to_string(path).map_err(|e| bad(e.to_string()))?;
-    let mut lines = text.split_inclusive('\n');
+    let bytes = fs_err::read(path).map_err(|e| bad(e.to_string()))?;
+    let mut lines = bytes
+        .split_inclusive(|b| *b == b'\n')
+        .filter(|l| l.ends_with(b"\n"));
     let header: Header = lines
         .next()
-        .and_then(|l| serde_json::from_str(l).ok())
+        .and_then(|l| serde_json::from_slice(l).ok())
         .ok_or_else(|| bad("line 1 is not a sweep results header".into()))?;
     let mut records = Vec::new();
     for (i, line) in lines.enumerate() {
-        match serde_json::from_str::<RunRecord>(line) {
-            Ok(r) => records.push(r),
-            // the line being written when the process died
-            Err(_) if !line.ends_with('\n') => break,
-            Err(e) => return Err(bad(format!("line {}: {e}", i + 2))),
-        }
+        let record = serde_json::from_slice::<RunRecord>(line);
+        records.push(record.map_err(|e| bad(format!("line {}: {e}", i + 2)))?);
     }
     Ok(Existing { header, records })
+}
+
+/// Records a shard's file may hold: runs of the plan that the shard owns, each once (what
+/// `merge` requires of its inputs too).
+fn check_records(
+    plan: &Plan,
+    shard: Shard,
+    records: &[RunRecord],
+    path: &Path,
+) -> Result<(), SweepError> {
+    let bad = |why: String| Err(SweepError::Results(format!("{}: {why}", path.display())));
+    let mut seen = std::collections::BTreeSet::new();
+    for r in records {
+        if r.run >= plan.runs() {
+            return bad(format!(
+                "run {} is beyond the plan's {} runs",
+                r.run,
+                plan.runs()
+            ));
+        }
+        if !shard.owns(r.run) {
+            return bad(format!(
+                "run {} is not one of shard {}/{}'s",
+                r.run, shard.index, shard.count
+            ));
+        }
+        if !seen.insert(r.run) {
+            return bad(format!("run {} is recorded twice", r.run));
+        }
+    }
+    Ok(())
 }
 
 /// `results.jsonl` text: the header and the records sorted by run.
@@ -268,10 +297,10 @@ pub fn execute(
                 shard.count
             )));
         }
+        check_records(plan, shard, &existing.records, &path)?;
         done = existing.records;
     }
     done.sort_by_key(|r| r.run);
-    done.dedup_by_key(|r| r.run);
     // drop a torn last line before appending after it
     crate::output::write_atomic(&path, render(&header, &done).as_bytes()).map_err(io)?;
     let finished: std::collections::BTreeSet<u64> = done.iter().map(|r| r.run).collect();

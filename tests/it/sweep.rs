@@ -484,3 +484,38 @@ fn a_sweep_without_completed_requests_reports() {
         "the CDF says why it is empty"
     );
 }
+
+/// A last line torn inside a multi-byte character made the directory unreadable for good; a
+/// record of a run outside the plan (or twice) panicked `--resume`, which now checks records
+/// as `merge` does.
+#[test]
+fn resume_drops_any_torn_line_and_checks_its_records() {
+    let (dir, spec) = setup(SPEC);
+    let whole = out_dir(&dir, "whole");
+    ok(lbsim(&["sweep", &spec, "--out", &whole], &[]));
+    let bytes = read(&whole, "results.jsonl");
+    let lines: Vec<&[u8]> = bytes.split_inclusive(|b| *b == b'\n').collect();
+    let head = lines[..3].concat();
+    let resume = |name: &str, content: &[u8]| {
+        let out = out_dir(&dir, name);
+        std::fs::create_dir(&out).unwrap();
+        std::fs::write(Path::new(&out).join("results.jsonl"), content).unwrap();
+        (
+            lbsim(&["sweep", &spec, "--out", &out, "--resume"], &[]),
+            out,
+        )
+    };
+    // half of "é" (0xC3 0xA9) ends the file
+    let torn = [head.as_slice(), b"{\"run\": 3, \"point\": \"\xc3"].concat();
+    let (run, out) = resume("torn", &torn);
+    ok(run);
+    assert_same_reports(&whole, &out);
+    for (name, record) in [("beyond", 99), ("twice", 1)] {
+        let mut line = String::from_utf8(lines[2].to_vec()).unwrap();
+        line = line.replacen("\"run\":1", &format!("\"run\":{record}"), 1);
+        let (run, _) = resume(name, &[head.as_slice(), line.as_bytes()].concat());
+        assert_eq!(run.status.code(), Some(2), "{name}");
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(err.contains(&format!("run {record} is")), "{name}: {err}");
+    }
+}
