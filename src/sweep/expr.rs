@@ -91,9 +91,15 @@ fn tokens(text: &str) -> Result<Vec<Token>, String> {
     Ok(out)
 }
 
+/// The most tokens a constraint may have, and how deep parentheses and unary minus signs may
+/// nest: parsing and evaluation recurse, so both bound the stack they use.
+pub const MAX_TOKENS: usize = 1000;
+pub const MAX_DEPTH: usize = 64;
+
 struct Parser {
     tokens: Vec<Token>,
     at: usize,
+    depth: usize,
 }
 
 impl Parser {
@@ -128,6 +134,21 @@ impl Parser {
     }
 
     fn atom(&mut self) -> Result<Expr, String> {
+        if !matches!(self.peek(), Some(Token::Open | Token::Op('-'))) {
+            return self.atom_within();
+        }
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!(
+                "nests parentheses or minus signs more than {MAX_DEPTH} deep"
+            ));
+        }
+        let e = self.atom_within();
+        self.depth -= 1;
+        e
+    }
+
+    fn atom_within(&mut self) -> Result<Expr, String> {
         match self.next() {
             Some(Token::Number(n)) => Ok(Expr::Number(n)),
             Some(Token::Metric(m)) => Ok(Expr::Metric(m)),
@@ -186,6 +207,12 @@ impl Constraint {
     /// Parses `EXPR CMP EXPR`; the message says what is wrong.
     pub fn parse(text: &str) -> Result<Constraint, String> {
         let tokens = tokens(text)?;
+        if tokens.len() > MAX_TOKENS {
+            return Err(format!(
+                "has {} numbers, metrics and operators; at most {MAX_TOKENS}",
+                tokens.len()
+            ));
+        }
         let split = tokens
             .iter()
             .position(|t| matches!(t, Token::Cmp(_)))
@@ -197,6 +224,7 @@ impl Constraint {
             let mut p = Parser {
                 tokens: part.to_vec(),
                 at: 0,
+                depth: 0,
             };
             let e = p.sum()?;
             match p.peek() {
@@ -263,5 +291,26 @@ mod tests {
         let c = Constraint::parse("a.b / c <= 1").unwrap();
         assert_eq!(c.metrics(), ["a.b", "c"]);
         assert!(c.holds(&BTreeMap::new()).is_err());
+    }
+
+    /// 20,000 nested parentheses or a million minus signs overflowed the stack.
+    #[test]
+    fn nesting_and_length_are_bounded() {
+        let nested = format!("{}1{} <= 2", "(".repeat(20_000), ")".repeat(20_000));
+        assert!(Constraint::parse(&nested)
+            .unwrap_err()
+            .contains("at most 1000"));
+        let minus = format!("{}1 <= 2", "-".repeat(500));
+        assert!(Constraint::parse(&minus)
+            .unwrap_err()
+            .contains("more than 64 deep"));
+        let deep = format!("{}a{} <= 2", "(a + ".repeat(65), ")".repeat(65));
+        assert!(Constraint::parse(&deep)
+            .unwrap_err()
+            .contains("more than 64 deep"));
+        let fine = format!("{}a{} <= 2", "(a + ".repeat(64), ")".repeat(64));
+        assert!(Constraint::parse(&fine).is_ok());
+        let long = format!("{} <= 1", vec!["a"; 400].join(" + "));
+        assert!(Constraint::parse(&long).is_ok());
     }
 }
