@@ -159,7 +159,8 @@ enum SweepCommand {
 }
 
 fn main() -> ExitCode {
-    // Ctrl-C: remove the output files still being written, so only complete files remain
+    // Ctrl-C, SIGTERM (timeout, Kubernetes, Slurm) or SIGHUP: remove the output files still
+    // being written, so only complete files remain
     let _ = ctrlc::set_handler(|| {
         output::discard_pending();
         std::process::exit(130);
@@ -350,8 +351,17 @@ fn run(
         return refuse([e]);
     }
     // checked before anything runs: a refused output costs no simulation and writes nothing
+    if let (Some(t), Some(h)) = (trace, html) {
+        if Pending::same_target(t, h) {
+            return refuse([format!(
+                "{}: is both the --trace and the --html file",
+                t.display()
+            )]);
+        }
+    }
     for out in [trace, html].into_iter().flatten() {
-        if out.exists() && !force {
+        // a device, FIFO or `-` is written through, never replaced
+        if out.is_file() && !force {
             return refuse([format!(
                 "{}: exists; pass --force to overwrite it",
                 out.display()

@@ -1,6 +1,10 @@
 //! Output files are written whole or not at all: into a temporary file beside the destination,
 //! renamed onto it when complete. The temporary files in flight are registered so that an
-//! interrupted process (Ctrl-C) can remove them with [`discard_pending`] before it exits.
+//! interrupted process (Ctrl-C, SIGTERM) can remove them with [`discard_pending`] before it exits.
+//!
+//! What is not a regular file is never replaced: a device or FIFO (`/dev/null`, `/dev/stdout`)
+//! is written through, `-` is standard output, a symbolic link is followed to its file, and a
+//! directory is refused.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -19,55 +23,109 @@ fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// An output being written: a registered temporary file beside `path`.
+/// Where an output's bytes go until it is committed.
+enum Sink {
+    /// A registered temporary file beside the destination.
+    Temp(tempfile::NamedTempFile),
+    /// A device or FIFO, written through.
+    Through(File),
+    Stdout(io::Stdout),
+}
+
+/// An output being written.
 pub struct Pending {
-    tmp: tempfile::NamedTempFile,
+    sink: Sink,
     path: PathBuf,
 }
 
 impl Pending {
-    /// Starts writing `path`. Errors name the path.
+    /// Starts writing `path` (`-`: standard output). Errors name the path.
     pub fn new(path: &Path) -> io::Result<Pending> {
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let mut builder = tempfile::Builder::new();
-        // a temporary file is private (0600) by default; outputs get the usual mode (0666 less
-        // the umask), as a file created directly would
-        #[cfg(unix)]
-        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-        // tempfile's errors end in the temporary's own name, which means nothing to the user
-        let tmp = builder.tempfile_in(dir).map_err(|e| {
-            let text = e.to_string();
-            let text = text.split(" at path ").next().unwrap_or_default();
-            io::Error::new(e.kind(), format!("{}: {text}", path.display()))
-        })?;
-        pending().push(tmp.path().to_path_buf());
+        let sink = if path == Path::new("-") {
+            Sink::Stdout(io::stdout())
+        } else {
+            match std::fs::symlink_metadata(path) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    // the link's file is replaced, the link stays
+                    let target = std::fs::canonicalize(path).map_err(|e| named(path, e))?;
+                    return Pending::new(&target);
+                }
+                Ok(m) if m.is_dir() => {
+                    let e = io::Error::new(io::ErrorKind::IsADirectory, "is a directory");
+                    return Err(named(path, e));
+                }
+                Ok(m) if !m.is_file() => {
+                    let file = std::fs::OpenOptions::new().write(true).open(path);
+                    Sink::Through(file.map_err(|e| named(path, e))?)
+                }
+                _ => Sink::Temp(temporary_beside(path)?),
+            }
+        };
         Ok(Pending {
-            tmp,
+            sink,
             path: path.to_path_buf(),
         })
     }
 
-    /// Renames the finished file onto its destination.
-    pub fn commit(mut self) -> io::Result<()> {
-        self.tmp.flush().map_err(|e| named(&self.path, e))?;
-        let tmp_path = self.tmp.path().to_path_buf();
-        let Pending { tmp, path } = self;
-        let persisted = tmp.persist(&path).map(|_: File| ());
-        pending().retain(|p| *p != tmp_path);
-        persisted.map_err(|e| named(&path, e.error))
+    /// Whether two outputs would land on the same file.
+    pub fn same_target(a: &Path, b: &Path) -> bool {
+        let resolve = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        a != Path::new("-") && resolve(a) == resolve(b)
     }
+
+    /// Renames the finished file onto its destination (or flushes what is written through).
+    pub fn commit(self) -> io::Result<()> {
+        let Pending { sink, path } = self;
+        match sink {
+            Sink::Temp(mut tmp) => {
+                tmp.flush().map_err(|e| named(&path, e))?;
+                let tmp_path = tmp.path().to_path_buf();
+                let persisted = tmp.persist(&path).map(|_: File| ());
+                pending().retain(|p| *p != tmp_path);
+                persisted.map_err(|e| named(&path, e.error))
+            }
+            Sink::Through(mut f) => f.flush().map_err(|e| named(&path, e)),
+            Sink::Stdout(mut out) => out.flush().map_err(|e| named(&path, e)),
+        }
+    }
+}
+
+/// A registered temporary file beside `path`.
+fn temporary_beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut builder = tempfile::Builder::new();
+    // a temporary file is private (0600) by default; outputs get the usual mode (0666 less
+    // the umask), as a file created directly would
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    // tempfile's errors end in the temporary's own name, which means nothing to the user
+    let tmp = builder.tempfile_in(dir).map_err(|e| {
+        let text = e.to_string();
+        let text = text.split(" at path ").next().unwrap_or_default();
+        io::Error::new(e.kind(), format!("{}: {text}", path.display()))
+    })?;
+    pending().push(tmp.path().to_path_buf());
+    Ok(tmp)
 }
 
 impl Write for Pending {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.tmp.write(buf)
+        match &mut self.sink {
+            Sink::Temp(t) => t.write(buf),
+            Sink::Through(f) => f.write(buf),
+            Sink::Stdout(o) => o.write(buf),
+        }
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.tmp.flush()
+        match &mut self.sink {
+            Sink::Temp(t) => t.flush(),
+            Sink::Through(f) => f.flush(),
+            Sink::Stdout(o) => o.flush(),
+        }
     }
 }
 

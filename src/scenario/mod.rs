@@ -12,6 +12,7 @@ pub mod dialect;
 pub mod elb;
 mod events;
 mod fields;
+mod input;
 mod keys;
 pub mod lower;
 pub mod patch;
@@ -100,16 +101,7 @@ pub fn load(path: &Path, sets: &[patch::Setting]) -> Result<Loaded, Vec<Finding>
         f.error("", "", rule, Code::NONE);
         f.items
     };
-    if path.is_dir() {
-        return Err(fail("is a directory, not a scenario file".into()));
-    }
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(fail("no such file".into()))
-        }
-        Err(e) => return Err(fail(format!("cannot be read: {e}"))),
-    };
+    let bytes = input::read(path, input::MAX_SCENARIO_BYTES, "scenario").map_err(fail)?;
     let text = match std::str::from_utf8(&bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -119,7 +111,10 @@ pub fn load(path: &Path, sets: &[patch::Setting]) -> Result<Loaded, Vec<Finding>
             )))
         }
     };
-    let default_name = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+    let default_name = path
+        .file_stem()
+        .filter(|_| path != Path::new("-"))
+        .map(|s| s.to_string_lossy().into_owned());
     let mut loaded = parse(&file, text, default_name, sets)?;
     if let Some(trace) = trace_path(&loaded, path.parent().unwrap_or(Path::new("."))) {
         attach_trace(&mut loaded, &file, trace::read(&trace));

@@ -27,26 +27,16 @@ pub struct TraceRow {
 pub fn read(path: &Path) -> Result<Vec<TraceRow>, Vec<Finding>> {
     let file = path.display().to_string();
     let mut f = Findings::new(&file);
-    match std::fs::metadata(path) {
-        Ok(m) if m.is_dir() => f.error("", "", "is a directory, not a trace file", Code::NONE),
-        Ok(m) if m.len() > MAX_TRACE_BYTES => f.error(
-            "",
-            m.len(),
-            format!("bytes exceed the trace limit of {MAX_TRACE_BYTES}"),
-            Code::NONE,
-        ),
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            f.error("", "", "no such trace file", Code::NONE)
+    let bytes = match super::input::read(path, MAX_TRACE_BYTES, "trace") {
+        Ok(b) => b,
+        Err(rule) => {
+            f.error("", "", rule, Code::NONE);
+            return Err(f.items);
         }
-        Err(e) => f.error("", "", format!("cannot be read: {e}"), Code::NONE),
-    }
-    if f.has_errors() {
-        return Err(f.items);
-    }
-    let text = match std::fs::read(path).map(String::from_utf8) {
-        Ok(Ok(t)) => t,
-        Ok(Err(e)) => {
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
             let at = e.utf8_error().valid_up_to();
             f.error(
                 "",
@@ -54,10 +44,6 @@ pub fn read(path: &Path) -> Result<Vec<TraceRow>, Vec<Finding>> {
                 format!("is not UTF-8 text (invalid byte at offset {at})"),
                 Code::NONE,
             );
-            return Err(f.items);
-        }
-        Err(e) => {
-            f.error("", "", format!("cannot be read: {e}"), Code::NONE);
             return Err(f.items);
         }
     };

@@ -480,3 +480,124 @@ fn run_text_member_rows_add_up_to_the_summary() {
     assert_eq!(sums, [requests, completed, failed, rejected, reset]);
     assert!(rejected > 0, "the scenario's small members refuse work");
 }
+
+const BENCH: &str = "scenarios/bench/wrr-64.json";
+
+/// Output targets that are not regular files are written through or refused, never replaced:
+/// `--trace /dev/null --force` replaced the device with a file, a symbolic link became a file,
+/// `--trace DIR` failed after the run had written the HTML page, and `--trace X --html X` lost
+/// the HTML page without a word.
+#[cfg(unix)]
+#[test]
+fn outputs_never_replace_what_is_not_a_regular_file() {
+    use std::os::unix::fs::FileTypeExt;
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", BENCH, "--duration", "0.2"];
+        args.extend(extra);
+        lbsim(&args)
+    };
+    let out = run(&["--trace", "/dev/null", "--force"]);
+    assert_eq!(out.status.code(), Some(0));
+    let null = std::fs::symlink_metadata("/dev/null").expect("/dev/null");
+    assert!(null.file_type().is_char_device());
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let target = dir.path().join("target.csv");
+    std::fs::write(&target, "old").unwrap();
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let link_s = link.display().to_string();
+    assert_eq!(run(&["--trace", &link_s, "--force"]).status.code(), Some(0));
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(std::fs::read_to_string(&target)
+        .unwrap()
+        .starts_with("t_s,"));
+
+    let html = dir.path().join("p.html").display().to_string();
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let refused = run(&["--trace", &sub.display().to_string(), "--html", &html]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("is a directory"));
+    assert!(!Path::new(&html).exists(), "no page without its trace");
+
+    let refused = run(&["--trace", &html, "--html", &html]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr)
+        .contains("is both the --trace and the --html file"));
+
+    // `-` is standard output: the trace, then the report
+    let out = run(&["--trace", "-"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("t_s,request,") && text.contains("\nscenario wrr-64"));
+}
+
+/// SIGTERM (what `timeout`, Kubernetes and Slurm send) left the temporary files of a run in
+/// flight; it now cleans up as Ctrl-C does.
+#[cfg(unix)]
+#[test]
+fn sigterm_leaves_no_temporary_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trace = dir.path().join("t.csv").display().to_string();
+    let mut child = command(&["run", BENCH, "--duration", "60", "--trace", &trace])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // wait until the run has its temporary file
+    let started = std::time::Instant::now();
+    while std::fs::read_dir(dir.path()).unwrap().count() == 0 {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "no temporary file appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(130));
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// A scenario or trace that is a device was read until memory ran out, and a FIFO blocked for
+/// ever: inputs are regular files (or `-`, standard input) read within their limits.
+#[cfg(unix)]
+#[test]
+fn inputs_are_regular_files_or_standard_input() {
+    let out = lbsim(&["validate", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/dev/zero: is not a regular file"), "{err}");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = std::fs::read_to_string(BENCH).unwrap().replacen(
+        "\"process\": \"poisson\",",
+        "\"trace\": \"/dev/zero\",",
+        1,
+    );
+    let path = write(dir.path(), "s.json", &scenario);
+    let out = lbsim(&["validate", &path]);
+    let err = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/dev/zero: is not a regular file"), "{err}");
+
+    use std::io::Write;
+    let mut child = command(&["run", "-", "--duration", "0.2", "--json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let text = std::fs::read(BENCH).unwrap();
+    child.stdin.take().unwrap().write_all(&text).unwrap();
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["scenario"]["name"], "wrr-64");
+}
