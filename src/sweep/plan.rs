@@ -159,6 +159,10 @@ pub struct Plan {
 
 /// Most points a sweep may have: a typo in a step should fail, not queue a million runs.
 pub const MAX_POINTS: usize = 100_000;
+/// Most runs (points × replications) a sweep may have, checked before anything is allocated.
+pub const MAX_RUNS: u64 = 1_000_000;
+/// Whole numbers a range or random parameter may reach: beyond 2^53 an f64 is no longer exact.
+const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
 
 impl Plan {
     /// Reads the spec and its base scenario.
@@ -200,10 +204,9 @@ impl Plan {
             return bad("replications must be at least 1".into());
         }
         if let Some(d) = spec.duration_s {
-            if !(d.is_finite() && d > 0.0) {
-                return bad(format!(
-                    "duration_s: {d} must be a positive number of seconds"
-                ));
+            let max = crate::scenario::MAX_DURATION_S;
+            if !(d.is_finite() && d > 0.0 && d <= max) {
+                return bad(format!("duration_s: {d} is outside (0, {max}] seconds"));
             }
         }
         if spec.parameters.is_empty() {
@@ -242,6 +245,14 @@ impl Plan {
             .try_fold(1usize, |n, a| n.checked_mul(a.values.len()))
             .filter(|&n| n <= MAX_POINTS)
             .ok_or_else(|| SweepError::Spec(format!("more than {MAX_POINTS} points")))?;
+        let runs = (grid as u64 + 1).saturating_mul(u64::from(spec.replications));
+        if runs > MAX_RUNS {
+            return bad(format!(
+                "replications: {} points × {} replications = {runs} runs, more than {MAX_RUNS}",
+                grid + 1,
+                spec.replications
+            ));
+        }
         let mut points = vec![None];
         for mut k in 0..grid {
             let mut coords = vec![0; axes.len()];
@@ -351,11 +362,18 @@ fn expand(p: &Parameter, master_seed: u64, index: u64) -> Result<Vec<Value>, Str
             if !(r.step > 0.0 && r.step.is_finite() && r.from.is_finite() && r.to >= r.from) {
                 return Err("range needs a positive step and to >= from".into());
             }
-            let n = ((r.to - r.from) / r.step + 1e-9).floor() as u64 + 1;
-            if n as usize > MAX_POINTS {
-                return Err(format!("range gives {n} values, more than {MAX_POINTS}"));
+            // counted in f64 first: a count beyond u64 must not wrap to "no values"
+            let count = ((r.to - r.from) / r.step + 1e-9).floor() + 1.0;
+            if count.is_nan() || count > MAX_POINTS as f64 {
+                return Err(format!(
+                    "range gives {count} values, more than {MAX_POINTS}"
+                ));
             }
+            let n = count as u64;
             let whole = r.from.fract() == 0.0 && r.step.fract() == 0.0;
+            if whole && (r.from.abs() > MAX_EXACT || r.to.abs() > MAX_EXACT) {
+                return Err(format!("whole numbers beyond ±{MAX_EXACT} are not exact"));
+            }
             (0..n)
                 .map(|k| {
                     let x = r.from + k as f64 * r.step;
@@ -370,6 +388,12 @@ fn expand(p: &Parameter, master_seed: u64, index: u64) -> Result<Vec<Value>, Str
         (None, None, Some(r)) => {
             if !(r.from.is_finite() && r.to.is_finite() && r.to >= r.from && r.samples > 0) {
                 return Err("random needs finite from <= to and samples >= 1".into());
+            }
+            if r.samples as usize > MAX_POINTS {
+                return Err(format!("samples: {} is more than {MAX_POINTS}", r.samples));
+            }
+            if r.integer && (r.from.abs() > MAX_EXACT || r.to.abs() > MAX_EXACT) {
+                return Err(format!("whole numbers beyond ±{MAX_EXACT} are not exact"));
             }
             // stream 2^63 + index: never one a run uses
             let mut rng = ChaCha8Rng::seed_from_u64(master_seed);
@@ -412,6 +436,32 @@ mod tests {
 
     fn param(v: Value) -> Parameter {
         serde_json::from_value(v).unwrap()
+    }
+
+    /// Sizes are bounded before anything is allocated, and counts never wrap.
+    #[test]
+    fn sizes_are_bounded_up_front() {
+        let err = |v: Value| expand(&param(v), 1, 0).unwrap_err();
+        let huge = err(json!({"path": "a", "range": {"from": 0, "to": 1e300, "step": 1e-300}}));
+        assert!(huge.contains("more than 100000"), "{huge}");
+        let samples =
+            err(json!({"path": "a", "random": {"from": 0, "to": 1, "samples": 4000000000u32}}));
+        assert!(samples.contains("more than 100000"), "{samples}");
+        let inexact = err(json!({"path": "a", "range": {"from": 1e19, "to": 1e19, "step": 1}}));
+        assert!(inexact.contains("not exact"), "{inexact}");
+        let spec = |extra: Value| -> Spec {
+            let mut v = json!({"base": "b.json", "master_seed": 1, "replications": 1,
+                "parameters": [{"path": "a", "values": [1, 2, 3]}],
+                "objective": {"minimize": "summary.failed"}});
+            for (k, x) in extra.as_object().unwrap() {
+                v[k] = x.clone();
+            }
+            serde_json::from_value(v).unwrap()
+        };
+        let runs = Plan::new(spec(json!({"replications": 300000})), String::new());
+        assert!(matches!(runs, Err(SweepError::Spec(e)) if e.contains("1200000 runs")));
+        let long = Plan::new(spec(json!({"duration_s": 1e19})), String::new());
+        assert!(matches!(long, Err(SweepError::Spec(e)) if e.contains("outside (0, 604800]")));
     }
 
     #[test]
