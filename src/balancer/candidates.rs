@@ -8,6 +8,7 @@ impl Balancer {
     /// algorithm's tables.
     pub(super) fn rebuild(&mut self) {
         self.dirty = false;
+        self.counters.rebuilds += 1;
         let members = &self.members;
         // 2. Tier: the backup tier only while no first-tier member is eligible (APIG `is_backup`:
         //    "only when all non-standby nodes are faulty"; ELB slave while the master is down).

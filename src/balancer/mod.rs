@@ -114,6 +114,8 @@ pub struct BalancerCounters {
     pub fail_open_picks: u64,
     /// Picks made by the AZ-affinity fallback strategy (local AZ below its threshold).
     pub az_fallbacks: u64,
+    /// Times the candidate list and the algorithm's table were rebuilt.
+    pub rebuilds: u64,
 }
 
 /// Slow-start weights are recomputed once per this much simulated time (on the first pick at or
@@ -471,13 +473,22 @@ impl Balancer {
     /// A new configured weight; it applies from the next pick. Round robin keeps every member's
     /// smooth-WRR state, so nobody else's turn is reset.
     pub fn set_weight(&mut self, now: SimTime, m: MemberIdx, weight: u32) {
+        let old = self.members[m as usize].weight;
         self.members[m as usize].weight = weight;
         let ramp_weight = match self.members[m as usize].ramp {
             Ramp::Since(start) => self.ramp_weight(now, m, start),
             Ramp::Warm | Ramp::Waiting => weight * WEIGHT_SCALE,
         };
         self.members[m as usize].ramp_weight = ramp_weight;
-        self.dirty = true;
+        // an unweighted hash table depends on which members are candidates, not on their
+        // weights: a change between non-zero weights leaves it as it is
+        let hashes = !matches!(
+            self.algorithm,
+            Algorithm::RoundRobin | Algorithm::LeastConnections
+        );
+        if !(hashes && !self.weighted_hashing && old > 0 && weight > 0) {
+            self.dirty = true;
+        }
     }
 
     /// A new traffic tier (APIG `is_backup` changed by a channel update).

@@ -290,3 +290,41 @@ fn quic_cid_hash_and_fallback() {
     assert_eq!(b.pick(T0, &truncated).unwrap().member, by_ip);
     assert_eq!(b.counters().quic_cid_fallbacks, 2);
 }
+
+/// 1,000 weight toggles on a 10,000-member source-IP pool rebuilt the Maglev table each time;
+/// a weight change between non-zero values cannot change an unweighted hash table.
+#[test]
+fn weight_changes_rebuild_only_what_they_change() {
+    let members = (0..4)
+        .map(|i| member(&format!("m{i}"), 1, None, Tier::Primary))
+        .collect::<Vec<_>>();
+    let t = SimTime::ZERO;
+    let mut hash = Balancer::new(&pool(Algorithm::SourceIp, members.clone()), None, 16, t);
+    let before: Vec<_> = (0..16)
+        .map(|s| hash.pick(t, &req(s)).map(|p| p.member))
+        .collect();
+    let built = hash.counters().rebuilds;
+    hash.set_weight(t, 1, 7);
+    let after: Vec<_> = (0..16)
+        .map(|s| hash.pick(t, &req(s)).map(|p| p.member))
+        .collect();
+    assert_eq!(before, after);
+    assert_eq!(hash.counters().rebuilds, built, "no rebuild for 1 → 7");
+    hash.set_weight(t, 1, 0);
+    hash.pick(t, &req(0));
+    assert_eq!(
+        hash.counters().rebuilds,
+        built + 1,
+        "weight 0 removes a candidate"
+    );
+    let mut rr = Balancer::new(&pool(Algorithm::RoundRobin, members), None, 16, t);
+    rr.pick(t, &req(0));
+    let built = rr.counters().rebuilds;
+    rr.set_weight(t, 1, 7);
+    rr.pick(t, &req(0));
+    assert_eq!(
+        rr.counters().rebuilds,
+        built + 1,
+        "round robin follows weights"
+    );
+}

@@ -580,3 +580,42 @@ fn names_have_the_vendors_length_limit() {
         ]
     );
 }
+
+/// Weight toggles on a source-IP pool behind 1,000 LB nodes took minutes of table rebuilds
+/// that the work estimate did not count; they are counted and refused up front.
+#[test]
+fn table_rebuilds_count_in_the_work_estimate() {
+    let members: Vec<String> = (0..4_000)
+        .map(|i| {
+            format!(
+                r#"{{"address": "10.0.{}.{}", "protocol_port": 80}}"#,
+                i / 250,
+                i % 250
+            )
+        })
+        .collect();
+    let zones: Vec<String> = (0..1000).map(|i| format!(r#""z{i}""#)).collect();
+    let events: Vec<String> = (0..20)
+        .map(|i| {
+            format!(
+                r#"{{"at_s": {}, "set_weight": {{"member": "10.0.0.1", "weight": {}}}}}"#,
+                i + 1,
+                i % 2
+            )
+        })
+        .collect();
+    let text = format!(
+        r#"{{"duration_s": 30, "loadbalancer": {{"availability_zones": [{}]}},
+            "pool": {{"protocol": "TCP", "lb_algorithm": "SOURCE_IP", "members": [{}]}},
+            "workload": {{"arrivals": {{"rate_per_s": 10}}}}, "events": [{}]}}"#,
+        zones.join(","),
+        members.join(","),
+        events.join(",")
+    );
+    let config = config("r.json", &text);
+    let work = lbsim::sim::check_work(&config, Limits::default());
+    assert!(
+        matches!(work, Err(lbsim::sim::SimError::TooMuchWork { estimated, .. }) if estimated > 1_000_000_000),
+        "{work:?}"
+    );
+}
