@@ -20,4 +20,5 @@ pub mod stats;
 pub mod sweep;
 #[doc(hidden)]
 pub mod testkit;
+pub mod text;
 pub mod time;

@@ -301,7 +301,8 @@ fn parse_axis(arg: &str) -> Result<Axis, String> {
 fn check_duration(duration: Option<f64>) -> Result<(), String> {
     match duration {
         Some(d) if !(d.is_finite() && d > 0.0 && d <= scenario::MAX_DURATION_S) => Err(format!(
-            "--duration: {d} is outside (0, {}] seconds",
+            "--duration: {} is outside (0, {}] seconds",
+            lbsim::text::number(d),
             scenario::MAX_DURATION_S
         )),
         _ => Ok(()),

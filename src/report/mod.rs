@@ -12,6 +12,7 @@ mod trace;
 pub use trace::TraceWriter;
 
 use crate::model::MemberIdx;
+use crate::text::printable;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -287,7 +288,11 @@ impl Report {
         let _ = writeln!(
             o,
             "scenario {} (seed {}, {} s, warmup {} s), lbsim {}",
-            sc.name, sc.seed, sc.duration_s, sc.warmup_s, self.lbsim.version
+            printable(&sc.name),
+            sc.seed,
+            sc.duration_s,
+            sc.warmup_s,
+            self.lbsim.version
         );
         let _ = writeln!(
             o,
@@ -339,8 +344,8 @@ impl Report {
             let _ = writeln!(
                 o,
                 "{:id_w$}  {:az_w$}  {:7}  {:>6}  {:>10}  {:>5.1}%  {:>10}  {:>8}  {:>8}  {:>8}  {:>5}  {:>8.3}  {:>8.3}",
-                m.id,
-                m.az,
+                printable(&m.id),
+                printable(&m.az),
                 m.tier.as_str(),
                 m.weight,
                 m.requests,
@@ -362,7 +367,7 @@ impl Report {
                     "{:>10.3} s  {:16}  {}  {}",
                     e.t_s,
                     e.kind,
-                    e.member.as_deref().unwrap_or("-"),
+                    printable(e.member.as_deref().unwrap_or("-")),
                     e.detail
                 );
             }

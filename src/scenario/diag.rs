@@ -1,6 +1,7 @@
 //! Validation findings: every problem names the JSON path, the value, the rule and, where the
 //! vendor API has one, the error code it would answer.
 
+use crate::text::printable;
 use serde::Serialize;
 use std::fmt;
 
@@ -39,12 +40,12 @@ impl fmt::Display for Finding {
             Severity::Note => write!(f, "note: ")?,
         }
         if !self.path.is_empty() {
-            write!(f, "{}: ", self.path)?;
+            write!(f, "{}: ", printable(&self.path))?;
         }
         if !self.value.is_empty() {
             write!(f, "{} ", self.value)?;
         }
-        write!(f, "{}", self.rule)?;
+        write!(f, "{}", printable(&self.rule))?;
         if let Some(code) = self.code {
             write!(f, " [{code}]")?;
         }
@@ -259,10 +260,6 @@ impl Show for f64 {
     /// Plain notation, but exponent notation for magnitudes a reader would have to count
     /// digits in (`1e300`, not three hundred zeros).
     fn show(&self) -> String {
-        if self.abs() >= 1e15 || (*self != 0.0 && self.abs() < 1e-6) {
-            format!("{self:e}")
-        } else {
-            self.to_string()
-        }
+        crate::text::number(*self)
     }
 }

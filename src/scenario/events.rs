@@ -12,6 +12,7 @@ use super::valid::{ChannelChange, EventAction, PoolDef, TimedAction};
 use super::{apig, elb, suggest, Severity};
 use crate::model::ZoneId;
 use crate::model::{self, MemberIdx, Tier};
+use crate::text::number;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -94,7 +95,10 @@ fn check(
         Some(t) if t > duration => f.warn(
             &format!("{p}.at_s"),
             t,
-            format!("is after the end of the run ({duration} s); the event never happens"),
+            format!(
+                "is after the end of the run ({} s); the event never happens",
+                number(duration)
+            ),
         ),
         _ => {}
     }

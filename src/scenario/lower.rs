@@ -36,7 +36,7 @@ pub enum NotRunnable {
     NoMembers(&'static str),
     #[error("workload.arrivals.trace was not read: load the scenario from its file")]
     TraceNotRead,
-    #[error("duration_s: {duration} is not above warmup_s {warmup} (from the file, or --duration / a sweep's duration_s)")]
+    #[error("duration_s: {} is not above warmup_s {} (from the file, or --duration / a sweep's duration_s)", crate::text::number(*.duration), crate::text::number(*.warmup))]
     WarmupBeyondDuration { duration: f64, warmup: f64 },
     #[error("the run would need about {} MiB for its per-member tables and clients, more than the limit of {} MiB: shorten duration_s or use fewer members, clients or URIs", .estimated >> 20, .limit >> 20)]
     TooLarge { estimated: u64, limit: u64 },

@@ -32,14 +32,25 @@ pub fn parse_assignment(arg: &str) -> Result<(String, Vec<Value>), String> {
             i + 1
         ));
     }
-    Ok((
-        path.to_string(),
-        parts.into_iter().map(parse_value).collect(),
-    ))
+    let values = parts
+        .into_iter()
+        .map(parse_value)
+        .collect::<Result<_, _>>()?;
+    Ok((path.to_string(), values))
 }
 
-fn parse_value(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
+/// A value as JSON (keys repeated within an object refused, as in files), else a plain
+/// string; a number beyond f64's range is an error rather than a string.
+fn parse_value(text: &str) -> Result<Value, String> {
+    match super::strict::from_str(text) {
+        Ok(v) => Ok(v),
+        Err(e) if e.to_string().contains("duplicate key") => Err(format!("{text}: {e}")),
+        Err(_) if text.trim().parse::<f64>().is_ok_and(|x| x.is_infinite()) => Err(format!(
+            "{} is a number beyond the range of a double (about 1.8e308)",
+            text.trim()
+        )),
+        Err(_) => Ok(Value::String(text.to_string())),
+    }
 }
 
 fn split_top_level(text: &str) -> Vec<&str> {
@@ -140,6 +151,17 @@ pub fn apply(root: &mut Value, path: &str, value: Value) -> Result<(), String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// `--set duration_s=1e400` was taken for the string "1e400" ("wrong type: string"), and
+    /// JSON values took the last of repeated keys where files refuse them.
+    #[test]
+    fn values_beyond_a_double_and_repeated_keys_are_errors() {
+        let err = parse_assignment("duration_s=1e400").unwrap_err();
+        assert!(err.contains("beyond the range of a double"), "{err}");
+        let err = parse_assignment(r#"loadbalancer={"a":1,"a":2}"#).unwrap_err();
+        assert!(err.contains("duplicate key \"a\""), "{err}");
+        assert_eq!(parse_assignment("name=web").unwrap().1, [json!("web")]);
+    }
 
     #[test]
     fn values_are_json_or_strings_and_split_at_top_level_commas() {

@@ -156,12 +156,12 @@ pub fn parse(text: &str, f: &mut Findings) -> Vec<TraceRow> {
         );
     }
     if rows.is_empty() && problems == 0 {
-        f.error(
-            "",
-            "",
-            "has no rows: expected t_s,client[,uri][,connection] lines",
-            Code::NONE,
-        );
+        let rule = if text.contains('\r') && !text.contains('\n') {
+            "has no rows: its lines end in CR alone (classic Mac OS); use LF or CRLF line endings"
+        } else {
+            "has no rows: expected t_s,client[,uri][,connection] lines"
+        };
+        f.error("", "", rule, Code::NONE);
     }
     rows
 }
@@ -204,5 +204,12 @@ mod tests {
             errors,
             vec!["t.csv: has no rows: expected t_s,client[,uri][,connection] lines"]
         );
+    }
+
+    /// A trace whose lines end in CR alone said only "has no rows".
+    #[test]
+    fn cr_only_line_endings_are_named() {
+        let err = parse_text("t.csv", "t_s,client\r0.1,1\r0.2,2\r").unwrap_err();
+        assert!(err[0].to_string().contains("end in CR alone"), "{err:?}");
     }
 }

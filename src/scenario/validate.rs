@@ -5,6 +5,7 @@
 use super::diag::{Code, Findings};
 use super::valid::{PoolDef, ValidScenario};
 use super::{events, keys, Scenario, DEFAULT_DURATION_S, MAX_DURATION_S, MAX_EVENTS, MAX_MEMBERS};
+use crate::text::number;
 use serde_json::Value;
 
 /// Members the file defines, added members included (before any validation).
@@ -73,7 +74,10 @@ pub fn validate(mut s: Scenario, f: &mut Findings) -> Option<ValidScenario> {
             f.error(
                 "warmup_s",
                 w,
-                format!("must be at least 0 and below duration_s {duration}"),
+                format!(
+                    "must be at least 0 and below duration_s {}",
+                    number(duration)
+                ),
                 Code::NONE,
             );
         }

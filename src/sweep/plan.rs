@@ -169,7 +169,16 @@ impl Plan {
     pub fn load(spec_path: &Path) -> Result<Plan, SweepError> {
         let bad = |why: String| SweepError::Spec(format!("{}: {why}", spec_path.display()));
         let text = fs_err::read_to_string(spec_path).map_err(|e| bad(e.to_string()))?;
-        let spec: Spec = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        // the error names where in the spec it is (`parameters[0].range.step`), as findings do
+        let mut de = serde_json::Deserializer::from_str(&text);
+        let spec: Spec = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner().to_string();
+            match path.as_str() {
+                "." => bad(inner),
+                _ => bad(format!("{path}: {inner}")),
+            }
+        })?;
         let base_path = spec_path
             .parent()
             .unwrap_or(Path::new("."))
@@ -206,6 +215,7 @@ impl Plan {
         if let Some(d) = spec.duration_s {
             let max = crate::scenario::MAX_DURATION_S;
             if !(d.is_finite() && d > 0.0 && d <= max) {
+                let d = crate::text::number(d);
                 return bad(format!("duration_s: {d} is outside (0, {max}] seconds"));
             }
         }

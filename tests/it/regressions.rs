@@ -619,3 +619,24 @@ fn table_rebuilds_count_in_the_work_estimate() {
         "{work:?}"
     );
 }
+
+/// Control characters from a file (an unknown key, a name) reached the terminal raw; numbers a
+/// reader would count digits in are shown in exponent notation.
+#[test]
+fn findings_are_printable() {
+    let lines = |text: &str| -> Vec<String> {
+        let loaded = scenario::parse("r.json", text, None, &[]).expect("parses");
+        loaded.findings.iter().map(ToString::to_string).collect()
+    };
+    let key = lines("{\"pool\": {\"protocol\": \"TCP\", \"x\\u001b[31m\": 1}}");
+    assert_eq!(key, ["r.json: pool.x\\u{1b}[31m: is not a known field"]);
+    let late = lines(
+        r#"{"duration_s": 1e-300, "pool": {"protocol": "TCP", "members": [{"address": "10.0.0.1", "protocol_port": 80}]},
+            "events": [{"at_s": 1, "member_down": "10.0.0.1"}]}"#,
+    );
+    assert!(
+        late.iter()
+            .any(|l| l.contains("is after the end of the run (1e-300 s)")),
+        "{late:?}"
+    );
+}
