@@ -38,12 +38,15 @@ pub enum NotRunnable {
     TraceNotRead,
     #[error("duration_s: {} is not above warmup_s {} (from the file, or --duration / a sweep's duration_s)", crate::text::number(*.duration), crate::text::number(*.warmup))]
     WarmupBeyondDuration { duration: f64, warmup: f64 },
-    #[error("the run would need about {} MiB for its per-member tables and clients, more than the limit of {} MiB: shorten duration_s or use fewer members, clients or URIs", .estimated >> 20, .limit >> 20)]
+    #[error("the run would need about {} MiB for its per-member tables, clients and trace, more than the limit of {} MiB: shorten duration_s or use fewer members, clients, URIs or trace rows", .estimated >> 20, .limit >> 20)]
     TooLarge { estimated: u64, limit: u64 },
 }
 
 /// The most memory a run's tables may take, estimated before anything is allocated.
 pub const MAX_MEMORY_BYTES: u64 = 4 << 30;
+/// Bytes a trace row takes while the run holds it: the row as read (time, client, URI and
+/// connection strings) and its share of the lowered arrivals.
+const TRACE_ROW_BYTES: u64 = 160;
 
 /// Bytes a run's tables take: per member a latency histogram, two counters per second of the
 /// run, a bit per URI and (per LB node) its share of a Maglev table of up to 200 four-byte
@@ -68,6 +71,19 @@ fn memory_estimate(c: &SimConfig) -> u64 {
         .saturating_mul(per_member)
         .saturating_add(clients)
         .saturating_add(uris * 48)
+}
+
+/// Bytes a replayed trace of `rows` takes, held as its rows and as the arrivals lowered from
+/// them; refused before the arrivals are built when that alone exceeds the limit.
+fn trace_memory(rows: usize) -> Result<u64, NotRunnable> {
+    let bytes = (rows as u64).saturating_mul(TRACE_ROW_BYTES);
+    match bytes > MAX_MEMORY_BYTES {
+        true => Err(NotRunnable::TooLarge {
+            estimated: bytes,
+            limit: MAX_MEMORY_BYTES,
+        }),
+        false => Ok(bytes),
+    }
 }
 
 /// Lowers a valid scenario. `seed` and `duration_s` override the file's.
@@ -114,6 +130,8 @@ pub fn lower(
     if warmup >= duration {
         return Err(NotRunnable::WarmupBeyondDuration { duration, warmup });
     }
+    let rows = s.workload.arrivals.as_ref();
+    let trace_bytes = trace_memory(rows.map_or(0, |a| a.trace_rows.len()))?;
     let listener_port = pool
         .members
         .first()
@@ -133,7 +151,7 @@ pub fn lower(
         timeline,
         bucket: SimTime::from_secs(1),
     };
-    let estimated = memory_estimate(&config);
+    let estimated = memory_estimate(&config).saturating_add(trace_bytes);
     if estimated > MAX_MEMORY_BYTES {
         return Err(NotRunnable::TooLarge {
             estimated,
@@ -410,4 +428,19 @@ fn with_backends(added: &[Member], backends: &sections::Backends) -> Vec<(Member
         .iter()
         .map(|m| (m.clone(), backend_for(backends, &m.key)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A trace within the 10 M-row limit took gigabytes once read and lowered, uncounted.
+    #[test]
+    fn a_replayed_trace_counts_in_the_memory_check() {
+        assert_eq!(trace_memory(10_000_000), Ok(1_600_000_000));
+        assert!(matches!(
+            trace_memory(30_000_000),
+            Err(NotRunnable::TooLarge { .. })
+        ));
+    }
 }
