@@ -19,6 +19,7 @@ pub mod patch;
 pub mod sections;
 mod strict;
 mod suggest;
+mod timeline;
 pub mod trace;
 mod valid;
 mod validate;

@@ -1,0 +1,323 @@
+//! The timeline replayed in time order, as the run will replay it: who the members are at each
+//! event (indices never reused, keys naming live members), the ELB pool or the channel as
+//! earlier events left it, and each event's member references resolved to indices.
+
+use super::diag::{Code, Findings};
+use super::events::Given;
+use super::keys::canonical;
+use super::valid::{ChannelChange, EventAction, PoolDef};
+use super::{apig, elb, suggest};
+use crate::model::{self, MemberIdx, Tier};
+use std::collections::BTreeMap;
+
+/// The members at a point of the timeline: every index ever given (indices are never reused)
+/// and the key of each member that exists now.
+struct Roster {
+    keys: Vec<String>,
+    live: BTreeMap<String, MemberIdx>,
+}
+
+impl Roster {
+    fn new(keys: &[String]) -> Roster {
+        let mut r = Roster {
+            keys: Vec::with_capacity(keys.len()),
+            live: BTreeMap::new(),
+        };
+        for k in keys {
+            r.add(k.clone());
+        }
+        r
+    }
+
+    fn add(&mut self, key: String) -> MemberIdx {
+        let i = self.keys.len() as MemberIdx;
+        self.live.insert(key.clone(), i);
+        self.keys.push(key);
+        i
+    }
+
+    fn remove(&mut self, key: &str) {
+        self.live.remove(key);
+    }
+
+    fn index(&self, key: &str) -> Option<MemberIdx> {
+        self.live.get(key).copied()
+    }
+}
+
+/// An ELB member as duplicates and roles are judged: its address as the API compares it, its
+/// port and its role.
+type ElbSlot = (String, i64, Tier);
+
+/// ELB members at a point of the timeline, by index and by (address, port).
+struct ElbMembers {
+    slots: Vec<Option<ElbSlot>>,
+    at: BTreeMap<(String, i64), MemberIdx>,
+    /// Live masters and slaves of a master-slave pool.
+    roles: [usize; 2],
+    /// Keys the pool's own members' names and addresses stand for.
+    own_uses: BTreeMap<String, usize>,
+}
+
+impl ElbMembers {
+    /// The pool's own members. Two with one key (a `name` that is another member's name or
+    /// address) are an error at `pool.members[i]`; a repeated address and port is one already.
+    fn new(pool: &elb::Pool, zones: &[String], f: &mut Findings) -> ElbMembers {
+        let own = pool.members.as_deref().unwrap_or_default();
+        let mut m = ElbMembers {
+            slots: Vec::new(),
+            at: BTreeMap::new(),
+            roles: [0, 0],
+            own_uses: elb::own_key_uses(own),
+        };
+        let mut keys: BTreeMap<String, usize> = BTreeMap::new();
+        for (i, member) in elb::added_members(&BTreeMap::new(), own, zones) {
+            let (addr, port, _) = Self::slot(&member);
+            let repeated = m.at.contains_key(&(addr, port));
+            match keys.get(&member.key) {
+                Some(first) if !repeated => {
+                    let rule =
+                        format!("has the key of pool.members[{first}]: give it another name");
+                    f.error(&format!("pool.members[{i}]"), &member.key, rule, Code::NONE);
+                }
+                _ => {
+                    keys.entry(member.key.clone()).or_insert(i);
+                }
+            }
+            m.add(&member);
+        }
+        m
+    }
+
+    fn slot(member: &model::Member) -> ElbSlot {
+        let addr = canonical(&member.address).into_owned();
+        (addr, i64::from(member.port), member.tier)
+    }
+
+    fn add(&mut self, member: &model::Member) {
+        let (addr, port, tier) = Self::slot(member);
+        let i = self.slots.len() as MemberIdx;
+        self.at.entry((addr.clone(), port)).or_insert(i);
+        self.count(tier, 1);
+        self.slots.push(Some((addr, port, tier)));
+    }
+
+    fn remove(&mut self, i: MemberIdx) {
+        let Some(Some((addr, port, tier))) = self.slots.get_mut(i as usize).map(Option::take)
+        else {
+            return;
+        };
+        if self.at.get(&(addr.clone(), port)) == Some(&i) {
+            self.at.remove(&(addr, port));
+        }
+        self.count(tier, -1);
+    }
+
+    fn count(&mut self, tier: Tier, by: isize) {
+        let i = match tier {
+            Tier::Master => 0,
+            Tier::Slave => 1,
+            _ => return,
+        };
+        self.roles[i] = self.roles[i].saturating_add_signed(by);
+    }
+}
+
+/// The state the run will have at each event: who the members are, and the pool or channel
+/// as earlier events left it.
+pub(super) struct Timeline<'a> {
+    roster: Roster,
+    zones: &'a [String],
+    /// An ELB pool's settings (no members) and its members.
+    elb: Option<(elb::Pool, ElbMembers)>,
+    channel: Option<apig::ChannelState>,
+}
+
+impl<'a> Timeline<'a> {
+    pub(super) fn new(
+        pool: Option<&PoolDef>,
+        keys: &[String],
+        zones: &'a [String],
+        f: &mut Findings,
+    ) -> Timeline<'a> {
+        Timeline {
+            roster: Roster::new(keys),
+            zones,
+            elb: match pool {
+                Some(PoolDef::Elb(p)) => {
+                    let settings = elb::apply_pool_update(p, &elb::Pool::default());
+                    Some((settings, ElbMembers::new(p, zones, f)))
+                }
+                _ => None,
+            },
+            channel: match pool {
+                Some(PoolDef::Apig(c)) => Some(apig::ChannelState::new(c)),
+                _ => None,
+            },
+        }
+    }
+
+    /// The member `key` names now; an error at `path` when it names none.
+    fn member(&self, key: &str, path: &str, f: &mut Findings) -> Option<MemberIdx> {
+        let found = self.roster.index(key);
+        if found.is_none() {
+            let mut rule = String::from("names no member of the pool");
+            if self.roster.keys.iter().any(|k| k == key) {
+                rule.push_str(" at its time (it was removed before)");
+            } else {
+                let known = self.roster.live.keys().map(String::as_str);
+                if let Some(sg) = suggest::closest(key, known) {
+                    rule.push_str(&format!(" (did you mean {sg}?)"));
+                }
+            }
+            f.error(path, key, rule, Code::NONE);
+        }
+        found
+    }
+
+    pub(super) fn resolve(
+        &mut self,
+        given: &Given,
+        p: &str,
+        f: &mut Findings,
+    ) -> Option<EventAction> {
+        Some(match given {
+            Given::MemberDown(k) => {
+                EventAction::MemberDown(self.member(k, &format!("{p}.member_down"), f)?)
+            }
+            Given::MemberUp(k) => {
+                EventAction::MemberUp(self.member(k, &format!("{p}.member_up"), f)?)
+            }
+            Given::MemberSlow(k, factor) => EventAction::MemberSlow {
+                member: self.member(k, &format!("{p}.member_slow.member"), f)?,
+                factor: *factor,
+            },
+            Given::AzDown(z) => EventAction::AzDown(*z),
+            Given::AzUp(z) => EventAction::AzUp(*z),
+            Given::SetWeight(k, weight) => {
+                let member = self.member(k, &format!("{p}.set_weight.member"), f)?;
+                if let Some(c) = self.channel.as_mut() {
+                    c.set_weight(k, *weight);
+                }
+                EventAction::SetWeight {
+                    member,
+                    weight: (*weight).max(0) as u32,
+                }
+            }
+            Given::RemoveMember(k) => {
+                let member = self.member(k, &format!("{p}.remove_member"), f)?;
+                match (&mut self.elb, &mut self.channel) {
+                    // refused by the run under deletion protection: the member stays
+                    (Some((pool, _)), _)
+                        if pool.member_deletion_protection_enable == Some(true) => {}
+                    (Some((_, members)), _) => {
+                        members.remove(member);
+                        self.roster.remove(k);
+                    }
+                    (_, Some(c)) => {
+                        c.remove(k);
+                        self.roster.remove(k);
+                    }
+                    (None, None) => {}
+                }
+                EventAction::RemoveMember(member)
+            }
+            Given::SetRate(r) => EventAction::SetRate(*r),
+            Given::AddElbMembers(body) => self.add_elb_members(body, p, f)?,
+            Given::AddChannelMembers(members) => {
+                let diff = self
+                    .channel
+                    .as_mut()?
+                    .add_members(members.clone(), self.zones);
+                self.channel_change(diff, None)
+            }
+            Given::UpdatePool(update) => {
+                let (current, _) = self.elb.as_mut()?;
+                *current = elb::apply_pool_update(current, update);
+                EventAction::UpdatePool(Box::new(current.clone()))
+            }
+            Given::UpdateChannel(update) => {
+                let diff = self
+                    .channel
+                    .as_mut()?
+                    .update((**update).clone(), self.zones);
+                self.channel_change(diff, Some((**update).clone()))
+            }
+        })
+    }
+
+    /// Members an ELB add-members body adds. An address and port the pool has at the event's
+    /// time, a second master or slave in a master-slave pool, or a key another member has, is
+    /// an error at the member's path.
+    fn add_elb_members(
+        &mut self,
+        body: &[elb::Member],
+        p: &str,
+        f: &mut Findings,
+    ) -> Option<EventAction> {
+        let (_, members) = self.elb.as_mut()?;
+        let mut added = Vec::new();
+        for (j, m) in elb::added_members(&members.own_uses, body, self.zones) {
+            let mp = format!("{p}.add_members.members[{j}]");
+            let (addr, port, tier) = ElbMembers::slot(&m);
+            if let Some(&i) = members.at.get(&(addr, port)) {
+                let rule = format!(
+                    "with port {port} is already a member of the pool ({})",
+                    self.roster.keys[i as usize]
+                );
+                f.error(&format!("{mp}.address"), &m.address, rule, Code::ELB);
+                continue;
+            }
+            let role = match tier {
+                Tier::Master => Some((0, "master")),
+                Tier::Slave => Some((1, "slave")),
+                _ => None,
+            };
+            if let Some((_, name)) = role.filter(|(r, _)| members.roles[*r] > 0) {
+                let rule = format!(
+                    "adds a second {name}: a master-slave pool has one master and one slave (seed 002)"
+                );
+                f.error(&format!("{mp}.role"), name, rule, Code::ELB);
+                continue;
+            }
+            if self.roster.index(&m.key).is_some() {
+                let rule = "is the key of a member the pool has: give the member another name";
+                f.error(&mp, &m.key, rule, Code::NONE);
+                continue;
+            }
+            members.add(&m);
+            self.roster.add(m.key.clone());
+            added.push(m);
+        }
+        Some(EventAction::AddMembers(added))
+    }
+
+    /// A channel diff with its members named by index; added members take the next indices.
+    fn channel_change(
+        &mut self,
+        diff: apig::ChannelDiff,
+        channel: Option<apig::VpcChannel>,
+    ) -> EventAction {
+        // every member the channel has came from the pool or an earlier diff: the roster
+        // knows them all
+        let index = |k: &String| self.roster.index(k);
+        let removed = diff.removed.iter().filter_map(index).collect();
+        let changed = diff
+            .changed
+            .iter()
+            .filter_map(|(k, c)| Some((index(k)?, *c)))
+            .collect();
+        for k in &diff.removed {
+            self.roster.remove(k);
+        }
+        for m in &diff.added {
+            self.roster.add(m.key.clone());
+        }
+        EventAction::UpdateChannel(Box::new(ChannelChange {
+            removed,
+            changed,
+            added: diff.added,
+            channel,
+        }))
+    }
+}
