@@ -412,6 +412,8 @@ fn run(
                 .and_then(|buf| buf.into_inner().map_err(|e| e.into_error()));
             match written {
                 Ok(file) => Some(file),
+                // the reader of `-` or a FIFO closed it early (`| head`): not an error
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Err(e),
                 Err(e) => {
                     let at = trace_path.display();
                     return refuse([format!("{at}: cannot write the trace: {e}")]);
