@@ -315,6 +315,17 @@ pub fn compare(path: &Path, axes: &[Axis], opts: Options) -> Result<Comparison, 
         return Err(Refused(unique));
     }
     let reps = opts.replications.max(1);
+    let held: u64 = configs.iter().map(report_bytes).sum::<u64>() * u64::from(reps);
+    let limit = crate::scenario::lower::MAX_MEMORY_BYTES;
+    if held > limit {
+        return Err(Refused(vec![format!(
+            "{file}: {} variants × {reps} replications would hold about {} MiB of reports, \
+             more than the limit of {} MiB: use fewer replications or a shorter duration",
+            configs.len(),
+            held >> 20,
+            limit >> 20
+        )]));
+    }
     let jobs: Vec<(usize, u32)> = (0..configs.len())
         .flat_map(|v| (0..reps).map(move |r| (v, r)))
         .collect();
@@ -510,6 +521,22 @@ fn fmt(x: f64) -> String {
     } else {
         format!("{x:.4}")
     }
+}
+
+/// Bytes one run's report takes while the comparison holds it: two counts per member and time
+/// bucket (the timeline), and about a kilobyte per member for the rest.
+fn report_bytes(config: &crate::sim::SimConfig) -> u64 {
+    let added: usize = config
+        .timeline
+        .iter()
+        .map(|e| match &e.action {
+            crate::sim::Action::AddMembers(m) => m.len(),
+            _ => 0,
+        })
+        .sum();
+    let members = (config.pool.members.len() + added) as u64;
+    let buckets = config.duration.0 / config.bucket.0.max(1) + 1;
+    members.saturating_mul(buckets.saturating_mul(16).saturating_add(1024))
 }
 
 #[cfg(test)]

@@ -71,10 +71,15 @@ pub fn prepare(plan: &Plan) -> Result<Inputs, SweepError> {
     // each problem once, with the points that have it (a bad parameter path fails every point)
     let mut problems: Vec<(String, Vec<usize>)> = Vec::new();
     let mut known = Vec::new();
+    let mut held = 0u64;
     for point in 0..plan.points.len() {
         match point_config(plan, &inputs, point) {
-            Ok(c) if point == 0 => known = metric_names(&c),
-            Ok(_) => {}
+            Ok(c) => {
+                held = held.saturating_add(record_bytes(&c));
+                if point == 0 {
+                    known = metric_names(&c);
+                }
+            }
             Err(errors) => {
                 for e in errors {
                     match problems.iter_mut().find(|(p, _)| *p == e) {
@@ -85,8 +90,23 @@ pub fn prepare(plan: &Plan) -> Result<Inputs, SweepError> {
             }
         }
     }
+    let held = held.saturating_mul(u64::from(plan.spec.replications));
+    let limit = crate::scenario::lower::MAX_MEMORY_BYTES;
+    if held > limit {
+        problems.push((
+            format!(
+                "the sweep's {} runs would hold about {} MiB of results, more than the limit of \
+                 {} MiB: use fewer points or replications, or a shorter duration_s",
+                plan.runs(),
+                held >> 20,
+                limit >> 20
+            ),
+            Vec::new(),
+        ));
+    }
     if !problems.is_empty() {
         let lines = problems.into_iter().map(|(e, points)| match points[..] {
+            [] => e,
             [point] => format!("point {point} ({}): {e}", plan.label(point)),
             _ => format!("points {}: {e}", ranges(&points)),
         });
@@ -108,6 +128,16 @@ pub fn prepare(plan: &Plan) -> Result<Inputs, SweepError> {
         return Err(SweepError::Invalid(unknown));
     }
     Ok(inputs)
+}
+
+/// Bytes one run's record takes while the sweep holds it: a count per member and time bucket,
+/// and about 16 KiB of latency histogram and the rest.
+fn record_bytes(config: &SimConfig) -> u64 {
+    let members = config.pool.members.len() as u64;
+    let buckets = config.duration.0 / config.bucket.0.max(1) + 1;
+    members
+        .saturating_mul(buckets.saturating_mul(8).saturating_add(256))
+        .saturating_add(16 << 10)
 }
 
 /// Ascending numbers as runs: `1–4, 7, 9–12`.

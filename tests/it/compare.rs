@@ -182,3 +182,22 @@ fn a_very_long_label_does_not_break_the_table() {
     let text = String::from_utf8(out.stdout).expect("UTF-8");
     assert!(text.contains(&long) && text.contains("short"));
 }
+
+/// `compare --replications` on a long run held every report's timeline until memory ran out;
+/// the reports it will hold are checked before any run.
+#[test]
+fn the_reports_a_comparison_holds_are_bounded_up_front() {
+    let out = lbsim(&[
+        "compare",
+        SCENARIO,
+        "--duration",
+        "86400",
+        "--replications",
+        "10000",
+        "--set",
+        "pool.lb_algorithm=ROUND_ROBIN,LEAST_CONNECTIONS",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("replications would hold about"), "{err}");
+}

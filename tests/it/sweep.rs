@@ -519,3 +519,24 @@ fn resume_drops_any_torn_line_and_checks_its_records() {
         assert!(err.contains(&format!("run {record} is")), "{name}: {err}");
     }
 }
+
+/// A sweep held every run's per-member timeline until memory ran out (300 points of a long
+/// scenario took 5–6 GB); what the runs will hold is checked before any run.
+#[test]
+fn the_results_a_sweep_holds_are_bounded_up_front() {
+    let spec = SPEC
+        .replace(
+            r#""replications": 2"#,
+            r#""replications": 100, "duration_s": 604800"#,
+        )
+        .replace(r#", "timeout_ms": 2000"#, "");
+    let (dir, spec) = setup(&spec);
+    let slow = BASE.replace(r#""rate_per_s": 900"#, r#""rate_per_s": 0.1"#);
+    std::fs::write(dir.path().join("base.json"), slow).unwrap();
+    let out = out_dir(&dir, "out");
+    let run = lbsim(&["sweep", &spec, "--out", &out], &[]);
+    assert_eq!(run.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("runs would hold about"), "{err}");
+    assert!(!Path::new(&out).join("results.jsonl").exists());
+}
