@@ -412,8 +412,9 @@ fn run(
                 .and_then(|buf| buf.into_inner().map_err(|e| e.into_error()));
             match written {
                 Ok(file) => Some(file),
-                // the reader of `-` or a FIFO closed it early (`| head`): not an error
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Err(e),
+                // the reader of `-` or a FIFO closed it early (`| head`): not an error, and
+                // the other outputs still follow
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => None,
                 Err(e) => {
                     let at = trace_path.display();
                     return refuse([format!("{at}: cannot write the trace: {e}")]);
@@ -431,8 +432,11 @@ fn run(
         let written = page
             .write_all(run_page(&report, &latency).as_bytes())
             .and_then(|()| page.commit());
-        if let Err(e) = written {
-            return refuse([format!("cannot write the HTML report: {e}")]);
+        match written {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                return refuse([format!("cannot write the HTML report: {e}")]);
+            }
+            _ => {}
         }
     }
     if let Some(trace_file) = trace_file {

@@ -67,6 +67,13 @@ pub enum Algorithm {
     TupleHash(TupleFields),
 }
 
+impl Algorithm {
+    /// Whether the algorithm is a consistent hash (a Maglev table), not a weighted picker.
+    pub fn hashes(self) -> bool {
+        !matches!(self, Algorithm::RoundRobin | Algorithm::LeastConnections)
+    }
+}
+
 /// Which traffic tier a member belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tier {

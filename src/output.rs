@@ -67,10 +67,10 @@ impl Pending {
         })
     }
 
-    /// Whether two outputs would land on the same file.
+    /// Whether two outputs would land on the same file (`-` and `-` are both standard output).
     pub fn same_target(a: &Path, b: &Path) -> bool {
         let resolve = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-        a != Path::new("-") && resolve(a) == resolve(b)
+        resolve(a) == resolve(b)
     }
 
     /// Renames the finished file onto its destination (or flushes what is written through).

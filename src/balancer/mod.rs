@@ -482,11 +482,7 @@ impl Balancer {
         self.members[m as usize].ramp_weight = ramp_weight;
         // an unweighted hash table depends on which members are candidates, not on their
         // weights: a change between non-zero weights leaves it as it is
-        let hashes = !matches!(
-            self.algorithm,
-            Algorithm::RoundRobin | Algorithm::LeastConnections
-        );
-        if !(hashes && !self.weighted_hashing && old > 0 && weight > 0) {
+        if !(self.algorithm.hashes() && !self.weighted_hashing && old > 0 && weight > 0) {
             self.dirty = true;
         }
     }

@@ -322,14 +322,14 @@ impl Report {
         let id_w = self
             .members
             .iter()
-            .map(|m| m.id.len())
+            .map(|m| printable(&m.id).len())
             .max()
             .unwrap_or(0)
             .clamp(6, MAX_COLUMN);
         let az_w = self
             .members
             .iter()
-            .map(|m| m.az.len())
+            .map(|m| printable(&m.az).len())
             .max()
             .unwrap_or(0)
             .clamp(2, MAX_COLUMN);
@@ -368,7 +368,7 @@ impl Report {
                     e.t_s,
                     e.kind,
                     printable(e.member.as_deref().unwrap_or("-")),
-                    e.detail
+                    printable(&e.detail)
                 );
             }
         }

@@ -241,7 +241,8 @@ impl Chart {
                 } else {
                     &[1.0, 2.0, 5.0]
                 };
-                while p <= x1 * 1.000_001 {
+                // a subnormal x0 gives a first power of 0, which would never grow
+                while p > 0.0 && p <= x1 * 1.000_001 {
                     for &m in mantissas {
                         let t = p * m;
                         if t >= x0 * 0.999_999 && t <= x1 * 1.000_001 {
@@ -283,6 +284,9 @@ impl Chart {
         let mut labels: Vec<(f64, String)> = Vec::new();
         for (x, label) in &self.markers {
             let x = fx(*x);
+            if !x.is_finite() {
+                continue;
+            }
             let _ = write!(
                 o,
                 r##"<line x1="{x:.1}" y1="{TOP}" x2="{x:.1}" y2="{BOTTOM}" stroke="#555" stroke-dasharray="3 3"/>"##
@@ -334,7 +338,7 @@ impl Chart {
             }
             for p in s.points.iter().filter(shown) {
                 let (x, y) = (fx(p.x), fy(p.y));
-                if let Some(e) = p.err.filter(|e| *e > 0.0) {
+                if let Some(e) = p.err.filter(|e| *e > 0.0 && e.is_finite()) {
                     let (a, b) = (fy(p.y - e), fy(p.y + e));
                     let _ = write!(
                         o,
@@ -591,6 +595,7 @@ mod tests {
             (XScale::Log, vec![]),
             (XScale::Log, vec![point(0.0, 0.5), point(-1.0, 1.0)]),
             (XScale::Log, vec![point(0.0, 0.5), point(3.0, 1.0)]),
+            (XScale::Log, vec![point(5e-324, 0.5), point(1.0, 1.0)]),
             (
                 XScale::Linear,
                 vec![point(f64::MAX, 1.0), point(-f64::MAX, 0.0)],
@@ -602,10 +607,15 @@ mod tests {
             (XScale::Linear, vec![point(f64::NAN, f64::INFINITY)]),
         ];
         for (x_scale, points) in cases {
+            let mut points = points;
+            if let Some(p) = points.first_mut() {
+                p.err = Some(f64::INFINITY);
+            }
             let svg = Chart {
                 title: "t".into(),
                 series: vec![series(points.clone())],
                 x_scale,
+                markers: vec![(0.0, "m".into()), (-1.0, "n".into())],
                 ..Chart::default()
             }
             .to_svg();

@@ -184,11 +184,10 @@ fn check(
         return None;
     }
     // exactly one action is present: the first that is
-    let key = |k: &String| k.clone();
     e.member_down
         .as_ref()
-        .map(|k| Given::MemberDown(key(k)))
-        .or_else(|| e.member_up.as_ref().map(|k| Given::MemberUp(key(k))))
+        .map(|k| Given::MemberDown(k.clone()))
+        .or_else(|| e.member_up.as_ref().map(|k| Given::MemberUp(k.clone())))
         .or_else(|| {
             let m = e.member_slow.as_ref()?;
             Some(Given::MemberSlow(m.member.clone(), m.factor))
@@ -202,7 +201,7 @@ fn check(
         .or_else(|| {
             e.remove_member
                 .as_ref()
-                .map(|k| Given::RemoveMember(key(k)))
+                .map(|k| Given::RemoveMember(k.clone()))
         })
         .or_else(|| e.set_rate.map(Given::SetRate))
         .or(add_members)

@@ -86,12 +86,6 @@ struct TraceRef {
     clients: Option<u64>,
 }
 
-impl Loaded {
-    pub fn is_valid(&self) -> bool {
-        self.scenario.is_some()
-    }
-}
-
 /// Reads, parses and validates a scenario file. `Err` holds findings when the file could not be
 /// read or parsed at all; `Ok` holds the scenario with every finding of validation.
 /// `sets` are `--set` changes applied to the file's JSON before validation.

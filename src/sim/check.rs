@@ -7,7 +7,7 @@ use super::sample::CountSampler;
 use super::server::Server;
 use super::SimError;
 use crate::model::MemberIdx;
-use crate::model::{Algorithm, PoolConfig};
+use crate::model::PoolConfig;
 use crate::time::SimTime;
 
 pub(super) fn invalid(msg: impl Into<String>) -> SimError {
@@ -44,34 +44,32 @@ pub(super) fn estimate_events(cfg: &SimConfig) -> Result<u64, SimError> {
     Ok((requests * per_request + probes + rebuild_work(cfg)).min(u64::MAX as f64) as u64)
 }
 
-/// Table rebuilds, in events of equal cost: every timeline action that changes the pool
-/// rebuilds every LB node's table, and a crash or recovery does again when health checks see
-/// it. A rebuild costs about 3 events per member, a Maglev table about 25 (at 10,000 members:
-/// 2.5 ms for round robin, 25 ms for Maglev, against about 0.1 µs per event).
+/// Table rebuilds, in events of equal cost: an action that changes the candidates or weights
+/// rebuilds every LB node's table on its next pick (an upper bound: a weight change an
+/// unweighted hash table ignores rebuilds nothing), and a crash or recovery does again when
+/// health checks see it. A rebuild costs about 3 events per member, a Maglev table about 25
+/// (at 10,000 members: 2.5 ms for round robin, 25 ms for Maglev, against about 0.1 µs per event).
 fn rebuild_work(cfg: &SimConfig) -> f64 {
     let mut members = cfg.pool.members.len() as f64;
-    let mut hashing = !matches!(
-        cfg.pool.algorithm,
-        Algorithm::RoundRobin | Algorithm::LeastConnections
-    );
+    let mut hashing = cfg.pool.algorithm.hashes();
+    let probed = f64::from(u8::from(cfg.pool.health_check.is_some()));
     let mut changes = 0.0;
     for e in &cfg.timeline {
-        match &e.action {
-            Action::SetRate(_) => continue,
-            Action::AddMembers(added) => members += added.len() as f64,
+        changes += match &e.action {
+            Action::SetRate(_) | Action::Slow { .. } => 0.0,
+            Action::AddMembers(added) => {
+                members += added.len() as f64;
+                1.0
+            }
             Action::UpdatePool(p) => {
-                hashing |= !matches!(
-                    p.algorithm,
-                    Algorithm::RoundRobin | Algorithm::LeastConnections
-                )
+                hashing |= p.algorithm.hashes();
+                1.0
             }
-            // a crash also changes health later
             Action::MemberDown(_) | Action::MemberUp(_) | Action::AzDown(_) | Action::AzUp(_) => {
-                changes += 1.0
+                1.0 + probed
             }
-            _ => {}
-        }
-        changes += 1.0;
+            _ => 1.0,
+        };
     }
     let per_member = if hashing { 25.0 } else { 3.0 };
     changes * members * cfg.lb_zones.len().max(1) as f64 * per_member

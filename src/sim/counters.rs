@@ -75,7 +75,8 @@ impl Counters {
         self.in_system += 1;
     }
 
-    /// A request's outcome is settled at `now`; its client learns it at `done`.
+    /// A request's outcome is settled at `now`; its client waits until `done` (at most its
+    /// timeout or the end of the run).
     #[inline]
     pub(super) fn request_ended(&mut self, now: SimTime, done: SimTime) {
         self.area_to(now);

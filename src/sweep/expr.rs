@@ -39,6 +39,29 @@ enum Token {
     Close,
 }
 
+impl std::fmt::Display for Token {
+    /// As the constraint's text spells it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Token::Number(n) => write!(f, "`{}`", crate::text::number(*n)),
+            Token::Metric(m) => write!(f, "`{m}`"),
+            Token::Op(c) => write!(f, "`{c}`"),
+            Token::Cmp(c) => write!(
+                f,
+                "`{}`",
+                match c {
+                    Cmp::Le => "<=",
+                    Cmp::Lt => "<",
+                    Cmp::Ge => ">=",
+                    Cmp::Gt => ">",
+                }
+            ),
+            Token::Open => write!(f, "`(`"),
+            Token::Close => write!(f, "`)`"),
+        }
+    }
+}
+
 fn tokens(text: &str) -> Result<Vec<Token>, String> {
     let chars: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
@@ -164,7 +187,7 @@ impl Parser {
                     _ => Err("a `(` is not closed".into()),
                 }
             }
-            Some(t) => Err(format!("expected a number or a metric, found {t:?}")),
+            Some(t) => Err(format!("expected a number or a metric, found {t}")),
             None => Err("ends where a number or a metric is expected".into()),
         }
     }
@@ -229,7 +252,7 @@ impl Constraint {
             let e = p.sum()?;
             match p.peek() {
                 None => Ok(e),
-                Some(t) => Err(format!("unexpected {t:?}")),
+                Some(t) => Err(format!("unexpected {t}")),
             }
         };
         Ok(Constraint {
@@ -288,6 +311,10 @@ mod tests {
         assert!(Constraint::parse("(1 + 2 <= 3").is_err());
         assert!(Constraint::parse("1 + <= 3").is_err());
         assert!(Constraint::parse("1 # 2 <= 3").is_err());
+        // errors spell tokens as the text does, not as Rust's debug output
+        let e = Constraint::parse("a <= )").unwrap_err();
+        assert_eq!(e, "expected a number or a metric, found `)`");
+        assert_eq!(Constraint::parse("a <= 1 3").unwrap_err(), "unexpected `3`");
         let c = Constraint::parse("a.b / c <= 1").unwrap();
         assert_eq!(c.metrics(), ["a.b", "c"]);
         assert!(c.holds(&BTreeMap::new()).is_err());

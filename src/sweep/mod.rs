@@ -252,6 +252,10 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepSummary, SweepError> {
             }
             Some(_) => {}
         }
+        if let Some(p) = &plan {
+            let file = dir.join("results.jsonl");
+            results::check_records(p, h.shard, &existing.records, &file)?;
+        }
         records.extend(existing.records.into_iter().map(|r| (r, i)));
     }
     let plan = plan.ok_or_else(|| SweepError::Results("no directories to merge".into()))?;

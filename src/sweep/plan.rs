@@ -375,6 +375,7 @@ fn expand(p: &Parameter, master_seed: u64, index: u64) -> Result<Vec<Value>, Str
             // counted in f64 first: a count beyond u64 must not wrap to "no values"
             let count = ((r.to - r.from) / r.step + 1e-9).floor() + 1.0;
             if count.is_nan() || count > MAX_POINTS as f64 {
+                let count = crate::text::number(count);
                 return Err(format!(
                     "range gives {count} values, more than {MAX_POINTS}"
                 ));

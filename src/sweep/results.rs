@@ -220,9 +220,9 @@ pub fn read(path: &Path) -> Result<Existing, SweepError> {
     Ok(Existing { header, records })
 }
 
-/// Records a shard's file may hold: runs of the plan that the shard owns, each once (what
-/// `merge` requires of its inputs too).
-fn check_records(
+/// Records a shard's file may hold: runs of the plan, with the point and replication the plan
+/// gives them, that the shard owns, each once. `--resume` and `merge` both check this.
+pub fn check_records(
     plan: &Plan,
     shard: Shard,
     records: &[RunRecord],
@@ -236,6 +236,14 @@ fn check_records(
                 "run {} is beyond the plan's {} runs",
                 r.run,
                 plan.runs()
+            ));
+        }
+        let (point, replication) = plan.locate(r.run);
+        if (point, replication) != (r.point, r.replication) {
+            return bad(format!(
+                "run {} is recorded as point {} replication {}; the plan has point {point} \
+                 replication {replication}",
+                r.run, r.point, r.replication
             ));
         }
         if !shard.owns(r.run) {

@@ -524,6 +524,12 @@ fn outputs_never_replace_what_is_not_a_regular_file() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("is a directory"));
     assert!(!Path::new(&html).exists(), "no page without its trace");
 
+    let both = run(&["--trace", "-", "--html", "-"]);
+    assert_eq!(
+        both.status.code(),
+        Some(2),
+        "two outputs on standard output"
+    );
     let refused = run(&["--trace", &html, "--html", &html]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr)
@@ -531,6 +537,7 @@ fn outputs_never_replace_what_is_not_a_regular_file() {
 
     // `-` is standard output: the trace, then the report
     let out = run(&["--trace", "-"]);
+    assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("t_s,request,") && text.contains("\nscenario wrr-64"));
 }
@@ -542,11 +549,21 @@ fn outputs_never_replace_what_is_not_a_regular_file() {
 fn sigterm_leaves_no_temporary_files() {
     let dir = tempfile::tempdir().expect("tempdir");
     let trace = dir.path().join("t.csv").display().to_string();
-    let mut child = command(&["run", BENCH, "--duration", "60", "--trace", &trace])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
+    // an hour of simulated time: the run is still going when the signal comes
+    let mut child = command(&[
+        "run",
+        BENCH,
+        "--duration",
+        "3600",
+        "--max-events",
+        "10000000000",
+        "--trace",
+        &trace,
+    ])
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .expect("spawn");
     // wait until the run has its temporary file
     let started = std::time::Instant::now();
     while std::fs::read_dir(dir.path()).unwrap().count() == 0 {
@@ -585,6 +602,7 @@ fn inputs_are_regular_files_or_standard_input() {
     );
     let path = write(dir.path(), "s.json", &scenario);
     let out = lbsim(&["validate", &path]);
+    assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/dev/zero: is not a regular file"), "{err}");
 

@@ -165,8 +165,8 @@ fn a_bad_path_or_repeated_path_is_a_usage_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("given twice"));
 }
 
-/// A variant label longer than 65,535 characters (a `--set` value) panicked the text table:
-/// columns pad to a bounded width and longer values are printed whole.
+/// A variant label longer than 65,535 characters (a `--set` value) panicked the text table
+/// (formatting pads to at most 65,535): the label is printed whole, next to the short one.
 #[test]
 fn a_very_long_label_does_not_break_the_table() {
     let long = "d".repeat(70_000);
