@@ -55,7 +55,12 @@ pub fn validate(mut s: Scenario, f: &mut Findings) -> Option<ValidScenario> {
             "has no members: the pool validates, but `lbsim run` needs members to simulate",
         );
     }
-    if let Some(name) = &s.name {
+    // a bare channel's name is the channel's, checked by the channel's own rule
+    let channel_name = match &pool {
+        Some(PoolDef::Apig(c)) => c.name.as_ref(),
+        _ => None,
+    };
+    if let Some(name) = s.name.as_ref().filter(|n| Some(*n) != channel_name) {
         f.name_length("name", name, Code::NONE);
     }
     let duration = s.duration_s.unwrap_or(DEFAULT_DURATION_S);

@@ -640,3 +640,42 @@ fn findings_are_printable() {
         "{late:?}"
     );
 }
+
+/// A channel update that spelt a member's address another way (`2001:DB8::1`) kept the member
+/// under its first spelling, and a later update's removal of it was dropped without a word.
+#[test]
+fn a_respelt_channel_address_is_the_same_member() {
+    let channel = |hosts: &[&str]| {
+        let members: Vec<String> = hosts
+            .iter()
+            .map(|h| format!(r#"{{"host": "{h}"}}"#))
+            .collect();
+        format!(
+            r#"{{"name": "ch1", "port": 80, "balance_strategy": 1, "member_type": "ip", "members": [{}]}}"#,
+            members.join(", ")
+        )
+    };
+    let text = format!(
+        r#"{{"vpc_channel": {}, "events": [{{"at_s": 1, "update_vpc_channel": {}}},
+               {{"at_s": 2, "update_vpc_channel": {}}}]}}"#,
+        channel(&["2001:db8::1", "2001:db8::2"]),
+        channel(&["2001:DB8::1", "2001:db8::2"]),
+        channel(&["2001:db8::2"])
+    );
+    let actions: Vec<Action> = config("r.json", &text)
+        .timeline
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(
+        matches!(
+            actions[..],
+            [
+                Action::UpdatePool(_),
+                Action::RemoveMember(0),
+                Action::UpdatePool(_)
+            ]
+        ),
+        "{actions:?}"
+    );
+}

@@ -5,12 +5,13 @@ use crate::model::{self, Algorithm, HealthCheck, PoolConfig, Protocol, Tier};
 use crate::scenario::keys;
 use crate::time::SimTime;
 
-/// APIG members: duplicate addresses keep only the first definition (seed 004).
+/// APIG members are keyed by their address as the API compares it (`keys::canonical`), so a
+/// channel update that spells an address another way names the same member; duplicate addresses
+/// keep only the first definition (seed 004).
 pub fn member_keys(members: &[VpcMember]) -> Vec<String> {
-    let raw: Vec<(Option<&str>, &str, i64)> = first_definitions(members)
-        .map(|m| (None, m.address().unwrap_or_default(), m.port.unwrap_or(0)))
-        .collect();
-    keys::disambiguate(&raw)
+    first_definitions(members)
+        .map(|m| keys::canonical(m.address().unwrap_or_default()).into_owned())
+        .collect()
 }
 
 fn first_definitions(members: &[VpcMember]) -> impl Iterator<Item = &VpcMember> {

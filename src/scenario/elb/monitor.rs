@@ -147,7 +147,10 @@ pub fn check_code_list(text: &str, lo: u32, hi: u32, max_items: usize) -> Result
             Ok([_]) => {}
             Ok([a, b]) if a <= b => {}
             Ok([a, b]) => return Err(format!("has range {a}-{b} whose start exceeds its end")),
-            _ => return Err(format!("has item {item:?}: not a code or a range a-b")),
+            _ => {
+                let item = serde_json::to_string(item).unwrap_or_default();
+                return Err(format!("has item {item}: not a code or a range a-b"));
+            }
         }
     }
     Ok(())
