@@ -24,7 +24,7 @@ use crate::pipeline::{self, Overrides, Source};
 use crate::report::Report;
 use crate::scenario::patch::Setting;
 use crate::scenario::Finding;
-use crate::sim::{Limits, Notice, NoticeKind};
+use crate::sim::{Failure, Limits, Notice, NoticeKind};
 use crate::stats;
 
 /// One `--set`: a JSON path and the values it takes across variants.
@@ -122,10 +122,10 @@ fn key(r: &Report, idx: MemberIdx) -> &str {
     &r.members[idx as usize].id
 }
 
-/// The members a `MemberDown` or `AzDown` notice crashed.
+/// The members a crash (`refuse`, `blackhole`, `hang`) or `AzDown` notice took down.
 fn crashed<'a>(r: &'a Report, n: &Notice) -> Vec<&'a str> {
     match n.kind {
-        NoticeKind::MemberDown => n.member.map(|m| key(r, m)).into_iter().collect(),
+        NoticeKind::Failing(f) if f.is_crash() => n.member.map(|m| key(r, m)).into_iter().collect(),
         NoticeKind::AzDown(z) => r
             .members
             .iter()
@@ -150,7 +150,7 @@ pub fn detection_s(r: &Report) -> Option<f64> {
                     NoticeKind::HealthOffline => {
                         delays.push(l.at.as_secs_f64() - n.at.as_secs_f64())
                     }
-                    NoticeKind::MemberUp | NoticeKind::MemberDown => {}
+                    NoticeKind::Failing(_) => {}
                     _ => continue,
                 }
                 break;
@@ -184,13 +184,15 @@ pub fn failover_s(r: &Report) -> Option<f64> {
         let t = n.at.as_secs_f64();
         let member = n.member.map(|m| key(r, m));
         match n.kind {
-            NoticeKind::MemberUp | NoticeKind::AzUp(_) => all_crashed_at = None,
+            NoticeKind::Failing(Failure::None) | NoticeKind::AzUp(_) => all_crashed_at = None,
             NoticeKind::HealthOffline => online.retain(|m| Some(*m) != member),
             NoticeKind::HealthOnline => online.extend(member.filter(|m| first_tier.contains(m))),
             _ => {}
         }
         match n.kind {
-            NoticeKind::MemberUp => running.extend(member.filter(|m| first_tier.contains(m))),
+            NoticeKind::Failing(Failure::None) => {
+                running.extend(member.filter(|m| first_tier.contains(m)))
+            }
             NoticeKind::AzUp(z) => running.extend(
                 r.members
                     .iter()

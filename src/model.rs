@@ -172,6 +172,9 @@ pub struct HealthCheck {
     pub rise: u32,
     /// Consecutive failures ONLINE → OFFLINE (ELB `max_retries_down`, APIG `threshold_abnormal`).
     pub fall: u32,
+    /// The probe waits for a response (HTTP, HTTPS, gRPC monitors), not just a connection
+    /// (TCP, UDP_CONNECT): a hung member fails it.
+    pub reads_response: bool,
 }
 
 /// A pool ready for the balancer and the simulator.

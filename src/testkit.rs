@@ -8,8 +8,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use crate::balancer::Request;
 use crate::model::{Algorithm, HealthCheck, Member, PoolConfig, Protocol, Tier};
 use crate::sim::{
-    ArrivalProcess, ArrivalsConfig, BackendConfig, ClientsConfig, Distribution, LbZone, Popularity,
-    QuicConfig, RequestsPerConnection, SimConfig, WorkloadConfig,
+    ArrivalProcess, ArrivalsConfig, BackendConfig, ClientsConfig, Distribution, Failure,
+    FrontConfig, LbZone, Popularity, QuicConfig, RequestsPerConnection, SimConfig, WorkloadConfig,
 };
 use crate::time::SimTime;
 
@@ -60,6 +60,7 @@ pub fn health_check(interval_s: u64, timeout_s: u64, rise: u32, fall: u32) -> He
         timeout: SimTime::from_secs(timeout_s),
         rise,
         fall,
+        reads_response: false,
     }
 }
 
@@ -71,6 +72,7 @@ pub fn backend(capacity: u32, mean_ms: f64) -> BackendConfig {
         queue_limit: 1 << 30,
         service_time: Distribution::Exponential { mean_ms },
         speed: 1.0,
+        failure: Failure::None,
     }
 }
 
@@ -116,9 +118,11 @@ pub fn sim_config(
                 dcid_len: 8,
                 migration_probability: 0.0,
             },
+            methods: vec![],
             trace: vec![],
         },
         backends: vec![backend; pool.members.len()],
+        front: FrontConfig::elb_default(pool.protocol),
         timeline: vec![],
         bucket: SimTime::from_secs(1),
         pool,

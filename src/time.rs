@@ -18,6 +18,10 @@ impl SimTime {
         SimTime(s * 1_000_000_000)
     }
 
+    pub const fn from_micros(us: u64) -> SimTime {
+        SimTime(us * 1_000)
+    }
+
     pub const fn from_millis(ms: u64) -> SimTime {
         SimTime(ms * 1_000_000)
     }

@@ -24,7 +24,8 @@ pub const LATENCY_SIGFIG: u8 = 3;
 /// of the engine's time).
 pub const MEMBER_LATENCY_SIGFIG: u8 = 2;
 
-/// Requests by outcome.
+/// Requests by outcome. `failed` counts every failing outcome but `rejected` (the member's own
+/// 503 when its queue is full) and `reset`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
     /// All finished requests; the sum of the four outcomes.
@@ -33,6 +34,8 @@ pub struct Counts {
     pub failed: u64,
     pub rejected: u64,
     pub reset: u64,
+    /// By [`Outcome::index`].
+    pub by_outcome: [u64; Outcome::ALL.len()],
 }
 
 impl Counts {
@@ -41,10 +44,11 @@ impl Counts {
         self.requests += 1;
         match outcome {
             Outcome::Ok => self.completed += 1,
-            Outcome::Failed => self.failed += 1,
             Outcome::Rejected => self.rejected += 1,
             Outcome::Reset => self.reset += 1,
+            _ => self.failed += 1,
         }
+        self.by_outcome[outcome.index()] += 1;
     }
 }
 

@@ -25,7 +25,7 @@ use serde::Serialize;
 
 use crate::metrics::{Counts, Recorder};
 use crate::model::{Tier, ZoneId};
-use crate::sim::{Notice, NoticeKind, RunOutput, SimConfig};
+use crate::sim::{Failure, Notice, NoticeKind, RunOutput, SimConfig};
 
 /// The whole report. Field names and nesting are a public contract (issue 12).
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -189,6 +189,7 @@ impl Report {
                     failed,
                     rejected,
                     reset,
+                    ..
                 } = r.counts;
                 MemberReport {
                     id: o.member.key.clone(),
@@ -386,8 +387,10 @@ fn event(
     zone: impl Fn(u16) -> String,
 ) -> EventReport {
     let (kind, detail) = match &n.kind {
-        NoticeKind::MemberDown => ("member_down", String::new()),
-        NoticeKind::MemberUp => ("member_up", String::new()),
+        NoticeKind::Failing(Failure::None) => ("member_up", String::new()),
+        NoticeKind::Failing(Failure::Refuse) => ("member_down", String::new()),
+        NoticeKind::Failing(Failure::ErrorRate(p)) => ("member_fail", format!("error_rate {p}")),
+        NoticeKind::Failing(f) => ("member_fail", f.as_str().to_string()),
         NoticeKind::Slow(f) => ("member_slow", format!("factor {f}")),
         NoticeKind::AzDown(z) => ("az_down", zone(*z)),
         NoticeKind::AzUp(z) => ("az_up", zone(*z)),

@@ -6,13 +6,13 @@ use super::sections::{
     self, Backend, Popularity as WirePopularity, ServiceTime, DEFAULT_CIDR, DEFAULT_CLIENTS,
 };
 use super::trace::TraceRow;
-use super::valid::{EventAction, MemberChange, ValidScenario};
+use super::valid::{EventAction, MemberChange, PoolDef, ValidScenario};
 use super::{apig, elb, DEFAULT_DURATION_S};
 use crate::model::{Algorithm, Member, PoolConfig, ZoneId};
 use crate::sim::{
-    Action, ArrivalProcess, ArrivalsConfig, BackendConfig, ClientsConfig, Distribution, LbZone,
-    Popularity, QuicConfig, RequestsPerConnection, SimConfig, TimedEvent, TraceArrival,
-    WorkloadConfig,
+    Action, ArrivalProcess, ArrivalsConfig, BackendConfig, ClientsConfig, Distribution, Failure,
+    FrontConfig, LbZone, Popularity, QuicConfig, RequestsPerConnection, SimConfig, TimedEvent,
+    TraceArrival, WorkloadConfig,
 };
 use crate::time::SimTime;
 use std::collections::BTreeMap;
@@ -136,6 +136,7 @@ pub fn lower(
         .members
         .first()
         .map_or(80, |m| if m.port == 0 { 80 } else { m.port });
+    let pool_protocol = pool.protocol;
     let config = SimConfig {
         name: s.name.clone(),
         seed: seed.or(s.seed).unwrap_or(1),
@@ -148,6 +149,10 @@ pub fn lower(
         weighted_hashing: lb.weighted_hashing.unwrap_or(false),
         listener: (IpAddr::V4(LISTENER_ADDRESS), listener_port),
         backends,
+        front: match &s.pool {
+            PoolDef::Elb(_) => FrontConfig::elb_default(pool_protocol),
+            PoolDef::Apig(_) => FrontConfig::apig_default(),
+        },
         timeline,
         bucket: SimTime::from_secs(1),
     };
@@ -182,6 +187,7 @@ fn backend_for(b: &sections::Backends, key: &str) -> BackendConfig {
             distribution,
         ),
         speed: m.speed.or(d.speed).unwrap_or(1.0),
+        failure: Failure::None,
     }
 }
 
@@ -309,6 +315,7 @@ fn lower_workload(
             dcid_len: quic.dcid_len.map_or(DEFAULT_DCID_LEN, |l| l.min(20) as u8),
             migration_probability: quic.migration_probability.unwrap_or(0.0),
         },
+        methods: vec![],
         trace: replay.arrivals,
     })
 }
@@ -368,8 +375,14 @@ fn lower_events(s: &ValidScenario) -> Vec<TimedEvent> {
         let at = SimTime::from_secs_f64(e.at_s);
         let mut push = |action| out.push(TimedEvent { at, action });
         match &e.action {
-            EventAction::MemberDown(m) => push(Action::MemberDown(*m)),
-            EventAction::MemberUp(m) => push(Action::MemberUp(*m)),
+            EventAction::MemberDown(m) => push(Action::SetFailure {
+                member: *m,
+                failure: Failure::Refuse,
+            }),
+            EventAction::MemberUp(m) => push(Action::SetFailure {
+                member: *m,
+                failure: Failure::None,
+            }),
             EventAction::MemberSlow { member, factor } => push(Action::Slow {
                 member: *member,
                 factor: *factor,

@@ -65,9 +65,7 @@ fn rebuild_work(cfg: &SimConfig) -> f64 {
                 hashing |= p.algorithm.hashes();
                 1.0
             }
-            Action::MemberDown(_) | Action::MemberUp(_) | Action::AzDown(_) | Action::AzUp(_) => {
-                1.0 + probed
-            }
+            Action::SetFailure { .. } | Action::AzDown(_) | Action::AzUp(_) => 1.0 + probed,
             _ => 1.0,
         };
     }
@@ -133,8 +131,7 @@ fn check_timeline(timeline: &[TimedEvent], pool: &PoolConfig) -> Result<(), SimE
             (m >= members).then(|| invalid(format!("event at {}: no member {m}", e.at)))
         };
         let err = match &e.action {
-            Action::MemberDown(m)
-            | Action::MemberUp(m)
+            Action::SetFailure { member: m, .. }
             | Action::RemoveMember(m)
             | Action::SetWeight { member: m, .. }
             | Action::SetEnabled { member: m, .. }

@@ -5,7 +5,7 @@
 //! member is already no candidate for whatever made it unavailable), so a healthy weight-0
 //! member counts for its AZ's affinity threshold as it does without drain.
 
-use super::config::BackendConfig;
+use super::config::{BackendConfig, Failure};
 use super::counters::Count;
 use super::engine::{Engine, Ev};
 use super::health::HealthState;
@@ -96,7 +96,8 @@ impl<O: Observer> Engine<'_, O> {
     /// Recomputes whether `m` runs (it and its AZ up); a member that stops running crashes.
     pub(super) fn refresh_alive(&mut self, m: MemberIdx) {
         let s = &self.servers[m as usize];
-        let alive = !s.down && !s.zone.is_some_and(|z| self.zone_down[usize::from(z)]);
+        let alive =
+            s.failure == Failure::None && !s.zone.is_some_and(|z| self.zone_down[usize::from(z)]);
         let was = s.alive;
         self.servers[m as usize].alive = alive;
         if was && !alive {
@@ -107,7 +108,7 @@ impl<O: Observer> Engine<'_, O> {
     /// `m` dies: its connections break and everything it holds fails now.
     fn crash(&mut self, m: MemberIdx) {
         if self.per_conn {
-            self.reset_bound(m, Outcome::Failed);
+            self.reset_bound(m, Outcome::Refused);
         }
         for r in 0..self.reqs.len() {
             let Some(req) = self.reqs.live(r) else {
@@ -117,7 +118,7 @@ impl<O: Observer> Engine<'_, O> {
                 if req.wait.listed() {
                     self.waiting.remove(&mut self.reqs, r);
                     let f = Fin::of(&self.reqs[r]);
-                    self.finish(f, Outcome::Failed, self.now, Next::Continue);
+                    self.finish(f, Outcome::Refused, self.now, Next::Continue);
                 }
                 self.release_req(r);
             }

@@ -23,7 +23,7 @@ mod timeline;
 mod workload;
 
 pub use config::*;
-pub use observe::{Notice, NoticeKind, Observer, Outcome, RequestObs};
+pub use observe::{AttemptObs, Notice, NoticeKind, Observer, Outcome, RequestObs};
 
 use crate::model::Member;
 

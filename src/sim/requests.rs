@@ -9,6 +9,7 @@
 //! - Follow-up requests on a connection are always scheduled as events, never issued from inside
 //!   another request's handling, so no handler re-enters a backend it is updating.
 
+use super::config::Method;
 use super::counters::Count;
 use super::engine::{Engine, Ev};
 use super::observe::{Observer, Outcome, RequestObs};
@@ -131,7 +132,7 @@ impl<O: Observer> Engine<'_, O> {
             }
             _ => {
                 let Some(m) = self.pick(c, f.member.is_none()) else {
-                    return self.finish(f, Outcome::Failed, now, end_if_bound);
+                    return self.finish(f, Outcome::NoMember, now, end_if_bound);
                 };
                 f.member = Some(Ix::new(m));
                 if self.per_conn {
@@ -145,7 +146,7 @@ impl<O: Observer> Engine<'_, O> {
         f.cross = matches!((self.nodes.zone(node), s.zone), (Some(a), Some(z)) if a != z);
         let back = now + self.cross_latency(f.cross);
         if !s.alive {
-            return self.finish(f, Outcome::Failed, back, end_if_bound);
+            return self.finish(f, Outcome::Refused, back, end_if_bound);
         }
         if s.full() {
             return self.finish(f, Outcome::Rejected, back, Next::Continue);
@@ -222,7 +223,7 @@ impl<O: Observer> Engine<'_, O> {
             match self.cfg.workload.timeout {
                 Some(t) if done - f.arrival > t => {
                     let at = f.arrival + t;
-                    self.finish(f, Outcome::Failed, at, Next::Continue);
+                    self.finish(f, Outcome::Refused, at, Next::Continue);
                 }
                 _ => self.finish(f, Outcome::Ok, done, Next::Continue),
             }
@@ -245,7 +246,7 @@ impl<O: Observer> Engine<'_, O> {
     pub(super) fn time_out(&mut self, r: u32) {
         self.waiting.remove(&mut self.reqs, r);
         let f = Fin::of(&self.reqs[r]);
-        self.finish(f, Outcome::Failed, self.now, Next::Continue);
+        self.finish(f, Outcome::Refused, self.now, Next::Continue);
     }
 
     /// Reports a request's end and moves its connection on.
@@ -269,6 +270,9 @@ impl<O: Observer> Engine<'_, O> {
             lb_node: f.node,
             member: f.member.map(Ix::get),
             outcome,
+            status: outcome.status(self.cfg.front.kind).unwrap_or(0),
+            attempts: u8::from(f.member.is_some()),
+            method: Method::Get,
             latency: done - f.arrival,
             cross_az: f.cross,
             uri: has_uris.then_some(conn.uri),

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use rand_chacha::ChaCha8Rng;
 
 use super::check::invalid;
-use super::config::BackendConfig;
+use super::config::{BackendConfig, Failure};
 use super::sample::Sampler;
 use super::SimError;
 use crate::model::{Member, ZoneId};
@@ -24,8 +24,8 @@ pub(super) struct Server {
     /// Requests (slots) waiting for a server, oldest first.
     pub queue: VecDeque<u32>,
     pub zone: Option<ZoneId>,
-    /// Crashed by `member_down` (AZ failures are tracked per zone).
-    pub down: bool,
+    /// How the member itself is failing (AZ failures are tracked per zone).
+    pub failure: Failure,
     /// Not down and its AZ not down; cached because every request checks it.
     pub alive: bool,
     /// Connections (per-connection pools) or requests (per-request pools) held, and the most
@@ -53,7 +53,7 @@ impl Server {
             busy: 0,
             queue: VecDeque::new(),
             zone: m.zone,
-            down: false,
+            failure: b.failure,
             alive: true,
             open: 0,
             peak: 0,

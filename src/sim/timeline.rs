@@ -11,16 +11,10 @@ impl<O: Observer> Engine<'_, O> {
         // take the action out: AddMembers and UpdatePool move their contents into the run
         let action = std::mem::replace(&mut self.timeline[i].action, Action::SetRate(0.0));
         match action {
-            Action::MemberDown(m) | Action::MemberUp(m) => {
-                let down = matches!(action, Action::MemberDown(_));
-                self.servers[m as usize].down = down;
-                let kind = if down {
-                    NoticeKind::MemberDown
-                } else {
-                    NoticeKind::MemberUp
-                };
-                self.notice(Some(m), kind);
-                self.refresh_alive(m);
+            Action::SetFailure { member, failure } => {
+                self.servers[member as usize].failure = failure;
+                self.notice(Some(member), NoticeKind::Failing(failure));
+                self.refresh_alive(member);
             }
             Action::Slow { member, factor } => {
                 self.servers[member as usize].set_slow(factor);

@@ -44,7 +44,7 @@ fn all_weights_zero_fails_every_request_with_no_eligible_member() {
     );
     assert!(log.requests.len() > 500, "{} requests", log.requests.len());
     for r in &log.requests {
-        assert_eq!((r.member, r.outcome), (None, Outcome::Failed), "{r:?}");
+        assert_eq!((r.member, r.outcome), (None, Outcome::NoMember), "{r:?}");
     }
 }
 
@@ -106,11 +106,11 @@ fn every_member_down_fails_every_later_request() {
     // at that instant
     let before = log.requests.iter().filter(|r| r.arrival < down);
     assert!(before.clone().all(|r| r.outcome == Outcome::Ok
-        || (r.outcome == Outcome::Failed && r.arrival + r.latency == down)));
+        || (r.outcome == Outcome::Refused && r.arrival + r.latency == down)));
     assert!(before.filter(|r| r.outcome == Outcome::Ok).count() > 400);
     let after: Vec<_> = log.requests.iter().filter(|r| r.arrival >= down).collect();
     assert!(after.len() > 1000, "{}", after.len());
-    assert!(after.iter().all(|r| r.outcome == Outcome::Failed));
+    assert!(after.iter().all(|r| r.outcome == Outcome::Refused));
     // once health checks have taken both OFFLINE there is no eligible member at all
     let offline = log
         .notices

@@ -3,7 +3,7 @@
 
 use lbsim::pipeline::{self, Overrides, Refusal, Source};
 use lbsim::scenario::{self, EventAction, Severity};
-use lbsim::sim::{Action, Limits, SimConfig};
+use lbsim::sim::{Action, Failure, Limits, SimConfig};
 use lbsim::time::SimTime;
 
 /// `text` as a scenario file named `name`.
@@ -82,7 +82,7 @@ fn added_member_keys_match_validation() {
                    {"at_s": 10, "member_down": "10.0.0.1:81"}]}"#;
     let config = config("r.json", text);
     let actions: Vec<&Action> = config.timeline.iter().map(|e| &e.action).collect();
-    let [Action::AddMembers(added), Action::MemberDown(down)] = actions[..] else {
+    let [Action::AddMembers(added), Action::SetFailure { member: down, .. }] = actions[..] else {
         panic!("{actions:?}");
     };
     let keys: Vec<&str> = added.iter().map(|(m, _)| m.key.as_str()).collect();
@@ -412,8 +412,14 @@ fn a_member_added_by_a_channel_update_can_be_named() {
                 Action::RemoveMember(0),
                 Action::AddMembers(_),
                 Action::UpdatePool(_),
-                Action::MemberDown(2),
-                Action::MemberDown(1)
+                Action::SetFailure {
+                    member: 2,
+                    failure: Failure::Refuse
+                },
+                Action::SetFailure {
+                    member: 1,
+                    failure: Failure::Refuse
+                }
             ]
         ),
         "{actions:?}"
@@ -487,7 +493,10 @@ fn a_member_is_added_once_while_it_exists() {
                 Action::AddMembers(_),
                 Action::RemoveMember(2),
                 Action::AddMembers(_),
-                Action::MemberDown(3)
+                Action::SetFailure {
+                    member: 3,
+                    failure: Failure::Refuse
+                }
             ]
         ),
         "{actions:?}"

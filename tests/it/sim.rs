@@ -8,7 +8,7 @@ use lbsim::model::{Algorithm, HealthCheck, Member, PoolConfig, Protocol};
 use lbsim::pipeline;
 use lbsim::report::{Report, TraceWriter};
 use lbsim::sim::{
-    run, Action, Distribution, LbZone, Limits, NoticeKind, Observer, Outcome, Popularity,
+    run, Action, Distribution, Failure, LbZone, Limits, NoticeKind, Observer, Outcome, Popularity,
     RequestObs, RequestsPerConnection, RunOutput, SimConfig, SimError, TimedEvent,
 };
 use lbsim::testkit::{self, backend};
@@ -156,11 +156,17 @@ fn busy_config() -> SimConfig {
     cfg.timeline = vec![
         TimedEvent {
             at: SimTime::from_secs(50),
-            action: Action::MemberDown(1),
+            action: Action::SetFailure {
+                member: 1,
+                failure: Failure::Refuse,
+            },
         },
         TimedEvent {
             at: SimTime::from_secs(70),
-            action: Action::MemberUp(1),
+            action: Action::SetFailure {
+                member: 1,
+                failure: Failure::None,
+            },
         },
         TimedEvent {
             at: SimTime::from_secs(80),
@@ -316,6 +322,7 @@ fn added_member_goes_online_after_one_probe_and_removal_respects_protection() {
         timeout: SimTime::from_millis(500),
         rise: 3,
         fall: 3,
+        reads_response: false,
     });
     cfg.pool.deletion_protection = true;
     cfg.timeline = vec![

@@ -71,6 +71,7 @@ pub fn lower_channel(ch: &VpcChannel, zones: &[String]) -> PoolConfig {
             timeout: SimTime::from_secs(h.timeout.unwrap_or(5).max(1) as u64),
             rise: h.threshold_normal.unwrap_or(2).max(1) as u32,
             fall: h.threshold_abnormal.unwrap_or(5).max(1) as u32,
+            reads_response: matches!(h.protocol.as_deref(), Some("HTTP" | "HTTPS")),
         });
     PoolConfig {
         protocol: Protocol::Http,

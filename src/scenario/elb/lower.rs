@@ -184,6 +184,7 @@ pub fn lower_pool(pool: &Pool, zones: &[String]) -> PoolConfig {
             timeout: SimTime::from_secs(h.timeout.unwrap_or(3).max(1) as u64),
             rise: h.max_retries.unwrap_or(3).max(1) as u32,
             fall: h.max_retries_down.unwrap_or(3).max(1) as u32,
+            reads_response: matches!(h.monitor_type.as_deref(), Some("HTTP" | "HTTPS" | "GRPC")),
         });
     let members = pool.members.as_deref().unwrap_or_default();
     let keys = member_keys(members);
