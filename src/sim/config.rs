@@ -259,8 +259,20 @@ pub struct FrontConfig {
     /// Time a request spends in the load balancer and on the network, each way (client ↔ LB
     /// ↔ member in the same AZ); cross-AZ latency comes on top.
     pub forwarding_latency: SimTime,
-    /// Session persistence is on: ELB does not retry response timeouts then (elb_drawerhelp_7123).
-    pub sticky: bool,
+    /// What happens to the open connections of a member removed, set to weight 0 or marked
+    /// unhealthy when the pool has no connection drain.
+    pub undrained: Undrained,
+}
+
+/// The vendor's pages disagree (listener-and-logs §2.3): the newer text cuts such connections
+/// at once, the older lets them run until they are idle for `keepalive_timeout`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Undrained {
+    /// Reset at once (elb_faq_0125, current Chinese text; the default).
+    #[default]
+    Cut,
+    /// Served until idle for the listener's `keepalive_timeout` (older English elb_faq_0125).
+    UntilIdle,
 }
 
 impl FrontConfig {
@@ -289,7 +301,7 @@ impl FrontConfig {
             cps: 0,
             max_connections: 0,
             forwarding_latency: DEFAULT_FORWARDING_LATENCY,
-            sticky: false,
+            undrained: Undrained::Cut,
         }
     }
 
@@ -306,7 +318,7 @@ impl FrontConfig {
             cps: 0,
             max_connections: 0,
             forwarding_latency: DEFAULT_FORWARDING_LATENCY,
-            sticky: false,
+            undrained: Undrained::Cut,
         }
     }
 }
