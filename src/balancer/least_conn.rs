@@ -111,6 +111,24 @@ impl Picker for LeastConn {
         self.members[slot]
     }
 
+    /// The best candidate not tried, by the same order as a pick: a scan of the leaves, as
+    /// nginx's `least_conn` scans its peers skipping tried ones (retries are rare).
+    fn pick_excluding(&mut self, _key: u64, tried: &[MemberIdx]) -> Option<MemberIdx> {
+        let leaves = &self.tree[self.width..self.width + self.members.len()];
+        let best = leaves
+            .iter()
+            .filter(|e| !tried.contains(&self.members[e.slot as usize]))
+            .fold(None::<Entry>, |best, e| match best {
+                Some(b) if !e.beats(&b) => Some(b),
+                _ => Some(*e),
+            })?;
+        let slot = best.slot as usize;
+        self.clock += 1;
+        self.tree[self.width + slot].last_pick = self.clock;
+        self.replay(slot);
+        Some(self.members[slot])
+    }
+
     fn on_active(&mut self, m: MemberIdx, active: u32) {
         let slot = self.slot.get(m as usize).copied().unwrap_or(NONE);
         if slot != NONE {

@@ -157,8 +157,31 @@ pub(crate) trait Picker {
     /// Picks among the candidates of the last rebuild, which must be non-empty. `key` is the
     /// request's routing hash; pickers that do not hash ignore it.
     fn pick(&mut self, key: u64) -> MemberIdx;
+    /// Picks a candidate not in `tried` for a retry, or `None` when this picker gives up (the
+    /// balancer then scans). By default the algorithm's own next choices: round robin moves on
+    /// through its sequence, each tried member using its turn as nginx's round robin does
+    /// (`ngx_http_upstream_get_peer` skips tried peers); a hash re-hashes the key with the
+    /// attempt number as nginx's `hash` does, giving up after 20 draws as nginx does.
+    fn pick_excluding(&mut self, key: u64, tried: &[MemberIdx]) -> Option<MemberIdx> {
+        (1..=RETRY_DRAWS)
+            .map(|i| self.pick(retry_key(key, i)))
+            .find(|m| !tried.contains(m))
+    }
     /// A candidate's open-connection count changed.
     fn on_active(&mut self, _m: MemberIdx, _active: u32) {}
+}
+
+/// Draws a retry makes through the algorithm before scanning the candidates (nginx's `hash`
+/// falls back to round robin after 20).
+const RETRY_DRAWS: u64 = 20;
+
+/// The routing key of retry draw `i`: SplitMix64 of the key and the draw, so each draw lands
+/// on an independent table slot while staying a pure function of the request.
+fn retry_key(key: u64, i: u64) -> u64 {
+    let mut z = key ^ i.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// `weighted_hashing`: hash algorithms honour member weights
@@ -410,8 +433,58 @@ impl Balancer {
         }
     }
 
+    /// Picks a member for a retry of a request that already tried `tried`: the algorithm's
+    /// choice among the candidates not tried, ignoring persistence (the bound member is the one
+    /// that failed). `None` when every candidate was tried. A cookie pool's response still sets
+    /// its cookie, now naming the member that answered.
+    pub fn pick_other(
+        &mut self,
+        now: SimTime,
+        req: &Request<'_>,
+        tried: &[MemberIdx],
+    ) -> Option<Pick> {
+        if !self.ramping.is_empty() && now >= self.next_step {
+            self.slow_start_step(now);
+        }
+        if self.dirty {
+            self.rebuild();
+        }
+        let untried = |c: &Candidate| !tried.contains(&c.idx);
+        let first = self.candidates.iter().position(untried)?;
+        let key = self.routing_key(req);
+        let member = match self.picker.pick_excluding(key, tried) {
+            Some(m) => m,
+            None => {
+                // a deterministic scan from the key's position
+                let n = self.candidates.len();
+                let start = (key % n as u64) as usize;
+                (start..n)
+                    .chain(0..start)
+                    .map(|i| self.candidates[i])
+                    .find(untried)
+                    .map_or(self.candidates[first].idx, |c| c.idx)
+            }
+        };
+        let cookie_until = match self.persistence {
+            Some(Persistence::HttpCookie { timeout }) => Some(now + timeout),
+            Some(Persistence::AppCookie { .. }) => Some(SimTime::MAX),
+            _ => None,
+        };
+        Some(Pick {
+            member,
+            cookie_until,
+            persisted: false,
+        })
+    }
+
     fn algorithm_pick(&mut self, req: &Request<'_>) -> MemberIdx {
-        let key = match self.algorithm {
+        let key = self.routing_key(req);
+        self.picker.pick(key)
+    }
+
+    /// The request's hash under this pool's algorithm (0 for the algorithms that do not hash).
+    fn routing_key(&mut self, req: &Request<'_>) -> u64 {
+        match self.algorithm {
             Algorithm::RoundRobin | Algorithm::LeastConnections => 0,
             Algorithm::SourceIp => hash::source_ip_key(req.client_ip),
             Algorithm::UriHash => hash::bytes_key(req.uri),
@@ -423,8 +496,7 @@ impl Balancer {
                     hash::source_ip_key(req.client_ip)
                 }
             },
-        };
-        self.picker.pick(key)
+        }
     }
 
     /// Under QUIC_CID, the hash of the DCID bytes `[offset, offset+len)` when the packet has

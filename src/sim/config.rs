@@ -199,8 +199,9 @@ impl Failure {
 }
 
 /// An HTTP request method; retries depend on it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Method {
+    #[default]
     Get,
     Head,
     Put,
@@ -235,6 +236,16 @@ impl Method {
 
     pub fn parse(s: &str) -> Option<Method> {
         Method::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// ELB does not retry POST, PATCH or DELETE once forwarded (elb_drawerhelp_720).
+    pub fn elb_idempotent(self) -> bool {
+        !matches!(self, Method::Post | Method::Patch | Method::Delete)
+    }
+
+    /// APIG's `retry_count` −1 retries every method but POST and PATCH (listener-and-logs §4.1).
+    pub fn apig_idempotent(self) -> bool {
+        !matches!(self, Method::Post | Method::Patch)
     }
 }
 

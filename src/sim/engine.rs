@@ -46,6 +46,11 @@ pub(super) enum Ev {
         member: MemberIdx,
         epoch: u32,
     },
+    /// A pending attempt (`seq`) of connection `conn` is over.
+    AttemptEnd {
+        conn: u32,
+        seq: u32,
+    },
     /// A probe sent to a dead member timed out.
     ProbeFailed {
         member: MemberIdx,
@@ -84,8 +89,14 @@ pub(super) struct Engine<'c, O> {
     pub zone_down: Vec<bool>,
     pub reqs: Slab<Req>,
     pub conns: Slab<Conn>,
-    /// With a client timeout, the requests whose clients wait, oldest first.
+    /// With a client timeout, the connections whose clients wait, oldest request first.
     pub waiting: WaitList,
+    /// Attempts the load balancer waits on, oldest forwarded first, when its response timeout
+    /// can expire before the client's (`timer_on`).
+    pub timers: WaitList,
+    pub timer_on: bool,
+    /// The last pending attempt's sequence number.
+    pub attempt_seq: u32,
     pub counters: Counters,
 }
 
@@ -122,6 +133,13 @@ impl<'c, O: Observer> Engine<'c, O> {
             reqs: Slab::with_capacity(1024),
             conns: Slab::with_capacity(1024),
             waiting: WaitList::default(),
+            timers: WaitList::default(),
+            // the client gives up first when its timeout is no longer than the LB's
+            timer_on: match (cfg.front.member_timeout, cfg.workload.timeout) {
+                (Some(lb), Some(client)) => lb < client,
+                (lb, _) => lb.is_some(),
+            },
+            attempt_seq: 0,
             counters: Counters::new(cfg.warmup == SimTime::ZERO),
         })
     }
@@ -139,21 +157,28 @@ impl<'c, O: Observer> Engine<'c, O> {
             self.start_probes(m);
         }
         loop {
-            // ties: the arrival goes first (it was drawn before anything now in the heap), a
-            // client timeout last (a response due at the deadline still arrives)
+            // ties: the arrival goes first (it was drawn before anything now in the heap), the
+            // timeouts last (a response due at the deadline still arrives), the load balancer's
+            // before the client's
             let (deadline, oldest) = self.next_deadline();
-            if self.next_arrival <= self.q.peek_time() && self.next_arrival <= deadline {
+            let (lb_deadline, oldest_attempt) = self.next_response_deadline();
+            let timeout_at = deadline.min(lb_deadline);
+            if self.next_arrival <= self.q.peek_time() && self.next_arrival <= timeout_at {
                 if self.next_arrival > end {
                     break;
                 }
                 self.now = self.next_arrival;
                 self.arrival();
-            } else if deadline < self.q.peek_time() {
-                if deadline > end {
+            } else if timeout_at < self.q.peek_time() {
+                if timeout_at > end {
                     break;
                 }
-                self.now = deadline;
-                self.time_out(oldest);
+                self.now = timeout_at;
+                if lb_deadline <= deadline {
+                    self.response_timeout(oldest_attempt);
+                } else {
+                    self.time_out(oldest);
+                }
             } else {
                 if self.q.peek_time() > end {
                     break;
@@ -185,7 +210,17 @@ impl<'c, O: Observer> Engine<'c, O> {
     #[inline]
     fn next_deadline(&self) -> (SimTime, u32) {
         match (self.cfg.workload.timeout, self.waiting.oldest()) {
-            (Some(t), Some(r)) => (self.reqs[r].arrival + t, r),
+            (Some(t), Some(c)) => (self.conns[c].call.arrival + t, c),
+            _ => (SimTime::MAX, 0),
+        }
+    }
+
+    /// When the load balancer's response timeout expires for the oldest attempt it waits on,
+    /// and which it is (`SimTime::MAX` when none).
+    #[inline]
+    fn next_response_deadline(&self) -> (SimTime, u32) {
+        match (self.cfg.front.member_timeout, self.timers.oldest()) {
+            (Some(t), Some(r)) => (self.reqs[r].forwarded + t, r),
             _ => (SimTime::MAX, 0),
         }
     }
@@ -198,6 +233,7 @@ impl<'c, O: Observer> Engine<'c, O> {
         match ev {
             Ev::Complete { req, gen } => self.reqs.gen(req) == gen,
             Ev::NextRequest { conn, gen } => self.conns.gen(conn) == gen,
+            Ev::AttemptEnd { conn, seq } => self.conns.live(conn).is_some_and(|c| c.pending == seq),
             Ev::Probe { member, epoch } | Ev::ProbeFailed { member, epoch } => {
                 epoch == self.probe_epoch && !self.membership[member as usize].removed
             }
@@ -213,6 +249,7 @@ impl<'c, O: Observer> Engine<'c, O> {
         match ev {
             Ev::Complete { req, .. } => self.complete(req),
             Ev::NextRequest { conn, .. } => self.issue(conn),
+            Ev::AttemptEnd { conn, .. } => self.attempt_end(conn),
             Ev::Probe { member, epoch } => self.probe(member, epoch),
             Ev::ProbeFailed { member, .. } => self.probe_result(member, false),
             Ev::DrainDeadline { member, .. } => self.drain_deadline(member),

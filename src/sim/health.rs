@@ -1,9 +1,11 @@
 //! Health checks: probe chains, and health transitions as a pure function of the probe result.
 //!
 //! One health state per member, shared by every LB node (the vendor probes from each node; the
-//! states agree except for a few probe intervals). A probe to a live member succeeds at once, to
-//! a dead one fails after the probe timeout. Probes do not queue behind requests.
+//! states agree except for a few probe intervals). A probe succeeds at once at a serving member,
+//! fails at once where the connection is refused (or the health endpoint fails), and fails at
+//! the probe timeout where nothing answers. Probes do not queue behind requests.
 
+use super::config::Failure;
 use super::engine::{Engine, Ev};
 use super::observe::{NoticeKind, Observer};
 use super::sample::unit;
@@ -94,11 +96,15 @@ impl<O: Observer> Engine<'_, O> {
         };
         self.q
             .push(self.now + h.interval, Ev::Probe { member: m, epoch });
-        if self.servers[m as usize].alive {
-            self.probe_result(m, true);
-        } else {
-            self.q
-                .push(self.now + h.timeout, Ev::ProbeFailed { member: m, epoch });
+        // a refused probe fails at once, an unanswered one at its timeout; a hung member
+        // still accepts connections (listener-and-logs §1; issue of the failure modes)
+        match self.servers[m as usize].mode {
+            Failure::None | Failure::ErrorRate(_) => self.probe_result(m, true),
+            Failure::Hang if !h.reads_response => self.probe_result(m, true),
+            Failure::Refuse | Failure::HealthOnly => self.probe_result(m, false),
+            Failure::Blackhole | Failure::Hang => self
+                .q
+                .push(self.now + h.timeout, Ev::ProbeFailed { member: m, epoch }),
         }
     }
 

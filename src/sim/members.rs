@@ -10,7 +10,6 @@ use super::counters::Count;
 use super::engine::{Engine, Ev};
 use super::health::HealthState;
 use super::observe::{NoticeKind, Observer, Outcome};
-use super::requests::{Fin, Next};
 use super::server::Server;
 use super::slab::Ix;
 use crate::balancer::{Health, Joined};
@@ -93,39 +92,27 @@ impl<O: Observer> Engine<'_, O> {
         self.notice(Some(m), NoticeKind::DrainReset(n));
     }
 
-    /// Recomputes whether `m` runs (it and its AZ up); a member that stops running crashes.
-    pub(super) fn refresh_alive(&mut self, m: MemberIdx) {
+    /// Recomputes how `m` fails as the load balancer meets it (an AZ outage takes its hosts
+    /// off the network: `blackhole`), and acts on the change: a process that dies resets what
+    /// it holds; a member that goes silent leaves it to the timeouts.
+    pub(super) fn refresh_mode(&mut self, m: MemberIdx) {
         let s = &self.servers[m as usize];
-        let alive =
-            s.failure == Failure::None && !s.zone.is_some_and(|z| self.zone_down[usize::from(z)]);
-        let was = s.alive;
-        self.servers[m as usize].alive = alive;
-        if was && !alive {
-            self.crash(m);
-        }
-    }
-
-    /// `m` dies: its connections break and everything it holds fails now.
-    fn crash(&mut self, m: MemberIdx) {
-        if self.per_conn {
-            self.reset_bound(m, Outcome::Refused);
-        }
-        for r in 0..self.reqs.len() {
-            let Some(req) = self.reqs.live(r) else {
-                continue;
-            };
-            if req.member == m {
-                if req.wait.listed() {
-                    self.waiting.remove(&mut self.reqs, r);
-                    let f = Fin::of(&self.reqs[r]);
-                    self.finish(f, Outcome::Refused, self.now, Next::Continue);
-                }
-                self.release_req(r);
+        let zone_down = s.zone.is_some_and(|z| self.zone_down[usize::from(z)]);
+        let mode = if zone_down {
+            Failure::Blackhole
+        } else {
+            s.failure
+        };
+        let was = std::mem::replace(&mut self.servers[m as usize].mode, mode);
+        let silent = |f: Failure| matches!(f, Failure::Blackhole | Failure::Hang);
+        if mode == Failure::Refuse && was != Failure::Refuse {
+            if self.per_conn {
+                self.reset_bound(m, Outcome::Refused);
             }
+            self.refuse_held(m);
+        } else if silent(mode) && !silent(was) {
+            self.silence(m);
         }
-        let s = &mut self.servers[m as usize];
-        s.queue.clear();
-        s.busy = 0;
     }
 
     /// `cfg` comes from an `AddMembers` action, whose backends were checked before the run
@@ -146,7 +133,7 @@ impl<O: Observer> Engine<'_, O> {
         self.membership.push(Membership::default());
         self.obs.member_added(m, &member);
         self.meta.push(member);
-        self.refresh_alive(m);
+        self.refresh_mode(m);
         self.notice(Some(m), NoticeKind::MemberAdded);
         self.start_probes(m);
     }

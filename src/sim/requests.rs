@@ -1,39 +1,77 @@
-//! A connection's life: its arrival, each request's pick, service and outcome, and its end.
+//! A connection's life: its arrival, each request's attempts on members, their outcome, and
+//! the connection's end.
 //!
-//! - A request slot lives while its backend holds it (queued or in service); its generation
-//!   changes when it is freed, so a `Complete` event for a freed slot is stale.
-//! - A request whose client is still waiting has a live connection whose `inflight` is it, and
-//!   sits in the waiting list; a slot is released only once its client stopped waiting.
+//! - A client request lives on its connection (`Conn::call`); a connection has at most one
+//!   outstanding. It becomes one or more attempts: each picks a member the request has not
+//!   tried, and a failed attempt is retried as the front end's [`RetryPolicy`] allows.
+//! - An attempt the member serves holds a request slot (`Req`) while the backend holds it
+//!   (queued or in service); the slot's generation changes when it is freed, so a `Complete`
+//!   event for a freed slot is stale. The connection's `inflight` names the slot while the
+//!   client waits for it: a slot whose client stopped waiting is released by its backend.
+//! - An attempt that ends without service (refused, blackholed, hung) is `pending` on its
+//!   connection until an `AttemptEnd` event carrying its sequence number.
 //! - A connection ends exactly once (`close_conn`), which is where per-connection pools call
-//!   `on_close`; per-request pools call `on_open`/`on_close` around the backend's hold.
-//! - Follow-up requests on a connection are always scheduled as events, never issued from inside
+//!   `on_close`; per-request pools call `on_open`/`on_close` around each attempt.
+//! - Follow-up requests and retries are always scheduled as events, never started from inside
 //!   another request's handling, so no handler re-enters a backend it is updating.
 
-use super::config::Method;
+use super::config::{Failure, Method, RetryPolicy};
 use super::counters::Count;
 use super::engine::{Engine, Ev};
-use super::observe::{Observer, Outcome, RequestObs};
+use super::observe::{AttemptObs, Observer, Outcome, RequestObs};
 use super::slab::{Ix, Links};
 use crate::balancer::MemberIdx;
 use crate::time::SimTime;
 
-/// A request its backend holds.
+/// Attempts one request may make: APIG's largest `retry_count` (10) plus the first.
+pub(super) const MAX_ATTEMPTS: usize = 11;
+
+/// ELB retries at most 4 times (elb_drawerhelp_720).
+const ELB_MAX_ATTEMPTS: u8 = 5;
+
+/// An attempt a member's backend holds.
 #[derive(Default)]
 pub(super) struct Req {
-    /// Its place in the waiting list while the client waits for it.
-    pub wait: Links,
-    cross: bool,
-    node: u16,
+    /// Its place in the response-timeout list while the load balancer waits for it.
+    pub timer: Links,
     pub member: MemberIdx,
     conn: u32,
-    id: u64,
-    pub arrival: SimTime,
+    /// When it was forwarded: its response timeout runs from here.
+    pub forwarded: SimTime,
 }
 
 impl AsMut<Links> for Req {
     #[inline]
     fn as_mut(&mut self) -> &mut Links {
-        &mut self.wait
+        &mut self.timer
+    }
+}
+
+/// The client request a connection is waiting on.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Call {
+    pub id: u64,
+    pub arrival: SimTime,
+    pub method: Method,
+    /// Members tried, in order; the last is the current attempt's.
+    tried: [MemberIdx; MAX_ATTEMPTS],
+    attempts: u8,
+    /// The current (or last) attempt's member is in another AZ than the LB node.
+    cross: bool,
+    /// The current attempt holds an open upstream connection (per-request pools).
+    opened: bool,
+}
+
+impl Call {
+    #[inline]
+    fn member(&self) -> Option<MemberIdx> {
+        self.attempts
+            .checked_sub(1)
+            .map(|i| self.tried[usize::from(i)])
+    }
+
+    fn tried(&self) -> &[MemberIdx] {
+        &self.tried[..usize::from(self.attempts)]
     }
 }
 
@@ -44,27 +82,19 @@ pub(super) enum Next {
     End,
 }
 
-/// A finished request's facts, gathered before its slot is reused.
-pub(super) struct Fin {
-    id: u64,
-    conn: u32,
-    arrival: SimTime,
-    /// `None` when no member was picked.
-    member: Option<Ix>,
-    node: u16,
-    cross: bool,
+/// A failed attempt: how, and whether the request had reached the member (POST, PATCH and
+/// DELETE are not retried then).
+#[derive(Clone, Copy)]
+pub(super) struct Failed {
+    pub outcome: Outcome,
+    pub forwarded: bool,
 }
 
-impl Fin {
-    #[inline]
-    pub(super) fn of(r: &Req) -> Fin {
-        Fin {
-            id: r.id,
-            conn: r.conn,
-            arrival: r.arrival,
-            member: Some(Ix::new(r.member)),
-            node: r.node,
-            cross: r.cross,
+impl Default for Failed {
+    fn default() -> Self {
+        Failed {
+            outcome: Outcome::Refused,
+            forwarded: false,
         }
     }
 }
@@ -81,13 +111,20 @@ impl<O: Observer> Engine<'_, O> {
         self.issue(c);
     }
 
-    /// Asks connection `c`'s node for a member. `initial` selects the QUIC long header.
+    /// Asks connection `c`'s node for a member for its request's next attempt. `initial`
+    /// selects the QUIC long header.
     #[inline]
     fn pick(&mut self, c: u32, initial: bool) -> Option<MemberIdx> {
-        let conn = &mut self.conns[c];
+        let conn = &self.conns[c];
         let (node, client) = (conn.node, conn.client);
-        let req = self.work.request(conn, &mut self.rng, self.now, initial);
-        let pick = self.nodes.balancer(node).pick(self.now, &req)?;
+        let retry = conn.call.attempts > 0;
+        let req = self.work.request(conn, self.now, initial);
+        let b = self.nodes.balancer(node);
+        let pick = if retry {
+            b.pick_other(self.now, &req, self.conns[c].call.tried())?
+        } else {
+            b.pick(self.now, &req)?
+        };
         if let Some(until) = pick.cookie_until {
             self.work.set_cookie(client, pick.member, until);
         }
@@ -101,60 +138,130 @@ impl<O: Observer> Engine<'_, O> {
         self.counters.request_started(now);
         let conn = &mut self.conns[c];
         conn.sent += 1;
-        let node = conn.node;
         let migrating = conn.sent == conn.migrate_at;
-        let mut f = Fin {
-            id,
-            conn: c,
-            arrival: now,
-            member: conn.member,
-            node,
-            cross: false,
-        };
         if migrating {
             self.work.migrate(&mut self.rng, conn);
             self.counters.count(Count::Migration, 1);
         }
-        let end_if_bound = if self.per_conn {
-            Next::End
-        } else {
-            Next::Continue
+        let method = self.work.method(&mut self.rng);
+        let conn = &mut self.conns[c];
+        conn.call = Call {
+            id,
+            arrival: now,
+            method,
+            ..Call::default()
         };
-        let m = match f.member {
-            Some(m) if self.per_conn => {
-                let m = m.get();
-                // a new path: the node has no flow state for it and balances it afresh
-                if migrating && self.pick(c, false) != Some(m) {
-                    self.counters.count(Count::MigrationReset, 1);
-                    return self.finish(f, Outcome::Reset, now, Next::End);
-                }
-                m
+        conn.outstanding = true;
+        if self.cfg.workload.timeout.is_some() {
+            self.waiting.push(&mut self.conns, c);
+        }
+        if let (true, Some(m)) = (self.per_conn, self.conns[c].member) {
+            let m = m.get();
+            // a new path: the node has no flow state for it and balances it afresh
+            if migrating {
+                self.work.draw_uri(&mut self.conns[c], &mut self.rng);
             }
-            _ => {
-                let Some(m) = self.pick(c, f.member.is_none()) else {
-                    return self.finish(f, Outcome::NoMember, now, end_if_bound);
-                };
-                f.member = Some(Ix::new(m));
-                if self.per_conn {
-                    self.conns[c].member = f.member;
-                    self.open(node, m);
-                }
-                m
+            if migrating && self.pick(c, false) != Some(m) {
+                self.counters.count(Count::MigrationReset, 1);
+                return self.finish(c, Outcome::Reset, now, Next::End);
             }
+            return self.forward(c, m);
+        }
+        self.attempt(c);
+    }
+
+    /// Connection `c`'s request makes its next attempt now: a pick, then the member.
+    pub(super) fn attempt(&mut self, c: u32) {
+        let first = self.conns[c].call.attempts == 0;
+        if first {
+            self.work.draw_uri(&mut self.conns[c], &mut self.rng);
+        }
+        let initial = first && self.conns[c].member.is_none();
+        let Some(m) = self.pick(c, initial) else {
+            // nowhere to send it: the last failure stands, or no member was ever eligible
+            let outcome = self.conns[c].last_failure.unwrap_or(Outcome::NoMember);
+            let next = if self.per_conn {
+                Next::End
+            } else {
+                Next::Continue
+            };
+            return self.finish(c, outcome, self.now, next);
         };
+        if self.per_conn {
+            let conn = &mut self.conns[c];
+            let node = conn.node;
+            let old = conn.member.replace(Ix::new(m));
+            if let Some(old) = old {
+                self.close(node, old.get());
+            }
+            self.open(node, m);
+        }
+        self.forward(c, m);
+    }
+
+    /// The attempt on member `m` starts now.
+    fn forward(&mut self, c: u32, m: MemberIdx) {
+        let now = self.now;
+        let node = self.conns[c].node;
         let s = &self.servers[m as usize];
-        f.cross = matches!((self.nodes.zone(node), s.zone), (Some(a), Some(z)) if a != z);
-        let back = now + self.cross_latency(f.cross);
-        if !s.alive {
-            return self.finish(f, Outcome::Refused, back, end_if_bound);
+        let cross = matches!((self.nodes.zone(node), s.zone), (Some(a), Some(z)) if a != z);
+        let trip = self.trip(cross);
+        let call = &mut self.conns[c].call;
+        call.tried[usize::from(call.attempts)] = m;
+        call.attempts += 1;
+        call.cross = cross;
+        call.opened = false;
+        let front = &self.cfg.front;
+        let failure = s.mode;
+        match failure {
+            Failure::Refuse => {
+                let fail = Failed {
+                    outcome: Outcome::Refused,
+                    forwarded: false,
+                };
+                return self.end_attempt_at(c, fail, now + trip);
+            }
+            Failure::Blackhole | Failure::Hang => {
+                // the load balancer holds a connection to the member while it waits
+                if !self.per_conn {
+                    self.open(node, m);
+                    self.conns[c].call.opened = true;
+                }
+                let (outcome, wait) = if failure == Failure::Blackhole {
+                    (Outcome::ConnectTimeout, Some(front.connect_timeout))
+                } else {
+                    (Outcome::ResponseTimeout, front.member_timeout)
+                };
+                let fail = Failed {
+                    outcome,
+                    forwarded: failure == Failure::Hang,
+                };
+                // an L4 listener has no timeout of its own: the client's rules
+                return match wait {
+                    Some(wait) => self.end_attempt_at(c, fail, now + wait),
+                    None => self.conns[c].pending = 0,
+                };
+            }
+            Failure::ErrorRate(p) if super::sample::unit(&mut self.rng) < p => {
+                return self.finish(c, Outcome::ServerError, now + trip, Next::Continue);
+            }
+            _ => {}
         }
         if s.full() {
-            return self.finish(f, Outcome::Rejected, back, Next::Continue);
+            return self.finish(c, Outcome::Rejected, now + trip, Next::Continue);
         }
-        let r = self.alloc_req(&f, m);
+        let r = self.reqs.alloc();
+        let req = &mut self.reqs[r];
+        req.member = m;
+        req.conn = c;
+        req.forwarded = now;
+        if self.timer_on {
+            self.timers.push(&mut self.reqs, r);
+        }
         self.conns[c].inflight = Some(Ix::new(r));
         if !self.per_conn {
             self.open(node, m);
+            self.conns[c].call.opened = true;
         }
         let s = &mut self.servers[m as usize];
         if s.saturated() {
@@ -165,39 +272,110 @@ impl<O: Observer> Engine<'_, O> {
         }
     }
 
-    fn cross_latency(&self, cross: bool) -> SimTime {
+    /// The time a request spends on the network and in the load balancer, there and back.
+    #[inline]
+    fn trip(&self, cross: bool) -> SimTime {
+        let t = self.cfg.front.forwarding_latency;
         if cross {
-            self.cfg.cross_az_latency
+            t + self.cfg.cross_az_latency
         } else {
-            SimTime::ZERO
+            t
         }
     }
 
-    fn alloc_req(&mut self, f: &Fin, member: MemberIdx) -> u32 {
-        let r = self.reqs.alloc();
-        let req = &mut self.reqs[r];
-        req.cross = f.cross;
-        req.node = f.node;
-        req.member = member;
-        req.conn = f.conn;
-        req.id = f.id;
-        req.arrival = f.arrival;
-        self.waiting.push(&mut self.reqs, r);
-        r
+    /// Connection `c`'s current attempt fails at `at` (now or later).
+    fn end_attempt_at(&mut self, c: u32, fail: Failed, at: SimTime) {
+        let seq = self.attempt_seq.wrapping_add(1).max(1);
+        self.attempt_seq = seq;
+        let conn = &mut self.conns[c];
+        conn.pending = seq;
+        conn.pending_failure = fail;
+        self.q.push(at, Ev::AttemptEnd { conn: c, seq });
+    }
+
+    /// A pending attempt's time is up.
+    pub(super) fn attempt_end(&mut self, c: u32) {
+        let conn = &mut self.conns[c];
+        conn.pending = 0;
+        let fail = conn.pending_failure;
+        self.attempt_failed(c, fail);
+    }
+
+    /// Connection `c`'s current attempt failed now: retry it elsewhere or end the request.
+    pub(super) fn attempt_failed(&mut self, c: u32, fail: Failed) {
+        self.release_upstream(c);
+        let conn = &mut self.conns[c];
+        conn.last_failure = Some(fail.outcome);
+        let call = conn.call;
+        if self.may_retry(&call, fail) {
+            if let Some(m) = call.member() {
+                self.obs.attempt(&AttemptObs {
+                    arrival: call.arrival,
+                    request: call.id,
+                    member: m,
+                    outcome: fail.outcome,
+                    ended: self.now,
+                });
+            }
+            return self.attempt(c);
+        }
+        let next = if self.per_conn && fail.outcome != Outcome::ResponseTimeout {
+            Next::End
+        } else {
+            Next::Continue
+        };
+        self.finish(c, fail.outcome, self.now, next);
+    }
+
+    /// The front end's retry rules (listener-and-logs §1.2, §4.1): connection errors and
+    /// timeouts only, never a member's own response; ELB at most 4 retries, not for POST,
+    /// PATCH or DELETE once forwarded, and not for a response timeout under session
+    /// persistence; APIG `retry_count` −1 retries all but POST and PATCH once.
+    fn may_retry(&self, call: &Call, fail: Failed) -> bool {
+        let retryable = matches!(
+            fail.outcome,
+            Outcome::Refused | Outcome::ConnectTimeout | Outcome::ResponseTimeout
+        );
+        if !retryable || usize::from(call.attempts) >= MAX_ATTEMPTS {
+            return false;
+        }
+        match self.cfg.front.retry {
+            RetryPolicy::Never => false,
+            RetryPolicy::Elb => {
+                call.attempts < ELB_MAX_ATTEMPTS
+                    && (!fail.forwarded || call.method.elb_idempotent())
+                    && !(fail.outcome == Outcome::ResponseTimeout
+                        && self.pool.persistence.is_some())
+            }
+            RetryPolicy::Apig(-1) => call.attempts < 2 && call.method.apig_idempotent(),
+            RetryPolicy::Apig(n) => i16::from(call.attempts) <= i16::from(n),
+        }
+    }
+
+    /// The load balancer lets go of the current attempt's upstream connection.
+    fn release_upstream(&mut self, c: u32) {
+        let conn = &mut self.conns[c];
+        let (node, call) = (conn.node, &mut conn.call);
+        if std::mem::take(&mut call.opened) {
+            if let Some(m) = call.member() {
+                self.close(node, m);
+            }
+        }
     }
 
     /// The backend lets go of request `r`.
     pub(super) fn release_req(&mut self, r: u32) {
-        debug_assert!(
-            !self.reqs[r].wait.listed(),
-            "a request is released while its client waits"
-        );
-        self.reqs.free(r);
-        let req = &self.reqs[r];
-        let (node, m) = (req.node, req.member);
-        if !self.per_conn {
-            self.close(node, m);
+        if self.reqs[r].timer.listed() {
+            self.timers.remove(&mut self.reqs, r);
         }
+        self.reqs.free(r);
+    }
+
+    /// Does a client still wait for attempt `r`?
+    #[inline]
+    fn awaited(&self, r: u32) -> Option<u32> {
+        let c = self.reqs[r].conn;
+        (self.conns[c].inflight == Some(Ix::new(r))).then_some(c)
     }
 
     #[inline]
@@ -209,23 +387,20 @@ impl<O: Observer> Engine<'_, O> {
 
     /// Request `r`'s backend finished it.
     pub(super) fn complete(&mut self, r: u32) {
-        let req = &self.reqs[r];
-        let waiting = req.wait.listed();
-        let f = Fin::of(req);
-        let member = req.member;
-        if waiting {
-            self.waiting.remove(&mut self.reqs, r);
-        }
+        let member = self.reqs[r].member;
+        let waiting = self.awaited(r);
         self.release_req(r);
         self.start_next(member);
-        if waiting {
-            let done = self.now + self.cross_latency(f.cross);
+        if let Some(c) = waiting {
+            self.conns[c].inflight = None;
+            self.release_upstream(c);
+            let call = self.conns[c].call;
+            let done = self.now + self.trip(call.cross);
             match self.cfg.workload.timeout {
-                Some(t) if done - f.arrival > t => {
-                    let at = f.arrival + t;
-                    self.finish(f, Outcome::Refused, at, Next::Continue);
+                Some(t) if done - call.arrival > t => {
+                    self.finish(c, Outcome::ClientTimeout, call.arrival + t, Next::Continue);
                 }
-                _ => self.finish(f, Outcome::Ok, done, Next::Continue),
+                _ => self.finish(c, Outcome::Ok, done, Next::Continue),
             }
         }
     }
@@ -234,7 +409,7 @@ impl<O: Observer> Engine<'_, O> {
     /// (a backend drops requests whose client went away before it reads them).
     fn start_next(&mut self, m: MemberIdx) {
         while let Some(r) = self.servers[m as usize].queue.pop_front() {
-            if self.reqs[r].wait.listed() {
+            if self.awaited(r).is_some() {
                 return self.serve(r);
             }
             self.release_req(r);
@@ -243,48 +418,118 @@ impl<O: Observer> Engine<'_, O> {
     }
 
     /// The client of the oldest waiting request gives up.
-    pub(super) fn time_out(&mut self, r: u32) {
-        self.waiting.remove(&mut self.reqs, r);
-        let f = Fin::of(&self.reqs[r]);
-        self.finish(f, Outcome::Refused, self.now, Next::Continue);
+    pub(super) fn time_out(&mut self, c: u32) {
+        self.finish(c, Outcome::ClientTimeout, self.now, Next::Continue);
+    }
+
+    /// The load balancer's response timeout for the oldest forwarded attempt expired; the
+    /// backend keeps the request until it is done with it.
+    pub(super) fn response_timeout(&mut self, r: u32) {
+        self.timers.remove(&mut self.reqs, r);
+        if let Some(c) = self.awaited(r) {
+            self.conns[c].inflight = None;
+            let fail = Failed {
+                outcome: Outcome::ResponseTimeout,
+                forwarded: true,
+            };
+            self.attempt_failed(c, fail);
+        }
+    }
+
+    /// Member `m` went silent (blackhole, hang): the attempts it holds will never be answered;
+    /// they end at their response timeout, or, on an L4 listener, by the client's.
+    pub(super) fn silence(&mut self, m: MemberIdx) {
+        self.drop_held(m, |e, c, forwarded| {
+            let fail = Failed {
+                outcome: Outcome::ResponseTimeout,
+                forwarded: true,
+            };
+            match e.cfg.front.member_timeout {
+                Some(t) => e.end_attempt_at(c, fail, forwarded + t),
+                None => e.conns[c].pending = 0,
+            }
+        });
+    }
+
+    /// Member `m`'s process died: the attempts it holds fail now (their connections reset).
+    pub(super) fn refuse_held(&mut self, m: MemberIdx) {
+        self.drop_held(m, |e, c, _| {
+            let fail = Failed {
+                outcome: Outcome::Refused,
+                forwarded: true,
+            };
+            e.end_attempt_at(c, fail, e.now);
+        });
+    }
+
+    /// The backend of `m` drops everything it holds; `then` decides the fate of each attempt
+    /// whose client still waits (given its connection and forwarding time).
+    fn drop_held(&mut self, m: MemberIdx, mut then: impl FnMut(&mut Self, u32, SimTime)) {
+        for r in 0..self.reqs.len() {
+            let Some(req) = self.reqs.live(r) else {
+                continue;
+            };
+            if req.member != m {
+                continue;
+            }
+            let forwarded = req.forwarded;
+            let waiting = self.awaited(r);
+            self.release_req(r);
+            if let Some(c) = waiting {
+                self.conns[c].inflight = None;
+                then(self, c, forwarded);
+            }
+        }
+        let s = &mut self.servers[m as usize];
+        s.queue.clear();
+        s.busy = 0;
     }
 
     /// Reports a request's end and moves its connection on.
-    pub(super) fn finish(&mut self, f: Fin, outcome: Outcome, done: SimTime, next: Next) {
+    pub(super) fn finish(&mut self, c: u32, outcome: Outcome, done: SimTime, next: Next) {
+        if self.conns[c].wait.listed() {
+            self.waiting.remove(&mut self.conns, c);
+        }
+        self.release_upstream(c);
+        let conn = &mut self.conns[c];
+        conn.outstanding = false;
+        conn.pending = 0;
+        conn.last_failure = None;
+        // the backend keeps an attempt it holds; nobody waits for it any more
+        conn.inflight = None;
+        let call = conn.call;
         // the client waits until the outcome reaches it, its timeout or the end of the run
         let gives_up = self
             .cfg
             .workload
             .timeout
-            .map_or(SimTime::MAX, |t| f.arrival + t);
+            .map_or(SimTime::MAX, |t| call.arrival + t);
         let waits_until = done.min(gives_up).min(self.cfg.duration);
         self.counters.request_ended(self.now, waits_until);
         let has_uris = self.work.has_uris();
-        let conn = &mut self.conns[f.conn];
-        conn.inflight = None;
+        let conn = &mut self.conns[c];
         self.obs.request(&RequestObs {
-            arrival: f.arrival,
-            request: f.id,
+            arrival: call.arrival,
+            request: call.id,
             connection: conn.id,
             client: conn.client,
-            lb_node: f.node,
-            member: f.member.map(Ix::get),
+            lb_node: conn.node,
+            member: call.member(),
             outcome,
             status: outcome.status(self.cfg.front.kind).unwrap_or(0),
-            attempts: u8::from(f.member.is_some()),
-            method: Method::Get,
-            latency: done - f.arrival,
-            cross_az: f.cross,
+            attempts: call.attempts,
+            method: call.method,
+            latency: done - call.arrival,
+            cross_az: call.cross,
             uri: has_uris.then_some(conn.uri),
         });
         if next == Next::Continue && conn.remaining > 0 {
             conn.remaining -= 1;
             let think = self.work.think(&mut self.rng);
-            let gen = self.conns.gen(f.conn);
-            self.q
-                .push(done + think, Ev::NextRequest { conn: f.conn, gen });
+            let gen = self.conns.gen(c);
+            self.q.push(done + think, Ev::NextRequest { conn: c, gen });
         } else {
-            self.close_conn(f.conn);
+            self.close_conn(c);
         }
     }
 
@@ -298,14 +543,10 @@ impl<O: Observer> Engine<'_, O> {
 
     /// Ends connection `c` at once; the request it waits for ends with `outcome`.
     fn reset_conn(&mut self, c: u32, outcome: Outcome) {
-        match self.conns[c].inflight {
-            Some(r) => {
-                let r = r.get();
-                self.waiting.remove(&mut self.reqs, r);
-                let f = Fin::of(&self.reqs[r]);
-                self.finish(f, outcome, self.now, Next::End);
-            }
-            None => self.close_conn(c),
+        if self.conns[c].outstanding {
+            self.finish(c, outcome, self.now, Next::End);
+        } else {
+            self.close_conn(c);
         }
     }
 

@@ -26,8 +26,9 @@ pub(super) struct Server {
     pub zone: Option<ZoneId>,
     /// How the member itself is failing (AZ failures are tracked per zone).
     pub failure: Failure,
-    /// Not down and its AZ not down; cached because every request checks it.
-    pub alive: bool,
+    /// How it fails as the load balancer meets it: its own failure, or `Blackhole` while its
+    /// AZ is down; cached because every attempt checks it.
+    pub mode: Failure,
     /// Connections (per-connection pools) or requests (per-request pools) held, and the most
     /// held at once since warm-up.
     open: u32,
@@ -54,7 +55,7 @@ impl Server {
             queue: VecDeque::new(),
             zone: m.zone,
             failure: b.failure,
-            alive: true,
+            mode: b.failure,
             open: 0,
             peak: 0,
         })

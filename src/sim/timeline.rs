@@ -14,7 +14,7 @@ impl<O: Observer> Engine<'_, O> {
             Action::SetFailure { member, failure } => {
                 self.servers[member as usize].failure = failure;
                 self.notice(Some(member), NoticeKind::Failing(failure));
-                self.refresh_alive(member);
+                self.refresh_mode(member);
             }
             Action::Slow { member, factor } => {
                 self.servers[member as usize].set_slow(factor);
@@ -32,7 +32,7 @@ impl<O: Observer> Engine<'_, O> {
                 self.notice(None, kind);
                 for m in 0..self.servers.len() as u32 {
                     if self.servers[m as usize].zone == Some(z) {
-                        self.refresh_alive(m);
+                        self.refresh_mode(m);
                     }
                 }
             }

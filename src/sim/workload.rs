@@ -7,9 +7,11 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::check::invalid;
-use super::config::{ArrivalProcess, SimConfig, WorkloadConfig};
+use super::config::{ArrivalProcess, Method, SimConfig, WorkloadConfig};
+use super::observe::Outcome;
+use super::requests::{Call, Failed};
 use super::sample::{below, exponential, unit, Chooser, CountSampler, Sampler};
-use super::slab::Ix;
+use super::slab::{Ix, Links};
 use super::SimError;
 use crate::balancer::{MemberIdx, Request};
 use crate::model::{Persistence, Protocol};
@@ -27,8 +29,18 @@ pub(super) struct Conn {
     pub member: Option<Ix>,
     /// Requests still to send after the current one.
     pub remaining: u32,
-    /// The request the client waits for, if it holds a backend slot.
+    /// The current request, while `outstanding`.
+    pub call: Call,
+    pub outstanding: bool,
+    /// Its place in the client-timeout list while a request is outstanding.
+    pub wait: Links,
+    /// The attempt the client waits for, if a backend holds it.
     pub inflight: Option<Ix>,
+    /// Sequence number of the attempt's pending end (0: none), and how it will fail.
+    pub pending: u32,
+    pub pending_failure: Failed,
+    /// How the request's last failed attempt ended, if one did.
+    pub last_failure: Option<Outcome>,
     pub sent: u32,
     /// Index (1-based) of the request before which the client migrates; 0 = never.
     pub migrate_at: u32,
@@ -38,6 +50,13 @@ pub(super) struct Conn {
     dcid: [u8; 20],
     /// Index of the URI the last pick drew (per-connection pools: the connection's first).
     pub uri: u32,
+}
+
+impl AsMut<Links> for Conn {
+    #[inline]
+    fn as_mut(&mut self) -> &mut Links {
+        &mut self.wait
+    }
 }
 
 /// What a new connection carries: its client and how many requests.
@@ -64,6 +83,8 @@ pub(super) struct Workload<'c> {
     /// Per client: the member its persistence cookie names, and until when the cookie is valid.
     cookies: Vec<(Option<Ix>, SimTime)>,
     packet: [u8; 32],
+    /// Methods with their cumulative shares.
+    methods: Vec<(Method, f64)>,
     next_req_id: u64,
     next_conn_id: u64,
 }
@@ -100,6 +121,14 @@ impl<'c> Workload<'c> {
             quic: w.protocol == Protocol::Quic,
             cookies: vec![(None, SimTime::ZERO); w.clients.count as usize],
             packet: [0; 32],
+            methods: w
+                .methods
+                .iter()
+                .scan(0.0, |cum, &(m, share)| {
+                    *cum += share;
+                    Some((m, *cum))
+                })
+                .collect(),
             next_req_id: 0,
             next_conn_id: 0,
         })
@@ -167,7 +196,10 @@ impl<'c> Workload<'c> {
         conn.addr_slot = o.client % self.cfg.clients.addresses;
         conn.member = None;
         conn.remaining = o.requests - 1;
+        conn.outstanding = false;
         conn.inflight = None;
+        conn.pending = 0;
+        conn.last_failure = None;
         conn.sent = 0;
         conn.migrate_at = migrate_at;
         conn.id = id;
@@ -208,16 +240,9 @@ impl<'c> Workload<'c> {
         self.uris.is_some()
     }
 
-    /// What the balancer sees of `conn`'s next request; draws its URI. `initial` selects the
-    /// QUIC long header.
+    /// Draws the URI of `conn`'s next request (or takes it from its trace row).
     #[inline(always)]
-    pub(super) fn request(
-        &mut self,
-        conn: &mut Conn,
-        rng: &mut ChaCha8Rng,
-        now: SimTime,
-        initial: bool,
-    ) -> Request<'_> {
+    pub(super) fn draw_uri(&self, conn: &mut Conn, rng: &mut ChaCha8Rng) {
         let traced = conn
             .trace_row
             .and_then(|row| self.cfg.trace.get(row.get() as usize));
@@ -229,6 +254,25 @@ impl<'c> Workload<'c> {
             (Some(ch), None) => conn.uri = ch.pick(rng),
             _ => {}
         }
+    }
+
+    /// The next request's method: drawn from the workload's mix, or GET.
+    #[inline]
+    pub(super) fn method(&self, rng: &mut ChaCha8Rng) -> Method {
+        if self.methods.is_empty() {
+            return Method::Get;
+        }
+        let u = unit(rng);
+        self.methods
+            .iter()
+            .find(|(_, cum)| u < *cum)
+            .map_or(self.methods[self.methods.len() - 1].0, |(m, _)| *m)
+    }
+
+    /// What the balancer sees of `conn`'s current request. `initial` selects the QUIC long
+    /// header.
+    #[inline(always)]
+    pub(super) fn request(&mut self, conn: &Conn, now: SimTime, initial: bool) -> Request<'_> {
         let uri: &[u8] = match self.uri_bytes.get(conn.uri as usize) {
             Some(bytes) => bytes,
             None => b"/",

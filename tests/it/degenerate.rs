@@ -102,15 +102,26 @@ fn every_member_down_fails_every_later_request() {
             "events": [{"at_s": 5, "member_down": "10.0.0.1"}, {"at_s": 5, "member_down": "10.0.0.2"}]}"#,
     );
     let down = lbsim::time::SimTime::from_secs(5);
-    // before the crash every request succeeds, except those still held at the crash: they fail
-    // at that instant
+    let trip = lbsim::sim::DEFAULT_FORWARDING_LATENCY;
+    // before the crash every request succeeds, except those still held at the crash: their
+    // connections reset at that instant, the listener retries the GET on the other member,
+    // which refuses it one round trip later: 502
     let before = log.requests.iter().filter(|r| r.arrival < down);
     assert!(before.clone().all(|r| r.outcome == Outcome::Ok
-        || (r.outcome == Outcome::Refused && r.arrival + r.latency == down)));
+        || (r.outcome == Outcome::Refused
+            && r.status == 502
+            && r.attempts == 2
+            && r.arrival + r.latency == down + trip)));
     assert!(before.filter(|r| r.outcome == Outcome::Ok).count() > 400);
     let after: Vec<_> = log.requests.iter().filter(|r| r.arrival >= down).collect();
     assert!(after.len() > 1000, "{}", after.len());
-    assert!(after.iter().all(|r| r.outcome == Outcome::Refused));
+    // until health checks notice, each is refused by every member still ONLINE (by both, the
+    // retry included, until the first is marked OFFLINE): 502
+    assert!(after.iter().all(|r| (r.outcome == Outcome::Refused
+        && r.status == 502
+        && (1..=2).contains(&r.attempts))
+        || r.outcome == Outcome::NoMember));
+    assert!(after.iter().any(|r| r.attempts == 2));
     // once health checks have taken both OFFLINE there is no eligible member at all
     let offline = log
         .notices
@@ -121,7 +132,12 @@ fn every_member_down_fails_every_later_request() {
         .expect("health checks detect the crashes");
     let late: Vec<_> = after.iter().filter(|r| r.arrival > offline).collect();
     assert!(!late.is_empty());
-    assert!(late.iter().all(|r| r.member.is_none()), "{:?}", late[0]);
+    assert!(
+        late.iter()
+            .all(|r| r.member.is_none() && r.outcome == Outcome::NoMember && r.status == 503),
+        "{:?}",
+        late[0]
+    );
 }
 
 #[test]
