@@ -6,6 +6,7 @@ mod cli;
 mod compare;
 mod degenerate;
 mod invariants;
+mod listener;
 mod regressions;
 mod scenarios;
 mod sim;
