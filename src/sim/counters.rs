@@ -12,6 +12,8 @@ pub(super) enum Count {
     Cut,
     Migration,
     MigrationReset,
+    Dropped,
+    IdleClose,
 }
 
 pub(super) struct Counters {
@@ -27,6 +29,8 @@ pub(super) struct Counters {
     cuts: u64,
     migrations: u64,
     migration_resets: u64,
+    dropped: u64,
+    idle_closes: u64,
 }
 
 impl Counters {
@@ -42,6 +46,8 @@ impl Counters {
             cuts: 0,
             migrations: 0,
             migration_resets: 0,
+            dropped: 0,
+            idle_closes: 0,
         }
     }
 
@@ -64,6 +70,8 @@ impl Counters {
                 Count::Cut => &mut self.cuts,
                 Count::Migration => &mut self.migrations,
                 Count::MigrationReset => &mut self.migration_resets,
+                Count::Dropped => &mut self.dropped,
+                Count::IdleClose => &mut self.idle_closes,
             } += n;
         }
     }
@@ -122,6 +130,8 @@ impl Counters {
             cuts: self.cuts,
             migrations: self.migrations,
             migration_resets: self.migration_resets,
+            dropped: self.dropped,
+            idle_closes: self.idle_closes,
             mean_in_system,
         }
     }

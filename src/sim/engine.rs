@@ -46,6 +46,11 @@ pub(super) enum Ev {
         member: MemberIdx,
         epoch: u32,
     },
+    /// The load balancer closes an idle connection (`keepalive_timeout`).
+    IdleClose {
+        conn: u32,
+        gen: u32,
+    },
     /// A pending attempt (`seq`) of connection `conn` is over.
     AttemptEnd {
         conn: u32,
@@ -95,6 +100,8 @@ pub(super) struct Engine<'c, O> {
     /// can expire before the client's (`timer_on`).
     pub timers: WaitList,
     pub timer_on: bool,
+    /// The listener limits new connections (`cps` or `connection`).
+    pub limits_on: bool,
     /// The last pending attempt's sequence number.
     pub attempt_seq: u32,
     pub counters: Counters,
@@ -140,6 +147,7 @@ impl<'c, O: Observer> Engine<'c, O> {
                 (lb, _) => lb.is_some(),
             },
             attempt_seq: 0,
+            limits_on: cfg.front.cps > 0 || cfg.front.max_connections > 0,
             counters: Counters::new(cfg.warmup == SimTime::ZERO),
         })
     }
@@ -232,7 +240,9 @@ impl<'c, O: Observer> Engine<'c, O> {
     fn is_current(&self, ev: Ev) -> bool {
         match ev {
             Ev::Complete { req, gen } => self.reqs.gen(req) == gen,
-            Ev::NextRequest { conn, gen } => self.conns.gen(conn) == gen,
+            Ev::NextRequest { conn, gen } | Ev::IdleClose { conn, gen } => {
+                self.conns.gen(conn) == gen
+            }
             Ev::AttemptEnd { conn, seq } => self.conns.live(conn).is_some_and(|c| c.pending == seq),
             Ev::Probe { member, epoch } | Ev::ProbeFailed { member, epoch } => {
                 epoch == self.probe_epoch && !self.membership[member as usize].removed
@@ -248,7 +258,8 @@ impl<'c, O: Observer> Engine<'c, O> {
     fn dispatch(&mut self, ev: Ev) {
         match ev {
             Ev::Complete { req, .. } => self.complete(req),
-            Ev::NextRequest { conn, .. } => self.issue(conn),
+            Ev::NextRequest { conn, .. } => self.next_request(conn),
+            Ev::IdleClose { conn, .. } => self.idle_close(conn),
             Ev::AttemptEnd { conn, .. } => self.attempt_end(conn),
             Ev::Probe { member, epoch } => self.probe(member, epoch),
             Ev::ProbeFailed { member, .. } => self.probe_result(member, false),

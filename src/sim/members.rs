@@ -5,7 +5,7 @@
 //! member is already no candidate for whatever made it unavailable), so a healthy weight-0
 //! member counts for its AZ's affinity threshold as it does without drain.
 
-use super::config::{BackendConfig, Failure};
+use super::config::{BackendConfig, Failure, Undrained};
 use super::counters::Count;
 use super::engine::{Engine, Ev};
 use super::health::HealthState;
@@ -70,6 +70,8 @@ impl<O: Observer> Engine<'_, O> {
                 }
                 self.notice(Some(m), NoticeKind::DrainStarted(bound));
             }
+            // the older reading: they run on until idle for the keep-alive timeout
+            _ if self.cfg.front.undrained == Undrained::UntilIdle => {}
             _ => {
                 let n = self.reset_bound(m, Outcome::Reset);
                 self.counters.count(Count::Cut, u64::from(n));

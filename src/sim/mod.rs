@@ -69,6 +69,10 @@ pub struct RunOutput {
     pub migrations: u64,
     /// Of those, connections reset because the new path reached another member.
     pub migration_resets: u64,
+    /// New connections dropped by a node over the listener's `cps` or `connection` limit.
+    pub dropped: u64,
+    /// Connections the load balancer closed after `keepalive_timeout` idle.
+    pub idle_closes: u64,
     /// Time-average number of requests waiting for a response after warmup (Little's `L`).
     pub mean_in_system: f64,
 }

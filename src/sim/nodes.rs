@@ -15,6 +15,11 @@ struct Node {
     weight: u32,
     /// Its AZ is down: it takes no connections while another node is up.
     down: bool,
+    /// Client connections open through it (counted only under a `connection` limit).
+    open: u32,
+    /// The second `cps` counts in, and the connections opened in it.
+    second: u64,
+    opened: u32,
 }
 
 pub(super) struct Nodes(Vec<Node>);
@@ -36,6 +41,9 @@ impl Nodes {
                         zone: z.zone,
                         weight: z.weight,
                         down: false,
+                        open: 0,
+                        second: 0,
+                        opened: 0,
                     }
                 })
                 .collect(),
@@ -58,6 +66,28 @@ impl Nodes {
     #[inline]
     pub(super) fn zone(&self, node: u16) -> Option<ZoneId> {
         self.0[usize::from(node)].zone
+    }
+
+    /// May a new client connection open through `node` now? The listener's `cps` counts
+    /// connections per whole second of simulated time, `connection` the ones open at once
+    /// (0 = no limit; both per AZ, elb_drawerhelp_710); a connection over either is dropped.
+    pub(super) fn admit(&mut self, node: u16, now: SimTime, cps: u32, connection: u32) -> bool {
+        let n = &mut self.0[usize::from(node)];
+        let second = now.0 / SimTime::from_secs(1).0;
+        if second != n.second {
+            (n.second, n.opened) = (second, 0);
+        }
+        if (cps > 0 && n.opened >= cps) || (connection > 0 && n.open >= connection) {
+            return false;
+        }
+        n.opened += 1;
+        n.open += 1;
+        true
+    }
+
+    /// A connection `admit` let in has closed.
+    pub(super) fn release(&mut self, node: u16) {
+        self.0[usize::from(node)].open -= 1;
     }
 
     /// An AZ went down or came back: `zone_down` is indexed by zone.

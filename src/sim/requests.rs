@@ -104,11 +104,49 @@ impl<O: Observer> Engine<'_, O> {
         let opening = self.work.open(&mut self.rng);
         self.next_arrival = self.work.interarrival(&mut self.rng, self.now);
         let node = self.nodes.draw(&mut self.rng);
-        self.counters.count(Count::Connection, 1);
         let c = self.conns.alloc();
         self.work
             .connect(&mut self.rng, &mut self.conns[c], node, opening);
+        self.connect(c);
+    }
+
+    /// Client connection `c` opens at its node now and sends its first request. A node over
+    /// its listener's `cps` or `connection` limit drops it: the request fails, the client's
+    /// connection with it.
+    fn connect(&mut self, c: u32) {
+        self.counters.count(Count::Connection, 1);
+        if self.limits_on {
+            let front = &self.cfg.front;
+            let node = self.conns[c].node;
+            if !self
+                .nodes
+                .admit(node, self.now, front.cps, front.max_connections)
+            {
+                self.counters.count(Count::Dropped, 1);
+                self.start_call(c);
+                return self.finish(c, Outcome::Dropped, self.now, Next::End);
+            }
+            self.conns[c].admitted = true;
+        }
         self.issue(c);
+    }
+
+    /// Connection `c`'s next request is due: on a connection the load balancer closed while
+    /// it was idle, the client first opens a new one.
+    pub(super) fn next_request(&mut self, c: u32) {
+        let conn = &mut self.conns[c];
+        if std::mem::take(&mut conn.reopen) {
+            self.work.new_identity(conn);
+            return self.connect(c);
+        }
+        self.issue(c);
+    }
+
+    /// The load balancer closes idle connection `c` (`keepalive_timeout`).
+    pub(super) fn idle_close(&mut self, c: u32) {
+        self.counters.count(Count::IdleClose, 1);
+        self.conns[c].reopen = true;
+        self.release_conn(c);
     }
 
     /// Asks connection `c`'s node for a member for its request's next attempt. `initial`
@@ -131,20 +169,14 @@ impl<O: Observer> Engine<'_, O> {
         Some(pick.member)
     }
 
-    /// Sends connection `c`'s next request now.
-    pub(super) fn issue(&mut self, c: u32) {
+    /// Connection `c`'s client starts waiting for a new request now.
+    fn start_call(&mut self, c: u32) {
         let now = self.now;
         let id = self.work.next_request_id();
         self.counters.request_started(now);
-        let conn = &mut self.conns[c];
-        conn.sent += 1;
-        let migrating = conn.sent == conn.migrate_at;
-        if migrating {
-            self.work.migrate(&mut self.rng, conn);
-            self.counters.count(Count::Migration, 1);
-        }
         let method = self.work.method(&mut self.rng);
         let conn = &mut self.conns[c];
+        conn.sent += 1;
         conn.call = Call {
             id,
             arrival: now,
@@ -154,6 +186,18 @@ impl<O: Observer> Engine<'_, O> {
         conn.outstanding = true;
         if self.cfg.workload.timeout.is_some() {
             self.waiting.push(&mut self.conns, c);
+        }
+    }
+
+    /// Sends connection `c`'s next request now.
+    pub(super) fn issue(&mut self, c: u32) {
+        let now = self.now;
+        self.start_call(c);
+        let conn = &mut self.conns[c];
+        let migrating = conn.sent == conn.migrate_at;
+        if migrating {
+            self.work.migrate(&mut self.rng, conn);
+            self.counters.count(Count::Migration, 1);
         }
         if let (true, Some(m)) = (self.per_conn, self.conns[c].member) {
             let m = m.get();
@@ -527,6 +571,12 @@ impl<O: Observer> Engine<'_, O> {
             conn.remaining -= 1;
             let think = self.work.think(&mut self.rng);
             let gen = self.conns.gen(c);
+            // idle longer than the listener's keep-alive (0: none at all), the load balancer
+            // closes it first
+            let keepalive = self.cfg.front.keepalive_timeout;
+            if let Some(k) = keepalive.filter(|&k| think > k || k == SimTime::ZERO) {
+                self.q.push(done + k, Ev::IdleClose { conn: c, gen });
+            }
             self.q.push(done + think, Ev::NextRequest { conn: c, gen });
         } else {
             self.close_conn(c);
@@ -534,10 +584,20 @@ impl<O: Observer> Engine<'_, O> {
     }
 
     fn close_conn(&mut self, c: u32) {
+        self.release_conn(c);
         self.conns.free(c);
-        let conn = &self.conns[c];
-        if let (true, Some(m)) = (self.per_conn, conn.member) {
-            self.close(conn.node, m.get());
+    }
+
+    /// The load balancer's side of connection `c` closes: its member and its node let go.
+    fn release_conn(&mut self, c: u32) {
+        let conn = &mut self.conns[c];
+        let node = conn.node;
+        let admitted = std::mem::take(&mut conn.admitted);
+        if let (true, Some(m)) = (self.per_conn, conn.member.take()) {
+            self.close(node, m.get());
+        }
+        if admitted {
+            self.nodes.release(node);
         }
     }
 

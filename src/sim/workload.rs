@@ -41,6 +41,10 @@ pub(super) struct Conn {
     pub pending_failure: Failed,
     /// How the request's last failed attempt ended, if one did.
     pub last_failure: Option<Outcome>,
+    /// Its node counts it against the listener's limits.
+    pub admitted: bool,
+    /// The load balancer closed it while idle: the next request opens a new connection.
+    pub reopen: bool,
     pub sent: u32,
     /// Index (1-based) of the request before which the client migrates; 0 = never.
     pub migrate_at: u32,
@@ -188,10 +192,8 @@ impl<'c> Workload<'c> {
         } else {
             0
         };
-        let id = self.next_conn_id;
-        self.next_conn_id += 1;
         conn.node = node;
-        conn.port = 1024 + (id % 64512) as u16;
+        self.new_identity(conn);
         conn.client = o.client;
         conn.addr_slot = o.client % self.cfg.clients.addresses;
         conn.member = None;
@@ -200,9 +202,10 @@ impl<'c> Workload<'c> {
         conn.inflight = None;
         conn.pending = 0;
         conn.last_failure = None;
+        conn.admitted = false;
+        conn.reopen = false;
         conn.sent = 0;
         conn.migrate_at = migrate_at;
-        conn.id = id;
         conn.trace_row = o.trace_row;
         if self.quic {
             for chunk in conn.dcid[..usize::from(q.dcid_len)].chunks_mut(8) {
@@ -210,6 +213,14 @@ impl<'c> Workload<'c> {
                 chunk.copy_from_slice(&bytes[..chunk.len()]);
             }
         }
+    }
+
+    /// A new connection of the same client: the next id, and the port that goes with it.
+    pub(super) fn new_identity(&mut self, conn: &mut Conn) {
+        let id = self.next_conn_id;
+        self.next_conn_id += 1;
+        conn.id = id;
+        conn.port = 1024 + (id % 64512) as u16;
     }
 
     /// The client moves to another address and port (NAT rebinding, network change).

@@ -366,3 +366,109 @@ fn probes_meet_the_members_failure() {
     let (_, log) = detection(Failure::HealthOnly, false);
     assert!(log.requests.iter().all(|r| r.outcome == Outcome::Ok));
 }
+
+/// `keepalive_timeout`: a connection idle longer is closed by the load balancer, and the
+/// client's next request opens a new one; 0 on HTTP means every request opens a connection.
+#[test]
+fn idle_connections_close_at_the_keepalive_timeout() {
+    use lbsim::sim::RequestsPerConnection;
+    use std::collections::BTreeSet;
+    for (keepalive, think_s, reopens) in [(1, 2, true), (0, 0, true), (60, 2, false)] {
+        let mut cfg = http(4, 60);
+        cfg.workload.arrivals.rate_per_s = 10.0;
+        cfg.workload.requests_per_connection = RequestsPerConnection::Fixed(5);
+        cfg.workload.think_time = (think_s > 0).then_some(Distribution::Constant {
+            value_ms: think_s as f64 * 1000.0,
+        });
+        cfg.front.keepalive_timeout = Some(SimTime::from_secs(keepalive));
+        let mut log = Log::default();
+        let out = run(&cfg, Default::default(), &mut log).expect("runs");
+        let n = log.requests.len();
+        assert!(n > 2000, "{n}");
+        let ids: BTreeSet<u64> = log.requests.iter().map(|r| r.connection).collect();
+        if reopens {
+            // each request on a connection of its own, each reopening counted as a connection
+            assert_eq!(ids.len(), n, "keepalive {keepalive}");
+            assert!(out.idle_closes as usize >= n * 4 / 5 - 50, "{out:?}");
+            assert!(out.connections >= out.idle_closes);
+        } else {
+            // five requests on each client connection, none reopened
+            assert_eq!(out.idle_closes, 0);
+            assert_eq!(ids.len() as u64, out.connections);
+            // (connections opened in the last 8 s, 80 of them, are still going at the end)
+            assert!(n >= (ids.len() - 80) * 5, "{n} on {}", ids.len());
+        }
+    }
+}
+
+/// `cps` and `connection` are per LB node; connections over them are dropped (no status).
+#[test]
+fn connections_over_the_listeners_limits_are_dropped() {
+    use lbsim::sim::ArrivalProcess;
+    let mut cfg = http(4, 20);
+    cfg.workload.arrivals.process = ArrivalProcess::Constant;
+    cfg.workload.arrivals.rate_per_s = 200.0;
+    cfg.front.cps = 50;
+    let mut log = Log::default();
+    let out = run(&cfg, Default::default(), &mut log).expect("runs");
+    let dropped = log
+        .requests
+        .iter()
+        .filter(|r| r.outcome == Outcome::Dropped)
+        .count() as u64;
+    // 150 of every 200 connections a second
+    assert!(dropped.abs_diff(150 * 20) <= 150, "{dropped}");
+    assert_eq!(out.dropped, dropped);
+    assert!(log
+        .requests
+        .iter()
+        .filter(|r| r.outcome == Outcome::Dropped)
+        .all(|r| r.status == 0 && r.attempts == 0 && r.member.is_none()));
+
+    // at most 3 open at once: Poisson arrivals of one-request connections held 10 ms are an
+    // M/D/3/3 loss system, whose blocking is Erlang's B(3, A) at A = 200/s × 10 ms = 2
+    let mut cfg = http(4, 60);
+    cfg.front.max_connections = 3;
+    let out = run(&cfg, Default::default(), ()).expect("runs");
+    let a: f64 = 2.0;
+    let erlang_b = (a.powi(3) / 6.0) / (1.0 + a + a * a / 2.0 + a.powi(3) / 6.0);
+    let share = out.dropped as f64 / out.connections as f64;
+    assert!((share - erlang_b).abs() < 0.015, "{share} vs {erlang_b}");
+}
+
+/// Without drain, a weight-0 member's connections are cut at once (the newer text, default);
+/// the older reading lets them run on.
+#[test]
+fn undrained_connections_follow_the_chosen_reading() {
+    use lbsim::sim::{RequestsPerConnection, Undrained};
+    for (undrained, cut) in [(Undrained::Cut, true), (Undrained::UntilIdle, false)] {
+        let mut cfg = http(3, 20);
+        cfg.pool.protocol = Protocol::Tcp;
+        cfg.workload.protocol = Protocol::Tcp;
+        cfg.front = lbsim::sim::FrontConfig::elb_default(Protocol::Tcp);
+        cfg.front.undrained = undrained;
+        cfg.workload.requests_per_connection = RequestsPerConnection::Fixed(50);
+        cfg.workload.think_time = Some(Distribution::Constant { value_ms: 100.0 });
+        cfg.timeline = vec![at(
+            10,
+            Action::SetWeight {
+                member: 0,
+                weight: 0,
+            },
+        )];
+        let mut log = Log::default();
+        let out = run(&cfg, Default::default(), &mut log).expect("runs");
+        assert_eq!(out.cuts > 0, cut, "{undrained:?}: {out:?}");
+        let reset = log.requests.iter().filter(|r| r.outcome == Outcome::Reset);
+        assert_eq!(reset.count() as u64 > 0, cut);
+        // uncut, its connections keep being served; either way no new one reaches it, so a
+        // connection (5 s long) opened before the change is its last
+        let served_after = |t: u64| {
+            log.requests.iter().any(|r| {
+                r.member == Some(0) && r.outcome == Outcome::Ok && r.arrival > SimTime::from_secs(t)
+            })
+        };
+        assert_eq!(served_after(10), !cut, "{undrained:?}");
+        assert!(!served_after(16));
+    }
+}
