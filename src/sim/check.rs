@@ -2,7 +2,7 @@
 //! relies on (the lowering should have rejected a bad one; the engine still refuses it rather
 //! than panic or report a NaN).
 
-use super::config::{Action, LbZone, SimConfig, TimedEvent};
+use super::config::{Action, Distribution, Failure, LbZone, RetryPolicy, SimConfig, TimedEvent};
 use super::sample::CountSampler;
 use super::server::Server;
 use super::SimError;
@@ -30,8 +30,34 @@ pub(super) fn estimate_events(cfg: &SimConfig) -> Result<u64, SimError> {
         return Err(SimError::InvalidConfig(format!("arrival rate {max_rate}")));
     }
     let secs = cfg.duration.as_secs_f64();
-    // per request: arrival or next-request, completion, and a timeout when configured
-    let per_request = 2.0 + f64::from(u8::from(cfg.workload.timeout.is_some()));
+    // per request: arrival or next-request, completion, a timeout when configured, an idle
+    // close when the keep-alive can expire, and where members can fail, an end per attempt
+    let front = &cfg.front;
+    let think_max = match cfg.workload.think_time {
+        None => 0.0,
+        Some(Distribution::Constant { value_ms }) => value_ms / 1000.0,
+        Some(Distribution::Uniform { max_ms, .. }) => max_ms / 1000.0,
+        Some(_) => f64::INFINITY,
+    };
+    let idles = front
+        .keepalive_timeout
+        .is_some_and(|k| k == SimTime::ZERO || think_max > k.as_secs_f64());
+    let can_fail = cfg.backends.iter().any(|b| b.failure != Failure::None)
+        || cfg.timeline.iter().any(|e| match &e.action {
+            Action::SetFailure { .. } | Action::AzDown(_) => true,
+            Action::AddMembers(added) => added.iter().any(|(_, b)| b.failure != Failure::None),
+            _ => false,
+        });
+    let attempts = match (can_fail, front.retry) {
+        (false, _) => 0,
+        (true, RetryPolicy::Never) => 1,
+        (true, RetryPolicy::Elb) => 5,
+        (true, RetryPolicy::Apig(n)) => 1 + n.max(1) as u32,
+    };
+    let per_request = 2.0
+        + f64::from(u8::from(cfg.workload.timeout.is_some()))
+        + f64::from(u8::from(idles))
+        + f64::from(attempts);
     let trace = &cfg.workload.trace;
     let requests = if trace.is_empty() {
         max_rate * secs * rpc.mean()
