@@ -414,21 +414,39 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 /// Steady state allocates nothing per request: doubling the run length adds no allocations
-/// beyond a few more doublings of queues reaching new peaks.
+/// beyond a few more doublings of queues reaching new peaks. Also with failing members, retries
+/// and the load balancer's response timeouts.
 #[test]
 fn steady_state_does_not_allocate() {
-    let count = |secs| {
-        let cfg = config(8, 1500.0, 4.0, 1, secs);
-        let rec = Recorder::new(&cfg);
-        let before = ALLOCATIONS.with(Cell::get);
-        run(&cfg, Limits::default(), rec).unwrap();
-        ALLOCATIONS.with(Cell::get) - before
+    let failing = |cfg: &mut SimConfig| {
+        cfg.backends[1].failure = Failure::Refuse;
+        cfg.backends[2].failure = Failure::Hang;
+        cfg.backends[3].failure = Failure::Blackhole;
+        cfg.backends[4].failure = Failure::ErrorRate(0.3);
+        cfg.front.member_timeout = Some(SimTime::from_millis(50));
+        cfg.workload.timeout = None;
+        cfg.workload.methods = vec![
+            (lbsim::sim::Method::Get, 0.8),
+            (lbsim::sim::Method::Post, 0.2),
+        ];
     };
-    let (short, long) = (count(20), count(40));
-    assert!(
-        long <= short + 8,
-        "{short} allocations for 20 s, {long} for 40 s"
-    );
+    for with_failures in [false, true] {
+        let count = |secs| {
+            let mut cfg = config(8, 1500.0, 4.0, 1, secs);
+            if with_failures {
+                failing(&mut cfg);
+            }
+            let rec = Recorder::new(&cfg);
+            let before = ALLOCATIONS.with(Cell::get);
+            run(&cfg, Limits::default(), rec).unwrap();
+            ALLOCATIONS.with(Cell::get) - before
+        };
+        let (short, long) = (count(20), count(40));
+        assert!(
+            long <= short + 8,
+            "failures {with_failures}: {short} allocations for 20 s, {long} for 40 s"
+        );
+    }
 }
 
 #[test]
