@@ -80,11 +80,20 @@ pub fn replication_seed(seed: u64, r: u32) -> u64 {
 }
 
 /// The metrics the side-by-side table shows, in row order: (JSON key, table label).
-pub const METRICS: [(&str, &str); 11] = [
+pub const METRICS: [(&str, &str); 20] = [
     ("throughput_rps", "throughput req/s"),
+    ("client_error_share", "client error share"),
     ("failed", "failed"),
     ("rejected", "rejected"),
     ("reset", "reset"),
+    ("status_499", "HTTP 499"),
+    ("status_500", "HTTP 500"),
+    ("status_502", "HTTP 502"),
+    ("status_503", "HTTP 503"),
+    ("status_504", "HTTP 504"),
+    ("status_none", "no response"),
+    ("retries", "retries"),
+    ("retried_ok", "retried then ok"),
     ("p50_ms", "p50 ms"),
     ("p99_ms", "p99 ms"),
     ("p999_ms", "p99.9 ms"),
@@ -94,16 +103,32 @@ pub const METRICS: [(&str, &str); 11] = [
     ("failover_s", "failover s"),
 ];
 
+/// The rows of [`METRICS`] the text table leaves out when every variant has 0: the error
+/// status codes (`status_*`), so the table shows the codes the clients saw.
+fn hidden_when_zero(key: &str) -> bool {
+    key.starts_with("status_")
+}
+
 /// The key metrics of one run, in [`METRICS`] order; `None` where the run has nothing to measure
 /// (no member went down, no backup tier).
 pub fn key_metrics(r: &Report) -> [Option<f64>; METRICS.len()] {
     let s = &r.summary;
     let max_share = r.members.iter().map(|m| m.share).fold(0.0, f64::max);
+    let code = |c: &str| Some(s.status_codes.get(c).copied().unwrap_or(0) as f64);
     [
         Some(s.throughput_rps),
+        Some(s.client_error_share),
         Some(s.failed as f64),
         Some(s.rejected as f64),
         Some(s.reset as f64),
+        code("499"),
+        code("500"),
+        code("502"),
+        code("503"),
+        code("504"),
+        code("none"),
+        Some(s.retries as f64),
+        Some(s.retried_ok as f64),
         Some(s.latency_ms.p50),
         Some(s.latency_ms.p99),
         Some(s.latency_ms.p999),
@@ -435,7 +460,8 @@ impl Comparison {
 
     /// The side-by-side table: one row per metric, one column per variant (headed by its
     /// values; the paths are listed above the table). Cells are `mean ± half-width` with several
-    /// replications, `-` where nothing was measured.
+    /// replications, `-` where nothing was measured. A status-code row is shown when some
+    /// variant's clients saw that code.
     pub fn to_text(&self) -> String {
         let mut o = String::new();
         let Some(first) = self.variants.first() else {
@@ -471,12 +497,11 @@ impl Comparison {
                 l.join(", ")
             })
             .collect();
-        let cells: Vec<Vec<String>> = self
-            .variants
+        let aggregates: Vec<_> = self.variants.iter().map(|v| v.aggregates()).collect();
+        let cells: Vec<Vec<String>> = aggregates
             .iter()
             .map(|v| {
-                v.aggregates()
-                    .iter()
+                v.iter()
                     .map(|a| match a {
                         None => "-".to_string(),
                         Some(a) if reps > 1 => format!("{} ± {}", fmt(a.mean), fmt(a.ci95)),
@@ -501,7 +526,11 @@ impl Comparison {
             let _ = write!(o, "  {h:>w$}");
         }
         o.push('\n');
-        for (row, (_, name)) in METRICS.iter().enumerate() {
+        for (row, (key, name)) in METRICS.iter().enumerate() {
+            let zero = |a: &Vec<Option<Aggregate>>| a[row].is_none_or(|a| a.mean == 0.0);
+            if hidden_when_zero(key) && aggregates.iter().all(zero) {
+                continue;
+            }
             let _ = write!(o, "{name:label_w$}");
             for (c, w) in cells.iter().zip(&widths) {
                 let _ = write!(o, "  {:>w$}", c[row]);
@@ -526,7 +555,8 @@ fn fmt(x: f64) -> String {
 }
 
 /// Bytes one run's report takes while the comparison holds it: two counts per member and time
-/// bucket (the timeline), and about a kilobyte per member for the rest.
+/// bucket (the timeline), about a kilobyte per member for the rest, and the clients' timeline
+/// (requests and at most nine failure causes per bucket).
 fn report_bytes(config: &crate::sim::SimConfig) -> u64 {
     let added: usize = config
         .timeline
@@ -538,7 +568,10 @@ fn report_bytes(config: &crate::sim::SimConfig) -> u64 {
         .sum();
     let members = (config.pool.members.len() + added) as u64;
     let buckets = config.duration.0 / config.bucket.0.max(1) + 1;
-    members.saturating_mul(buckets.saturating_mul(16).saturating_add(1024))
+    let (_, client_buckets) = crate::metrics::OutcomeTimeline::shape(config);
+    members
+        .saturating_mul(buckets.saturating_mul(16).saturating_add(1024))
+        .saturating_add(client_buckets as u64 * 80)
 }
 
 #[cfg(test)]

@@ -57,7 +57,7 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// Write one CSV row per request to FILE
-        /// (`t_s,request,connection,client,az,member,outcome,latency_ms`).
+        /// (`t_s,request,connection,client,az,member,outcome,latency_ms,status,attempts,method`).
         #[arg(long, value_name = "FILE")]
         trace: Option<PathBuf>,
         #[command(flatten)]

@@ -25,6 +25,19 @@ pub fn number(x: f64) -> String {
     }
 }
 
+/// A count with thousands separated by commas: `9,812`.
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -36,5 +49,9 @@ mod tests {
         assert_eq!(number(1e-300), "1e-300");
         assert_eq!(number(1e300), "1e300");
         assert_eq!(number(0.5), "0.5");
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(9812), "9,812");
+        assert_eq!(grouped(1_234_567), "1,234,567");
     }
 }

@@ -1,15 +1,22 @@
-//! Turns the engine's observations into counters, latency histograms and a timeline.
+//! Turns the engine's observations into counters, latency histograms and timelines.
 //!
 //! [`Recorder`] is the standard [`Observer`]. Everything it needs is allocated up front (one
-//! fixed-bounds hdrhistogram and one timeline row per member), so recording a request never
-//! allocates; only members added mid-run grow the tables, once each. Requests that arrived
-//! before the warmup ends are ignored; notices are all kept (they are a log, not a metric).
+//! fixed-bounds hdrhistogram and one timeline row per member, the bounded outcome timeline),
+//! and counts by outcome and status are fixed arrays, so recording a request or an attempt never
+//! allocates; only members added mid-run grow the tables, once each. Requests (and attempts of
+//! requests) that arrived before the warmup ends are ignored; notices are all kept (they are a
+//! log, not a metric).
+
+pub mod status;
+mod timeline;
 
 use hdrhistogram::Histogram;
 
+pub use timeline::{OutcomeTimeline, MAX_BUCKETS};
+
 use crate::balancer::MemberIdx;
 use crate::model::Member;
-use crate::sim::{Notice, Observer, Outcome, RequestObs, SimConfig};
+use crate::sim::{AttemptObs, Notice, Observer, Outcome, RequestObs, SimConfig};
 use crate::time::SimTime;
 
 /// Lowest latency the histograms tell apart: 1 µs (values below land in the first bucket).
@@ -24,8 +31,8 @@ pub const LATENCY_SIGFIG: u8 = 3;
 /// of the engine's time).
 pub const MEMBER_LATENCY_SIGFIG: u8 = 2;
 
-/// Requests by outcome. `failed` counts every failing outcome but `rejected` (the member's own
-/// 503 when its queue is full) and `reset`.
+/// Requests by final outcome. `failed` counts every failing outcome but `rejected` (the
+/// member's own 503 when its queue is full) and `reset`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
     /// All finished requests; the sum of the four outcomes.
@@ -36,11 +43,13 @@ pub struct Counts {
     pub reset: u64,
     /// By [`Outcome::index`].
     pub by_outcome: [u64; Outcome::ALL.len()],
+    /// By the status the client saw, indexed by [`status::slot`].
+    pub by_status: [u64; status::SLOTS],
 }
 
 impl Counts {
     #[inline]
-    fn add(&mut self, outcome: Outcome) {
+    fn add(&mut self, outcome: Outcome, status: u16) {
         self.requests += 1;
         match outcome {
             Outcome::Ok => self.completed += 1,
@@ -49,7 +58,24 @@ impl Counts {
             _ => self.failed += 1,
         }
         self.by_outcome[outcome.index()] += 1;
+        self.by_status[status::slot(status)] += 1;
     }
+
+    /// Requests whose final outcome was not a response in time: what the clients saw as errors.
+    pub fn client_errors(&self) -> u64 {
+        self.requests - self.completed
+    }
+}
+
+/// The run's attempts on members, from the requests' final observations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Attempts {
+    /// Attempts made on members by all requests (a request no member took made none).
+    pub attempts: u64,
+    /// Attempts beyond each request's first.
+    pub retries: u64,
+    /// Requests that completed after more than one attempt.
+    pub retried_ok: u64,
 }
 
 /// What was recorded for one member.
@@ -70,6 +96,11 @@ pub struct MemberRecord {
     /// Bit set of the URIs (indices into the workload's URI set) this member was asked for: a
     /// cache behind the member has to hold that many objects.
     pub uris_seen: Vec<u64>,
+    /// Attempts made on this member: the final attempts of the requests it ended (`counts`)
+    /// and the attempts retried away from it.
+    pub attempts: u64,
+    /// Of those, the failed ones by [`Outcome::index`].
+    pub attempt_failures: [u64; Outcome::ALL.len()],
 }
 
 impl MemberRecord {
@@ -81,6 +112,8 @@ impl MemberRecord {
             latency_sum: 0,
             requests: vec![0; buckets],
             failed: vec![0; buckets],
+            attempts: 0,
+            attempt_failures: [0; Outcome::ALL.len()],
         }
     }
 }
@@ -103,6 +136,9 @@ pub struct Recorder {
     uris: usize,
     /// All requests after warmup, with or without a member.
     pub total: Counts,
+    pub attempts: Attempts,
+    /// Final outcomes of all requests over time.
+    pub outcomes: OutcomeTimeline,
     /// Requests whose LB node and member are in different AZs.
     pub cross_az: u64,
     /// Latency in nanoseconds of all completed requests.
@@ -126,6 +162,8 @@ impl Recorder {
             bucket: SimTime(bucket),
             buckets,
             total: Counts::default(),
+            attempts: Attempts::default(),
+            outcomes: OutcomeTimeline::new(config),
             cross_az: 0,
             latency: new_histogram(LATENCY_SIGFIG),
             overflows: 0,
@@ -157,11 +195,18 @@ impl Observer for Recorder {
         if o.arrival < self.warmup {
             return;
         }
-        self.total.add(o.outcome);
+        self.total.add(o.outcome, o.status);
+        let tries = u64::from(o.attempts);
+        self.attempts.attempts += tries;
+        self.attempts.retries += tries.saturating_sub(1);
+        self.attempts.retried_ok += u64::from(tries > 1 && o.outcome == Outcome::Ok);
+        self.outcomes.add(o.arrival, o.outcome);
         self.cross_az += u64::from(o.cross_az);
         let Some(m) = o.member else { return };
         let rec = &mut self.members[m as usize];
-        rec.counts.add(o.outcome);
+        rec.counts.add(o.outcome, o.status);
+        rec.attempts += 1;
+        rec.attempt_failures[o.outcome.index()] += u64::from(o.outcome != Outcome::Ok);
         let b = ((o.arrival - self.warmup).0 / self.bucket.0) as usize;
         // an arrival exactly at the end of the run falls just past the last bucket
         let b = b.min(rec.requests.len() - 1);
@@ -180,6 +225,16 @@ impl Observer for Recorder {
         }
     }
 
+    #[inline]
+    fn attempt(&mut self, o: &AttemptObs) {
+        if o.arrival < self.warmup {
+            return;
+        }
+        let rec = &mut self.members[o.member as usize];
+        rec.attempts += 1;
+        rec.attempt_failures[o.outcome.index()] += 1;
+    }
+
     fn notice(&mut self, notice: &Notice) {
         self.notices.push(notice.clone());
     }
@@ -192,14 +247,4 @@ impl Observer for Recorder {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn histogram_bounds_are_valid() {
-        for sigfig in [LATENCY_SIGFIG, MEMBER_LATENCY_SIGFIG] {
-            assert!(Histogram::<u64>::new_with_bounds(LATENCY_LOW, LATENCY_HIGH, sigfig).is_ok());
-            assert!(Histogram::<u32>::new_with_bounds(LATENCY_LOW, LATENCY_HIGH, sigfig).is_ok());
-        }
-    }
-}
+mod tests;

@@ -7,8 +7,9 @@ use std::fmt::Write as _;
 use hdrhistogram::Histogram;
 
 use super::svg::{esc, sig3, Chart, Point, Series};
-use super::Report;
+use super::{attempt_causes, clients_line, percent, Report};
 use crate::sim::{Observer, Outcome, RequestObs, SimConfig};
+use crate::text::grouped;
 use crate::time::SimTime;
 
 /// Members drawn in a rate chart; more lines than this are unreadable.
@@ -22,7 +23,7 @@ body{{font-family:Helvetica,Arial,sans-serif;margin:24px auto;max-width:960px;co
 h1{{font-size:24px}}h2{{font-size:19px;margin-top:32px;border-bottom:1px solid #ddd}}h3{{font-size:15px}}\
 svg{{display:block;margin:12px 0;border:1px solid #eee}}table{{border-collapse:collapse;font-size:13px}}\
 td,th{{border:1px solid #ddd;padding:3px 7px;text-align:right}}td:nth-child(3),th:nth-child(3){{text-align:left}}\
-tr.top{{background:#eef6e8}}pre{{background:#f6f6f6;padding:10px;overflow-x:auto;font-size:12px}}\
+table.num td,table.num th{{text-align:right}}tr.top{{background:#eef6e8}}pre{{background:#f6f6f6;padding:10px;overflow-x:auto;font-size:12px}}\
 code{{background:#f3f3f3;padding:1px 3px}}.best{{background:#eef6e8;padding:10px;border-left:4px solid #59a14f}}\
 </style></head><body>\n{body}\n</body></html>\n",
         esc(title)
@@ -132,6 +133,7 @@ pub fn run_page(report: &Report, latency: &LatencyTimeline) -> String {
         s.requests, s.completed, s.failed, s.rejected, s.reset,
         sig3(s.throughput_rps), sig3(s.latency_ms.p50), sig3(s.latency_ms.p99), sig3(s.latency_ms.p999)
     );
+    body.push_str(&clients_summary(report));
     let markers: Vec<(f64, String)> = report
         .events
         .iter()
@@ -157,6 +159,8 @@ pub fn run_page(report: &Report, latency: &LatencyTimeline) -> String {
         &rates,
         &markers,
     ));
+    body.push_str("<h2>Client-visible failures</h2>");
+    body.push_str(&failure_chart(report, &markers));
     let bucket_s = latency.bucket.as_secs_f64();
     let start_s = latency.start.as_secs_f64();
     let quantile = |q: f64, name: &str, dashed: bool| Series {
@@ -165,10 +169,13 @@ pub fn run_page(report: &Report, latency: &LatencyTimeline) -> String {
             .buckets
             .iter()
             .enumerate()
-            .filter(|(_, h)| !h.is_empty())
             .map(|(i, h)| Point {
                 x: start_s + (i as f64 + 0.5) * bucket_s,
-                y: h.value_at_quantile(q) as f64 / 1e6,
+                // a bucket without completed requests is a gap
+                y: match h.is_empty() {
+                    true => f64::NAN,
+                    false => h.value_at_quantile(q) as f64 / 1e6,
+                },
                 ..Point::default()
             })
             .collect(),
@@ -208,15 +215,120 @@ pub fn run_page(report: &Report, latency: &LatencyTimeline) -> String {
         }
         body.push_str("</table>");
     }
-    body.push_str("<h2>Members</h2><table><tr><th>member</th><th>az</th><th>weight</th><th>requests</th><th>share</th><th>failed</th><th>p50 ms</th><th>p99 ms</th></tr>");
+    member_table(report, &mut body);
+    page(&format!("lbsim run {}", sc.name), &body)
+}
+
+/// What the clients got: the status codes with their counts and shares, attempts and retries.
+fn clients_summary(report: &Report) -> String {
+    let s = &report.summary;
+    let mut o = format!(
+        "<p><b>Clients:</b> {}. Attempts on members {}, retries {}, requests retried then served {}.</p>",
+        esc(&clients_line(s)),
+        grouped(s.attempts),
+        grouped(s.retries),
+        grouped(s.retried_ok)
+    );
+    if s.status_codes.is_empty() {
+        return o;
+    }
+    let share = |n: u64| percent(n as f64 / s.requests as f64);
+    o.push_str("<table class=\"num\"><tr><th>status</th>");
+    for code in s.status_codes.keys() {
+        let _ = write!(o, "<th>{code}</th>");
+    }
+    o.push_str("</tr><tr><th>requests</th>");
+    for n in s.status_codes.values() {
+        let _ = write!(o, "<td>{n}</td>");
+    }
+    o.push_str("</tr><tr><th>share</th>");
+    for n in s.status_codes.values() {
+        let _ = write!(o, "<td>{} %</td>", share(*n));
+    }
+    o.push_str("</tr></table>");
+    o
+}
+
+/// Failed requests per time bucket as a share of the requests arriving in it, one line per
+/// cause; a bucket no request arrived in is a gap.
+fn failure_chart(report: &Report, markers: &[(f64, String)]) -> String {
+    let t = &report.timeline;
+    let c = &t.clients;
+    if c.failures.is_empty() {
+        return "<p>No client saw an error.</p>".into();
+    }
+    let series = c
+        .failures
+        .iter()
+        .map(|(cause, counts)| Series {
+            name: (*cause).into(),
+            points: counts
+                .iter()
+                .zip(&c.requests)
+                .enumerate()
+                .map(|(i, (&n, &all))| Point {
+                    x: t.start_s + (i as f64 + 0.5) * c.bucket_s,
+                    y: match all {
+                        0 => f64::NAN,
+                        all => n as f64 / all as f64 * 100.0,
+                    },
+                    ..Point::default()
+                })
+                .collect(),
+            line: true,
+            ..Series::default()
+        })
+        .collect();
+    Chart {
+        title: format!(
+            "Requests that ended in an error, by cause, per {} s",
+            sig3(c.bucket_s)
+        ),
+        x_label: "simulated time (s)".into(),
+        y_label: "% of requests arriving".into(),
+        series,
+        y_zero: true,
+        markers: markers.to_vec(),
+        legend_title: Some("final outcome".into()),
+        ..Chart::default()
+    }
+    .to_svg()
+}
+
+/// One row per member: shares, failures, latency, and failed attempts by cause (a column per
+/// cause any member had).
+fn member_table(report: &Report, body: &mut String) {
+    let causes = attempt_causes(&report.members);
+    body.push_str("<h2>Members</h2><table><tr><th>member</th><th>az</th><th>weight</th><th>requests</th><th>share</th><th>failed</th><th>attempts</th>");
+    for c in &causes {
+        let _ = write!(body, "<th>failed attempts: {c}</th>");
+    }
+    body.push_str("<th>p50 ms</th><th>p99 ms</th></tr>");
     for m in &report.members {
         let _ = write!(
             body,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1} %</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&m.id), esc(&m.az), m.weight, m.requests, m.share * 100.0,
-            m.failed + m.rejected + m.reset, sig3(m.latency_ms.p50), sig3(m.latency_ms.p99)
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1} %</td><td>{}</td><td>{}</td>",
+            esc(&m.id),
+            esc(&m.az),
+            m.weight,
+            m.requests,
+            m.share * 100.0,
+            m.failed + m.rejected + m.reset,
+            m.attempts
+        );
+        for c in &causes {
+            let _ = write!(
+                body,
+                "<td>{}</td>",
+                m.attempt_failures.get(c).copied().unwrap_or(0)
+            );
+        }
+        let _ = write!(
+            body,
+            "<td>{}</td><td>{}</td></tr>",
+            sig3(m.latency_ms.p50),
+            sig3(m.latency_ms.p99)
         );
     }
     body.push_str("</table>");
-    page(&format!("lbsim run {}", sc.name), &body)
 }

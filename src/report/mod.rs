@@ -7,14 +7,14 @@
 
 pub mod html;
 pub mod svg;
+mod text;
 mod trace;
 
+pub use text::{attempt_causes, clients_line, percent};
 pub use trace::TraceWriter;
 
 use crate::model::MemberIdx;
-use crate::text::printable;
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 /// The widest a text column pads to: a longer value is printed whole and shifts its row
 /// (formatting pads to at most 65,535 characters and panics beyond).
@@ -23,13 +23,19 @@ pub const MAX_COLUMN: usize = 64;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use crate::metrics::{Counts, Recorder};
+use crate::metrics::{status, Counts, OutcomeTimeline, Recorder};
 use crate::model::{Tier, ZoneId};
-use crate::sim::{Failure, Notice, NoticeKind, RunOutput, SimConfig};
+use crate::sim::{Failure, Notice, NoticeKind, Outcome, RunOutput, SimConfig};
 
-/// The whole report. Field names and nesting are a public contract (issue 12).
+/// The JSON report's format version (`format_version`): 2 added the client-visible status
+/// codes, attempts and retries; 1 was the earlier format, which had no version field.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The whole report. Field names and nesting are a public contract (issue 12), documented in
+/// `docs/report-format.md`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Report {
+    pub format_version: u32,
     pub lbsim: Version,
     pub scenario: ScenarioInfo,
     pub summary: Summary,
@@ -64,6 +70,20 @@ pub struct Summary {
     pub failed: u64,
     pub rejected: u64,
     pub reset: u64,
+    /// Requests whose final outcome is not `ok`: `requests - completed`.
+    pub client_errors: u64,
+    /// `client_errors / requests` (0 without requests).
+    pub client_error_share: f64,
+    /// Requests by the status code the client saw (`"none"`: no HTTP response); codes seen only.
+    pub status_codes: BTreeMap<&'static str, u64>,
+    /// Requests by final outcome; every cause, zeros included.
+    pub outcomes: BTreeMap<&'static str, u64>,
+    /// Attempts made on members by all requests.
+    pub attempts: u64,
+    /// Attempts beyond each request's first.
+    pub retries: u64,
+    /// Requests that completed after more than one attempt.
+    pub retried_ok: u64,
     /// Completed requests per second of the measured window.
     pub throughput_rps: f64,
     pub cross_az_fraction: f64,
@@ -132,6 +152,10 @@ pub struct MemberReport {
     pub failed: u64,
     pub rejected: u64,
     pub reset: u64,
+    /// Attempts made on the member: the requests it ended and the attempts retried away.
+    pub attempts: u64,
+    /// Failed attempts on the member by cause; causes seen only.
+    pub attempt_failures: BTreeMap<&'static str, u64>,
     pub peak_connections: u32,
     pub removed: bool,
     /// Distinct URIs the member was asked for: the working set a cache behind it must hold
@@ -155,6 +179,18 @@ pub struct Timeline {
     pub start_s: f64,
     /// Keyed by member id.
     pub members: BTreeMap<String, Series>,
+    pub clients: ClientSeries,
+}
+
+/// What all clients saw per bucket, in buckets of `bucket_s`: the timeline's bucket, or a whole
+/// multiple of it on long runs (at most [`crate::metrics::MAX_BUCKETS`] buckets).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClientSeries {
+    pub bucket_s: f64,
+    /// Requests arriving in each bucket, with or without a member.
+    pub requests: Vec<u64>,
+    /// Of those, the ones that did not complete, by final outcome; causes seen only.
+    pub failures: BTreeMap<&'static str, Vec<u64>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -203,6 +239,8 @@ impl Report {
                     failed,
                     rejected,
                     reset,
+                    attempts: r.attempts,
+                    attempt_failures: nonzero(&r.attempt_failures),
                     peak_connections: o.peak_connections,
                     removed: o.removed,
                     distinct_uris: rec.distinct_uris(i),
@@ -231,9 +269,11 @@ impl Report {
                     (o.member.key.clone(), series)
                 })
                 .collect(),
+            clients: client_series(&rec.outcomes),
         };
         let t = rec.total;
         Report {
+            format_version: FORMAT_VERSION,
             lbsim: Version {
                 version: env!("CARGO_PKG_VERSION").to_string(),
             },
@@ -249,6 +289,20 @@ impl Report {
                 failed: t.failed,
                 rejected: t.rejected,
                 reset: t.reset,
+                client_errors: t.client_errors(),
+                client_error_share: ratio(t.client_errors(), t.requests),
+                status_codes: status::NAMES
+                    .into_iter()
+                    .zip(t.by_status)
+                    .filter(|(_, n)| *n > 0)
+                    .collect(),
+                outcomes: Outcome::ALL
+                    .iter()
+                    .map(|o| (o.as_str(), t.by_outcome[o.index()]))
+                    .collect(),
+                attempts: rec.attempts.attempts,
+                retries: rec.attempts.retries,
+                retried_ok: rec.attempts.retried_ok,
                 throughput_rps: if window_s > 0.0 {
                     t.completed as f64 / window_s
                 } else {
@@ -278,102 +332,27 @@ impl Report {
     pub fn to_json(&self) -> String {
         crate::json::pretty(self)
     }
+}
 
-    /// The readable report `lbsim run` prints: summary, member table, notable events.
-    pub fn to_text(&self) -> String {
-        let mut o = String::new();
-        let s = &self.summary;
-        let l = &s.latency_ms;
-        let sc = &self.scenario;
-        // writing to a String cannot fail
-        let _ = writeln!(
-            o,
-            "scenario {} (seed {}, {} s, warmup {} s), lbsim {}",
-            printable(&sc.name),
-            sc.seed,
-            sc.duration_s,
-            sc.warmup_s,
-            self.lbsim.version
-        );
-        let _ = writeln!(
-            o,
-            "requests {}  completed {}  failed {}  rejected {}  reset {}",
-            s.requests, s.completed, s.failed, s.rejected, s.reset
-        );
-        let _ = writeln!(
-            o,
-            "throughput {:.1} req/s  cross-AZ {:.2} %  in system {:.2}",
-            s.throughput_rps,
-            s.cross_az_fraction * 100.0,
-            s.mean_in_system
-        );
-        let _ = writeln!(
-            o,
-            "latency ms  mean {:.3}  p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
-            l.mean, l.p50, l.p90, l.p99, l.p999, l.max
-        );
-        let c = &s.connections;
-        if c.drain_resets + c.cuts + c.migrations > 0 {
-            let _ = writeln!(
-                o,
-                "connections {}  drain resets {}  cut {}  migrated {} (reset {})",
-                c.opened, c.drain_resets, c.cuts, c.migrations, c.migration_resets
-            );
-        }
-        let id_w = self
-            .members
-            .iter()
-            .map(|m| printable(&m.id).len())
-            .max()
-            .unwrap_or(0)
-            .clamp(6, MAX_COLUMN);
-        let az_w = self
-            .members
-            .iter()
-            .map(|m| printable(&m.az).len())
-            .max()
-            .unwrap_or(0)
-            .clamp(2, MAX_COLUMN);
-        let _ =
-            writeln!(
-            o,
-            "\n{:id_w$}  {:az_w$}  {:7}  {:>6}  {:>10}  {:>6}  {:>10}  {:>8}  {:>8}  {:>8}  {:>5}  {:>8}  {:>8}",
-            "member", "az", "tier", "weight", "requests", "share", "completed", "failed",
-            "rejected", "reset", "peak", "p50 ms", "p99 ms"
-        );
-        for m in &self.members {
-            let _ = writeln!(
-                o,
-                "{:id_w$}  {:az_w$}  {:7}  {:>6}  {:>10}  {:>5.1}%  {:>10}  {:>8}  {:>8}  {:>8}  {:>5}  {:>8.3}  {:>8.3}",
-                printable(&m.id),
-                printable(&m.az),
-                m.tier.as_str(),
-                m.weight,
-                m.requests,
-                m.share * 100.0,
-                m.completed,
-                m.failed,
-                m.rejected,
-                m.reset,
-                m.peak_connections,
-                m.latency_ms.p50,
-                m.latency_ms.p99
-            );
-        }
-        if !self.events.is_empty() {
-            let _ = writeln!(o, "\nevents");
-            for e in &self.events {
-                let _ = writeln!(
-                    o,
-                    "{:>10.3} s  {:16}  {}  {}",
-                    e.t_s,
-                    e.kind,
-                    printable(e.member.as_deref().unwrap_or("-")),
-                    printable(&e.detail)
-                );
-            }
-        }
-        o
+/// The non-zero counts of an array by [`Outcome::index`], by cause name.
+fn nonzero(by_outcome: &[u64; Outcome::ALL.len()]) -> BTreeMap<&'static str, u64> {
+    Outcome::ALL
+        .iter()
+        .map(|o| (o.as_str(), by_outcome[o.index()]))
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
+fn client_series(t: &OutcomeTimeline) -> ClientSeries {
+    let failures = Outcome::ALL
+        .iter()
+        .filter(|o| **o != Outcome::Ok && t.counts.iter().any(|c| c[o.index()] > 0))
+        .map(|o| (o.as_str(), t.counts.iter().map(|c| c[o.index()]).collect()))
+        .collect();
+    ClientSeries {
+        bucket_s: t.bucket().as_secs_f64(),
+        requests: t.counts.iter().map(|c| c.iter().sum()).collect(),
+        failures,
     }
 }
 
@@ -415,3 +394,6 @@ fn event(
         detail,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -324,17 +324,32 @@ impl Chart {
             // what the axes cannot show (x ≤ 0 on a log axis, non-finite values) is left out
             let shown = |p: &&Point| fx(p.x).is_finite() && fy(p.y).is_finite();
             if s.line && s.points.len() > 1 {
-                let pts: Vec<String> = s
-                    .points
-                    .iter()
-                    .filter(shown)
-                    .map(|p| format!("{:.1},{:.1}", fx(p.x), fy(p.y)))
-                    .collect();
-                let _ = write!(
-                    o,
-                    r#"<polyline fill="none" stroke="{c}" stroke-width="2"{dash} points="{}"/>"#,
-                    pts.join(" ")
-                );
+                // a point left out breaks the line: a gap in the data stays a gap
+                for run in s.points.split(|p| !shown(&p)) {
+                    match run {
+                        [] => {}
+                        [p] if !s.dots => {
+                            let _ = write!(
+                                o,
+                                r#"<circle cx="{:.1}" cy="{:.1}" r="2" fill="{c}"/>"#,
+                                fx(p.x),
+                                fy(p.y)
+                            );
+                        }
+                        [_] => {}
+                        run => {
+                            let pts: Vec<String> = run
+                                .iter()
+                                .map(|p| format!("{:.1},{:.1}", fx(p.x), fy(p.y)))
+                                .collect();
+                            let _ = write!(
+                                o,
+                                r#"<polyline fill="none" stroke="{c}" stroke-width="2"{dash} points="{}"/>"#,
+                                pts.join(" ")
+                            );
+                        }
+                    }
+                }
             }
             for p in s.points.iter().filter(shown) {
                 let (x, y) = (fx(p.x), fy(p.y));
@@ -624,5 +639,35 @@ mod tests {
                 assert!(!svg.contains(bad), "{bad} in the chart of {points:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_gap_in_a_line_stays_a_gap() {
+        let ys = [1.0, 2.0, f64::NAN, 3.0, f64::NAN, 4.0, 5.0];
+        let svg = Chart {
+            title: "t".into(),
+            series: vec![Series {
+                name: "s".into(),
+                points: ys
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &y)| Point {
+                        x: i as f64,
+                        y,
+                        ..Point::default()
+                    })
+                    .collect(),
+                line: true,
+                ..Series::default()
+            }],
+            ..Chart::default()
+        }
+        .to_svg();
+        assert_eq!(svg.matches("<polyline").count(), 2, "{svg}");
+        assert_eq!(
+            svg.matches(r#"r="2""#).count(),
+            1,
+            "the lone point is drawn"
+        );
     }
 }

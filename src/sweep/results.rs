@@ -172,7 +172,8 @@ pub fn simulate(plan: &Plan, inputs: &Inputs, run: u64) -> Result<RunRecord, Swe
 }
 
 /// Every number under the report's `summary`, keyed `summary.a.b`: the objective and constraint
-/// vocabulary is exactly the JSON report's.
+/// vocabulary is exactly the JSON report's, with every status code of
+/// [`crate::metrics::status::NAMES`] present.
 pub fn summary_metrics(report: &Report) -> BTreeMap<String, f64> {
     fn walk(prefix: String, v: &serde_json::Value, out: &mut BTreeMap<String, f64>) {
         match v {
@@ -191,6 +192,12 @@ pub fn summary_metrics(report: &Report) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
     let v = crate::json::value(&report.summary);
     walk("summary".into(), &v, &mut out);
+    // the report lists the status codes seen; every run names them all, so a code is a metric
+    // of every run and point (0 where it was not seen)
+    for code in crate::metrics::status::NAMES {
+        out.entry(format!("summary.status_codes.{code}"))
+            .or_insert(0.0);
+    }
     out
 }
 

@@ -167,14 +167,14 @@ fn run_writes_a_trace_row_per_request() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("t_s,request,connection,client,az,member,outcome,latency_ms")
+        Some("t_s,request,connection,client,az,member,outcome,latency_ms,status,attempts,method")
     );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(
         rows.len() as u64,
         report["summary"]["requests"].as_u64().expect("requests")
     );
-    assert!(rows.iter().all(|r| r.split(',').count() == 8));
+    assert!(rows.iter().all(|r| r.split(',').count() == 11));
     let leftovers = std::fs::read_dir(dir.path()).expect("dir").count();
     assert_eq!(leftovers, 1, "only the trace itself, no temporary file");
 }
@@ -462,19 +462,16 @@ fn run_text_member_rows_add_up_to_the_summary() {
     let [requests, completed, failed, rejected, reset] = summary[..] else {
         panic!("{summary:?}");
     };
+    let mut lines = text.lines().skip_while(|l| !l.starts_with("member "));
+    let header = lines.next().expect("member table");
+    // the columns are right-aligned: a cell ends where its header does
+    let end = |name: &str| header.find(&format!(" {name} ")).expect(name) + 1 + name.len();
+    let ends = ["requests", "completed", "failed", "rejected", "reset"].map(end);
     let mut sums = [0u64; 5];
-    let rows = text
-        .lines()
-        .skip_while(|l| !l.starts_with("member "))
-        .skip(1);
-    for row in rows.take_while(|l| !l.is_empty()) {
-        let cols: Vec<&str> = row.split_whitespace().collect();
-        // from the right: peak, p50, p99 follow reset, rejected, failed; requests, share and
-        // completed come before them
-        let n = cols.len();
-        let at = |i: usize| cols[n - i].parse::<u64>().expect(row);
-        for (sum, i) in sums.iter_mut().zip([9, 7, 6, 5, 4]) {
-            *sum += at(i);
+    for row in lines.take_while(|l| !l.is_empty()) {
+        for (sum, e) in sums.iter_mut().zip(ends) {
+            let cell = row[..e].rsplit(' ').next().expect(row);
+            *sum += cell.parse::<u64>().expect(row);
         }
     }
     assert_eq!(sums, [requests, completed, failed, rejected, reset]);

@@ -221,9 +221,9 @@ fn same_seed_same_bytes_other_seed_differs() {
     let b = run_bytes(&cfg);
     assert!(a == b, "same seed, different output");
     assert!(a.0.contains("\"health_offline\""));
-    assert!(a
-        .1
-        .starts_with(b"t_s,request,connection,client,az,member,outcome,latency_ms\n"));
+    assert!(a.1.starts_with(
+        b"t_s,request,connection,client,az,member,outcome,latency_ms,status,attempts,method\n"
+    ));
     cfg.seed = 2;
     let c = run_bytes(&cfg);
     assert_ne!(a.0, c.0);

@@ -1,0 +1,133 @@
+use super::*;
+use crate::model::Algorithm;
+use crate::sim::{AttemptObs, FrontKind, MemberOutput, Method, Observer, RequestObs};
+use crate::testkit;
+use crate::time::SimTime;
+use serde_json::json;
+
+/// Two members; a retried request ending in 504, one retried to success, a refused one and a
+/// dropped one behind an ELB L7 listener, 10 s in 1 s buckets.
+fn report() -> Report {
+    let pool = testkit::pool(
+        Algorithm::RoundRobin,
+        vec![testkit::member("a"), testkit::member("b")],
+    );
+    let config = testkit::sim_config(pool, testkit::backend(1, 1.0), 1.0, SimTime::from_secs(10));
+    let mut rec = Recorder::new(&config);
+    let obs = |at_ms, member, outcome: Outcome, attempts| RequestObs {
+        arrival: SimTime::from_millis(at_ms),
+        request: 0,
+        connection: 0,
+        client: 0,
+        lb_node: 0,
+        member,
+        outcome,
+        status: outcome.status(FrontKind::ElbL7).unwrap_or(0),
+        attempts,
+        method: Method::Get,
+        latency: SimTime::from_millis(2),
+        cross_az: false,
+        uri: None,
+    };
+    let away = |at_ms, member, outcome| AttemptObs {
+        arrival: SimTime::from_millis(at_ms),
+        request: 0,
+        member,
+        outcome,
+        ended: SimTime::from_millis(at_ms + 5000),
+    };
+    rec.attempt(&away(1500, 0, Outcome::ConnectTimeout));
+    rec.request(&obs(1500, Some(1), Outcome::ResponseTimeout, 2));
+    rec.attempt(&away(2500, 0, Outcome::Refused));
+    rec.request(&obs(2500, Some(1), Outcome::Ok, 2));
+    rec.request(&obs(2600, Some(0), Outcome::Refused, 1));
+    rec.request(&obs(3500, None, Outcome::Dropped, 0));
+    let out = RunOutput {
+        members: config
+            .pool
+            .members
+            .iter()
+            .map(|m| MemberOutput {
+                member: m.clone(),
+                removed: false,
+                peak_connections: 1,
+            })
+            .collect(),
+        events: 10,
+        connections: 4,
+        drain_resets: 0,
+        cuts: 0,
+        migrations: 0,
+        migration_resets: 0,
+        mean_in_system: 0.0,
+    };
+    Report::new(&config, &out, &rec)
+}
+
+#[test]
+fn json_report_has_statuses_attempts_and_failures_over_time() {
+    let v: serde_json::Value = serde_json::from_str(&report().to_json()).expect("json");
+    assert_eq!(v["format_version"], 2);
+    let s = &v["summary"];
+    assert_eq!(
+        (&s["requests"], &s["completed"], &s["failed"]),
+        (&json!(4), &json!(1), &json!(3))
+    );
+    assert_eq!(s["client_errors"], 3);
+    assert_eq!(s["client_error_share"], 0.75);
+    assert_eq!(
+        s["status_codes"],
+        json!({"200": 1, "502": 1, "504": 1, "none": 1})
+    );
+    let outcomes = s["outcomes"].as_object().expect("outcomes");
+    assert_eq!(outcomes.len(), Outcome::ALL.len(), "every cause, zeros too");
+    assert_eq!(outcomes["response_timeout"], 1);
+    assert_eq!(outcomes["server_error"], 0);
+    assert_eq!((&s["attempts"], &s["retries"]), (&json!(5), &json!(2)));
+    assert_eq!(s["retried_ok"], 1);
+    let m = &v["members"];
+    assert_eq!(
+        (&m[0]["attempts"], &m[1]["attempts"]),
+        (&json!(3), &json!(2))
+    );
+    assert_eq!(
+        m[0]["attempt_failures"],
+        json!({"connect_timeout": 1, "refused": 2})
+    );
+    assert_eq!(m[1]["attempt_failures"], json!({"response_timeout": 1}));
+    let c = &v["timeline"]["clients"];
+    assert_eq!(c["bucket_s"], 1.0);
+    assert_eq!(c["requests"], json!([0, 1, 2, 1, 0, 0, 0, 0, 0, 0]));
+    assert_eq!(
+        c["failures"],
+        json!({
+            "refused": [0, 0, 1, 0, 0, 0, 0, 0, 0, 0],
+            "response_timeout": [0, 1, 0, 0, 0, 0, 0, 0, 0, 0],
+            "dropped": [0, 0, 0, 1, 0, 0, 0, 0, 0, 0],
+        })
+    );
+}
+
+#[test]
+fn text_report_leads_with_what_the_clients_saw() {
+    let text = report().to_text();
+    assert!(
+        text.contains("\nclients: 1 × 200, 1 × 502, 1 × 504, 1 × no response (75.0 % errors)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nattempts 5  retries 2  retried then ok 1\n"),
+        "{text}"
+    );
+    let header = text
+        .lines()
+        .find(|l| l.starts_with("member "))
+        .expect("table");
+    let names: Vec<&str> = header.split_whitespace().collect();
+    assert_eq!(
+        names[names.len() - 4..],
+        ["ms", "refused", "connect_timeout", "response_timeout"]
+    );
+    assert!(names.contains(&"attempts"));
+    assert_eq!(report().to_text(), text, "deterministic");
+}
