@@ -104,6 +104,10 @@ pub struct Connections {
     pub cuts: u64,
     pub migrations: u64,
     pub migration_resets: u64,
+    /// New connections dropped by the listener's `cps` or `connection` limit.
+    pub dropped: u64,
+    /// Connections the load balancer closed after `keepalive_timeout` idle.
+    pub idle_closes: u64,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
@@ -317,6 +321,8 @@ impl Report {
                     cuts: out.cuts,
                     migrations: out.migrations,
                     migration_resets: out.migration_resets,
+                    dropped: out.dropped,
+                    idle_closes: out.idle_closes,
                 },
                 mean_in_system: out.mean_in_system,
                 events_processed: out.events,

@@ -59,6 +59,8 @@ fn report() -> Report {
         cuts: 0,
         migrations: 0,
         migration_resets: 0,
+        dropped: 1,
+        idle_closes: 0,
         mean_in_system: 0.0,
     };
     Report::new(&config, &out, &rec)

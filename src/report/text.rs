@@ -98,6 +98,13 @@ impl Report {
                 c.opened, c.drain_resets, c.cuts, c.migrations, c.migration_resets
             );
         }
+        if c.dropped + c.idle_closes > 0 {
+            let _ = writeln!(
+                o,
+                "connections {}  dropped by the listener's limits {}  closed idle {}",
+                c.opened, c.dropped, c.idle_closes
+            );
+        }
         self.member_table(&mut o);
         if !self.events.is_empty() {
             let _ = writeln!(o, "\nevents");
