@@ -12,27 +12,41 @@ use crate::time::SimTime;
 use serde_json::{Map, Value};
 
 /// `"listener": {"listener": {…}}` (the create body as the API takes it) becomes the inner
-/// object. Keys beside the wrapper (as `--set listener.KEY=…` writes them) replace the wrapped
-/// body's; findings name every key where the file has it.
+/// object (see [`listener_object`]); findings name every key where the file has it.
 pub fn unwrap_listener(root: &mut Map<String, Value>, f: &mut Findings) {
-    let Some(Value::Object(outer)) = root.get_mut("listener") else {
+    let Some(section) = root.get_mut("listener") else {
         return;
     };
-    let Some(wrapped) = outer.remove("listener") else {
-        return;
-    };
-    let Value::Object(mut inner) = wrapped else {
-        let rule = "must be a JSON object (the listener body)";
-        return f.error("listener.listener", "", rule, Code::NONE);
-    };
-    for key in inner.keys().filter(|k| !outer.contains_key(*k)) {
-        f.rename(
-            &format!("listener.{key}"),
-            &format!("listener.listener.{key}"),
-        );
+    match section.get("listener") {
+        None => return,
+        Some(Value::Object(inner)) => {
+            for key in inner.keys().filter(|k| section.get(k.as_str()).is_none()) {
+                f.rename(
+                    &format!("listener.{key}"),
+                    &format!("listener.listener.{key}"),
+                );
+            }
+        }
+        Some(_) => {
+            let rule = "must be a JSON object (the listener body)";
+            f.error("listener.listener", "", rule, Code::NONE);
+        }
     }
-    inner.extend(std::mem::take(outer));
-    *outer = inner;
+    let merged = listener_object(section);
+    *section = Value::Object(merged);
+}
+
+/// The listener body a `listener` section holds: the bare object, or the wrapped body's keys
+/// replaced by any beside the wrapper (as `--set listener.KEY=…` writes them).
+pub fn listener_object(section: &Value) -> Map<String, Value> {
+    let mut outer = section.as_object().cloned().unwrap_or_default();
+    match outer.remove("listener") {
+        Some(Value::Object(mut inner)) => {
+            inner.extend(outer);
+            inner
+        }
+        _ => outer,
+    }
 }
 
 /// The front's rules: the section of the pool's dialect, checked against the pool, and the

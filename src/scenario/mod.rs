@@ -27,6 +27,7 @@ mod validate;
 
 pub use diag::{Finding, Severity};
 pub use dialect::{Dialect, OWN_KEYS};
+pub use front::listener_object;
 pub use lower::{lower, NotRunnable};
 pub use valid::{ChannelChange, EventAction, MemberChange, PoolDef, TimedAction, ValidScenario};
 

@@ -71,6 +71,38 @@ pub const LISTENER_NOT_MODELLED: &[&str] = &[
     "request_id",
 ];
 
+/// Fields a listener update body may carry (`UpdateListenerOption`).
+pub const LISTENER_PUT_FIELDS: &[&str] = &[
+    "admin_state_up",
+    "client_ca_tls_container_ref",
+    "default_pool_id",
+    "default_tls_container_ref",
+    "description",
+    "http2_enable",
+    "insert_headers",
+    "name",
+    "sni_container_refs",
+    "sni_match_algo",
+    "tls_ciphers_policy",
+    "security_policy_id",
+    "enable_member_retry",
+    "member_timeout",
+    "client_timeout",
+    "keepalive_timeout",
+    "ipgroup",
+    "transparent_client_ip_enable",
+    "proxy_protocol_enable",
+    "enhance_l7policy_enable",
+    "quic_config",
+    "protection_status",
+    "protection_reason",
+    "gzip_enable",
+    "ssl_early_data_enable",
+    "cps",
+    "connection",
+    "nat64_enable",
+];
+
 pub const LISTENER_PROTOCOLS: &[&str] = &[
     "TCP",
     "UDP",

@@ -9,6 +9,7 @@ mod rules;
 
 pub use listener::{
     is_l7, lower_listener, protocol_of, Listener, LISTENER_NOT_MODELLED, LISTENER_PROTOCOLS,
+    LISTENER_PUT_FIELDS,
 };
 pub use lower::{
     added_members, apply_pool_update, lower_pool, member_keys, own_key_uses, protocol_named,
