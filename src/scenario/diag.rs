@@ -61,8 +61,10 @@ impl fmt::Display for Finding {
 pub struct Findings {
     pub items: Vec<Finding>,
     file: String,
-    /// A bare APIG body is validated as `vpc_channel.…` but reported as the user wrote it.
-    strip_prefix: Option<&'static str>,
+    /// Canonical path prefixes and the file's own spelling of them: a bare APIG body is
+    /// validated as `vpc_channel.…` and a wrapped listener body as `listener.…`, but both are
+    /// reported as the user wrote them.
+    renames: Vec<(String, String)>,
 }
 
 impl Findings {
@@ -70,12 +72,34 @@ impl Findings {
         Findings {
             items: Vec::new(),
             file: file.to_string(),
-            strip_prefix: None,
+            renames: Vec::new(),
         }
     }
 
-    pub fn strip_prefix(&mut self, prefix: &'static str) {
-        self.strip_prefix = Some(prefix);
+    /// Paths at or below canonical `from` are reported at `to` (empty: at the top level).
+    pub fn rename(&mut self, from: &str, to: &str) {
+        self.renames.push((from.to_string(), to.to_string()));
+    }
+
+    /// `path` in the file's own spelling.
+    fn spelt(&self, path: &str) -> String {
+        for (from, to) in &self.renames {
+            let Some(rest) = path.strip_prefix(from.as_str()) else {
+                continue;
+            };
+            if rest.is_empty() {
+                return to.clone();
+            }
+            if rest.starts_with('.') || rest.starts_with('[') {
+                let rest = if to.is_empty() {
+                    rest.strip_prefix('.').unwrap_or(rest)
+                } else {
+                    rest
+                };
+                return format!("{to}{rest}");
+            }
+        }
+        path.to_string()
     }
 
     pub fn has_errors(&self) -> bool {
@@ -90,15 +114,7 @@ impl Findings {
         rule: String,
         code: Option<&'static str>,
     ) {
-        let path = match self.strip_prefix {
-            Some(p) if path == p => String::new(),
-            Some(p) => path
-                .strip_prefix(p)
-                .and_then(|rest| rest.strip_prefix('.'))
-                .unwrap_or(path)
-                .to_string(),
-            None => path.to_string(),
-        };
+        let path = self.spelt(path);
         self.items.push(Finding {
             file: self.file.clone(),
             path,

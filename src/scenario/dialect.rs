@@ -15,6 +15,10 @@ pub const OWN_KEYS: &[&str] = &[
     "events",
 ];
 
+/// The front's vendor bodies (an ELB listener, an APIG API): top-level sections of their own,
+/// which stay beside a bare VPC channel body too.
+pub const FRONT_KEYS: &[&str] = &["listener", "api"];
+
 /// Keys that only a VPC channel body has at its top level.
 const CHANNEL_KEYS: &[&str] = &[
     "balance_strategy",
@@ -45,11 +49,11 @@ pub fn detect(root: &Map<String, Value>) -> Option<Dialect> {
     }
 }
 
-/// A bare channel body as a scenario: lbsim's own keys stay at the top, the rest moves under
-/// `vpc_channel`.
+/// A bare channel body as a scenario: lbsim's own keys and the front's stay at the top, the
+/// rest moves under `vpc_channel`.
 pub fn wrap_bare_channel(mut root: Map<String, Value>) -> Map<String, Value> {
     let mut wrapped = Map::new();
-    for key in OWN_KEYS {
+    for key in OWN_KEYS.iter().chain(FRONT_KEYS) {
         if let Some(v) = root.remove(*key) {
             wrapped.insert((*key).to_string(), v);
         }

@@ -11,6 +11,7 @@ use super::timeline::Timeline;
 use super::valid::{PoolDef, TimedAction};
 use super::{apig, elb, Severity};
 use crate::model::ZoneId;
+use crate::sim::Failure;
 use crate::text::number;
 use serde::Deserialize;
 use serde_json::Value;
@@ -20,6 +21,7 @@ pub(super) enum Given {
     MemberDown(String),
     MemberUp(String),
     MemberSlow(String, f64),
+    MemberFail(String, Failure),
     AzDown(ZoneId),
     AzUp(ZoneId),
     SetWeight(String, i64),
@@ -103,7 +105,7 @@ fn check(
     let actions = e.actions();
     if actions.len() != 1 {
         let rule = if actions.is_empty() {
-            "has no action: add one of member_down, member_up, member_slow, az_down, az_up, set_weight, add_members, remove_member, update_pool, update_vpc_channel, set_rate".to_string()
+            "has no action: add one of member_down, member_up, member_slow, member_fail, az_down, az_up, set_weight, add_members, remove_member, update_pool, update_vpc_channel, set_rate".to_string()
         } else {
             format!(
                 "has {} actions ({}); give exactly one per event",
@@ -129,6 +131,9 @@ fn check(
     let az_up = e.az_up.as_ref().and_then(|z| zone("az_up", z, f));
     if let Some(m) = &e.member_slow {
         sections::positive(f, &format!("{p}.member_slow.factor"), Some(m.factor));
+    }
+    if let Some(m) = &e.member_fail {
+        m.failure.validate(&format!("{p}.member_fail.failure"), f);
     }
     if let Some(w) = &e.set_weight {
         let max = if matches!(pool, Some(PoolDef::Apig(_))) {
@@ -192,6 +197,10 @@ fn check(
             let m = e.member_slow.as_ref()?;
             Some(Given::MemberSlow(m.member.clone(), m.factor))
         })
+        .or_else(|| {
+            let m = e.member_fail.as_ref()?;
+            Some(Given::MemberFail(m.member.clone(), failure(m.failure)))
+        })
         .or_else(|| az_down.map(Given::AzDown))
         .or_else(|| az_up.map(Given::AzUp))
         .or_else(|| {
@@ -207,6 +216,17 @@ fn check(
         .or(add_members)
         .or_else(|| update_pool.map(|p| Given::UpdatePool(Box::new(p))))
         .or_else(|| update_channel.map(|c| Given::UpdateChannel(Box::new(c))))
+}
+
+/// A failure mode as the engine takes it.
+pub(super) fn failure(mode: sections::FailureMode) -> Failure {
+    match mode {
+        sections::FailureMode::Refuse => Failure::Refuse,
+        sections::FailureMode::Blackhole => Failure::Blackhole,
+        sections::FailureMode::Hang => Failure::Hang,
+        sections::FailureMode::HealthOnly => Failure::HealthOnly,
+        sections::FailureMode::ErrorRate(r) => Failure::ErrorRate(r),
+    }
 }
 
 #[derive(Deserialize)]

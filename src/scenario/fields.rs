@@ -120,6 +120,9 @@ pub fn kind_at(parent: &[Seg]) -> Option<Kind> {
         ["vpc_channel", "vpc_health_config"] => {
             kind::<apig::VpcHealthConfig>(apig::HEALTH_NOT_MODELLED)
         }
+        ["listener"] => kind::<elb::Listener>(elb::LISTENER_NOT_MODELLED),
+        ["api"] => kind::<apig::Api>(apig::API_NOT_MODELLED),
+        ["api", "backend_api"] => kind::<apig::BackendApi>(apig::BACKEND_API_NOT_MODELLED),
         ["loadbalancer"] => kind::<sections::LoadBalancer>(&[]),
         ["backends"] => kind::<sections::Backends>(&[]),
         ["backends", "default"] | ["backends", "members", _] => kind::<sections::Backend>(&[]),
@@ -131,6 +134,7 @@ pub fn kind_at(parent: &[Seg]) -> Option<Kind> {
         ["workload", "quic"] => kind::<sections::QuicWorkload>(&[]),
         ["events", "[]"] => kind::<sections::Event>(&[]),
         ["events", "[]", "member_slow"] => kind::<sections::MemberFactor>(&[]),
+        ["events", "[]", "member_fail"] => kind::<sections::MemberFailure>(&[]),
         ["events", "[]", "set_weight"] => kind::<sections::MemberWeight>(&[]),
         _ => None,
     }

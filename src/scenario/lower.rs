@@ -6,12 +6,12 @@ use super::sections::{
     self, Backend, Popularity as WirePopularity, ServiceTime, DEFAULT_CIDR, DEFAULT_CLIENTS,
 };
 use super::trace::TraceRow;
-use super::valid::{EventAction, MemberChange, PoolDef, ValidScenario};
-use super::{apig, elb, DEFAULT_DURATION_S};
+use super::valid::{EventAction, MemberChange, ValidScenario};
+use super::{apig, elb, front, DEFAULT_DURATION_S};
 use crate::model::{Algorithm, Member, PoolConfig, ZoneId};
 use crate::sim::{
     Action, ArrivalProcess, ArrivalsConfig, BackendConfig, ClientsConfig, Distribution, Failure,
-    FrontConfig, LbZone, Popularity, QuicConfig, RequestsPerConnection, SimConfig, TimedEvent,
+    LbZone, Method, Popularity, QuicConfig, RequestsPerConnection, SimConfig, TimedEvent,
     TraceArrival, WorkloadConfig,
 };
 use crate::time::SimTime;
@@ -132,27 +132,29 @@ pub fn lower(
     }
     let rows = s.workload.arrivals.as_ref();
     let trace_bytes = trace_memory(rows.map_or(0, |a| a.trace_rows.len()))?;
-    let listener_port = pool
-        .members
-        .first()
-        .map_or(80, |m| if m.port == 0 { 80 } else { m.port });
-    let pool_protocol = pool.protocol;
+    let listener_port = front::listener_port(s).unwrap_or_else(|| {
+        pool.members
+            .first()
+            .map_or(80, |m| if m.port == 0 { 80 } else { m.port })
+    });
     let config = SimConfig {
         name: s.name.clone(),
         seed: seed.or(s.seed).unwrap_or(1),
         duration: SimTime::from_secs_f64(duration),
         warmup: SimTime::from_secs_f64(warmup),
-        workload: lower_workload(&s.workload, &pool, uri_hashing(&pool, &timeline))?,
+        workload: lower_workload(
+            &s.workload,
+            &pool,
+            uri_hashing(&pool, &timeline),
+            front::methods(s),
+        )?,
         pool,
         lb_zones,
         cross_az_latency: SimTime::from_secs_f64(lb.cross_az_latency_ms.unwrap_or(0.0) / 1000.0),
         weighted_hashing: lb.weighted_hashing.unwrap_or(false),
         listener: (IpAddr::V4(LISTENER_ADDRESS), listener_port),
         backends,
-        front: match &s.pool {
-            PoolDef::Elb(_) => FrontConfig::elb_default(pool_protocol),
-            PoolDef::Apig(_) => FrontConfig::apig_default(),
-        },
+        front: front::lower(s),
         timeline,
         bucket: SimTime::from_secs(1),
     };
@@ -187,7 +189,10 @@ fn backend_for(b: &sections::Backends, key: &str) -> BackendConfig {
             distribution,
         ),
         speed: m.speed.or(d.speed).unwrap_or(1.0),
-        failure: Failure::None,
+        failure: m
+            .failure
+            .or(d.failure)
+            .map_or(Failure::None, super::events::failure),
     }
 }
 
@@ -232,11 +237,13 @@ fn uri_hashing(pool: &PoolConfig, timeline: &[TimedEvent]) -> bool {
 
 /// `uri_hashing`: requests need URIs even if the scenario names none (then 1000 are generated);
 /// otherwise URIs exist only when `workload.uris` or the trace gives them, and every request
-/// asks for `/` without spending a random draw.
+/// asks for `/` without spending a random draw. `methods` are the request methods as the front
+/// decided them.
 fn lower_workload(
     w: &sections::Workload,
     pool: &PoolConfig,
     uri_hashing: bool,
+    methods: Vec<(Method, f64)>,
 ) -> Result<WorkloadConfig, NotRunnable> {
     let arrivals = w.arrivals.clone().unwrap_or_default();
     if arrivals.trace.is_some() && arrivals.trace_rows.is_empty() {
@@ -315,7 +322,7 @@ fn lower_workload(
             dcid_len: quic.dcid_len.map_or(DEFAULT_DCID_LEN, |l| l.min(20) as u8),
             migration_probability: quic.migration_probability.unwrap_or(0.0),
         },
-        methods: vec![],
+        methods,
         trace: replay.arrivals,
     })
 }
@@ -382,6 +389,10 @@ fn lower_events(s: &ValidScenario) -> Vec<TimedEvent> {
             EventAction::MemberUp(m) => push(Action::SetFailure {
                 member: *m,
                 failure: Failure::None,
+            }),
+            EventAction::MemberFail { member, failure } => push(Action::SetFailure {
+                member: *member,
+                failure: *failure,
             }),
             EventAction::MemberSlow { member, factor } => push(Action::Slow {
                 member: *member,

@@ -12,6 +12,7 @@ pub mod dialect;
 pub mod elb;
 mod events;
 mod fields;
+mod front;
 mod input;
 mod keys;
 pub mod lower;
@@ -26,6 +27,7 @@ mod validate;
 
 pub use diag::{Finding, Severity};
 pub use dialect::{Dialect, OWN_KEYS};
+pub use front::listener_object;
 pub use lower::{lower, NotRunnable};
 pub use valid::{ChannelChange, EventAction, MemberChange, PoolDef, TimedAction, ValidScenario};
 
@@ -53,6 +55,11 @@ pub struct Scenario {
     pub pool: Option<elb::Pool>,
     /// An APIG / ROMA VPC channel.
     pub vpc_channel: Option<apig::VpcChannel>,
+    /// The ELB listener in front of the pool: a create-listener body, `{"listener": {…}}` or
+    /// the bare object.
+    pub listener: Option<elb::Listener>,
+    /// The APIG API in front of the VPC channel: a create-API body, or `{"backend_api": {…}}`.
+    pub api: Option<apig::Api>,
     pub loadbalancer: Option<sections::LoadBalancer>,
     pub backends: Option<sections::Backends>,
     pub workload: Option<sections::Workload>,
@@ -203,8 +210,9 @@ pub fn parse(
     let bare_channel = dialect::detect(&root) == Some(Dialect::Apig { bare: true });
     if bare_channel {
         root = dialect::wrap_bare_channel(root);
-        f.strip_prefix("vpc_channel");
+        f.rename("vpc_channel", "");
     }
+    front::unwrap_listener(&mut root, &mut f);
     let Some(mut scenario) = deserialize::<Scenario>(Value::Object(root), &[], &mut f) else {
         return Err(f.items);
     };

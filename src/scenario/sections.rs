@@ -21,6 +21,12 @@ pub struct LoadBalancer {
     /// Hash algorithms honour member weights, as Katran's weighted Maglev (`MaglevHashV2`) does
     /// (default false: the vendor ignores weights under hashing; weight 0 excludes either way).
     pub weighted_hashing: Option<bool>,
+    /// Open connections of a member removed, set to weight 0 or found unhealthy without
+    /// connection drain: `cut` at once (default) or served until `idle_timeout`.
+    pub undrained_connections: Option<String>,
+    /// Time a request spends in the load balancer and on the network each way within an AZ
+    /// (default 0.2; 0..=10000).
+    pub forwarding_latency_ms: Option<f64>,
 }
 
 /// How members behave: `default`, overridden per member key.
@@ -41,6 +47,27 @@ pub struct Backend {
     pub service_time_ms: Option<ServiceTime>,
     /// Service times are divided by this (default 1).
     pub speed: Option<f64>,
+    /// How the member is failing when the run starts (default: it is not).
+    pub failure: Option<FailureMode>,
+}
+
+/// The ways a member fails (`backends.*.failure`, `member_fail` events).
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(
+    rename_all = "snake_case",
+    expecting = r#""refuse", "blackhole", "hang", "health_only" or {"error_rate": share}"#
+)]
+pub enum FailureMode {
+    /// Connects and probes are refused at once (the process is gone).
+    Refuse,
+    /// Packets are dropped: connects and probes wait their timeouts (the host is gone).
+    Blackhole,
+    /// Connections are accepted and never answered.
+    Hang,
+    /// The health endpoint fails while traffic is served.
+    HealthOnly,
+    /// This share of requests, (0, 1], is answered with a quick 500.
+    ErrorRate(f64),
 }
 
 /// Service-time distributions (milliseconds).
@@ -71,6 +98,8 @@ pub struct Workload {
     pub uris: Option<Uris>,
     /// QUIC connection behaviour.
     pub quic: Option<QuicWorkload>,
+    /// Request methods and their shares, summing to 1 (default: every request is a GET).
+    pub methods: Option<BTreeMap<String, f64>>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
@@ -147,6 +176,8 @@ pub struct Event {
     pub member_down: Option<String>,
     pub member_up: Option<String>,
     pub member_slow: Option<MemberFactor>,
+    /// The member starts failing in this way.
+    pub member_fail: Option<MemberFailure>,
     pub az_down: Option<String>,
     pub az_up: Option<String>,
     pub set_weight: Option<MemberWeight>,
@@ -167,6 +198,12 @@ pub struct MemberFactor {
     pub factor: f64,
 }
 
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+pub struct MemberFailure {
+    pub member: String,
+    pub failure: FailureMode,
+}
+
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
 pub struct MemberWeight {
     pub member: String,
@@ -180,6 +217,7 @@ impl Event {
             ("member_down", self.member_down.is_some()),
             ("member_up", self.member_up.is_some()),
             ("member_slow", self.member_slow.is_some()),
+            ("member_fail", self.member_fail.is_some()),
             ("az_down", self.az_down.is_some()),
             ("az_up", self.az_up.is_some()),
             ("set_weight", self.set_weight.is_some()),
@@ -212,6 +250,11 @@ pub fn non_negative(f: &mut Findings, path: &str, value: Option<f64>) {
         }
     }
 }
+
+/// `loadbalancer.undrained_connections`: the newer and the older reading of elb_faq_0125.
+pub const UNDRAINED: &[&str] = &["cut", "idle_timeout"];
+/// Largest `loadbalancer.forwarding_latency_ms`.
+pub const MAX_FORWARDING_LATENCY_MS: f64 = 10_000.0;
 
 /// Largest `loadbalancer.traffic_weights` value.
 pub const MAX_TRAFFIC_WEIGHT: f64 = 1000.0;
@@ -287,6 +330,16 @@ impl LoadBalancer {
             "loadbalancer.cross_az_latency_ms",
             self.cross_az_latency_ms,
         );
+        if let Some(u) = &self.undrained_connections {
+            f.one_of("loadbalancer.undrained_connections", u, UNDRAINED, NONE);
+        }
+        if let Some(l) = self.forwarding_latency_ms {
+            let path = "loadbalancer.forwarding_latency_ms";
+            if !(l.is_finite() && (0.0..=MAX_FORWARDING_LATENCY_MS).contains(&l)) {
+                let rule = format!("is outside 0..={MAX_FORWARDING_LATENCY_MS} ms");
+                f.error(path, l, rule, NONE);
+            }
+        }
     }
 }
 
@@ -319,6 +372,9 @@ impl Backend {
             f.error(&format!("{p}.capacity"), 0u64, "must be at least 1", NONE);
         }
         positive(f, &format!("{p}.speed"), self.speed);
+        if let Some(mode) = &self.failure {
+            mode.validate(&format!("{p}.failure"), f);
+        }
         let sp = format!("{p}.service_time_ms");
         match &self.service_time_ms {
             Some(ServiceTime::Constant { value }) => {
@@ -476,6 +532,9 @@ impl Workload {
             }
             check_popularity(f, "workload.uris.popularity", &u.popularity);
         }
+        if let Some(m) = &self.methods {
+            check_methods(f, m);
+        }
         if let Some(q) = &self.quic {
             if let Some(len) = q.dcid_len {
                 f.range(
@@ -498,6 +557,33 @@ impl Workload {
                 }
             }
         }
+    }
+}
+
+impl FailureMode {
+    pub fn validate(&self, p: &str, f: &mut Findings) {
+        if let FailureMode::ErrorRate(r) = self {
+            if !(r.is_finite() && *r > 0.0 && *r <= 1.0) {
+                f.error(&format!("{p}.error_rate"), *r, "is outside (0, 1]", NONE);
+            }
+        }
+    }
+}
+
+/// `workload.methods`: known names, shares above 0 summing to 1.
+fn check_methods(f: &mut Findings, methods: &BTreeMap<String, f64>) {
+    let names = crate::sim::Method::ALL.map(crate::sim::Method::as_str);
+    let mut shares_ok = true;
+    for (name, share) in methods {
+        let path = format!("workload.methods.{name}");
+        f.one_of(&path, name, &names, NONE);
+        shares_ok &= share.is_finite() && *share > 0.0;
+        positive(f, &path, Some(*share));
+    }
+    let sum: f64 = methods.values().sum();
+    if shares_ok && (sum - 1.0).abs() > 1e-9 {
+        let rule = format!("shares sum to {}, not 1", crate::text::number(sum));
+        f.error("workload.methods", "", rule, NONE);
     }
 }
 

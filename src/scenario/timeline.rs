@@ -192,6 +192,10 @@ impl<'a> Timeline<'a> {
                 member: self.member(k, &format!("{p}.member_slow.member"), f)?,
                 factor: *factor,
             },
+            Given::MemberFail(k, failure) => EventAction::MemberFail {
+                member: self.member(k, &format!("{p}.member_fail.member"), f)?,
+                failure: *failure,
+            },
             Given::AzDown(z) => EventAction::AzDown(*z),
             Given::AzUp(z) => EventAction::AzUp(*z),
             Given::SetWeight(k, weight) => {

@@ -6,6 +6,7 @@
 use super::sections::{Backends, LoadBalancer, Workload};
 use super::{apig, elb};
 use crate::model::{self, MemberIdx, Tier, ZoneId};
+use crate::sim::Failure;
 
 /// The one pool a scenario defines, in its vendor's dialect.
 #[derive(Debug, Clone)]
@@ -24,6 +25,10 @@ pub struct ValidScenario {
     pub duration_s: Option<f64>,
     pub warmup_s: Option<f64>,
     pub pool: PoolDef,
+    /// The ELB listener (ELB scenarios only; `None`: the pool's default listener).
+    pub listener: Option<elb::Listener>,
+    /// The APIG API (VPC channel scenarios only; `None`: the API defaults).
+    pub api: Option<apig::Api>,
     /// Every AZ: the load balancer's, then the members' in order of appearance.
     pub zones: Vec<String>,
     /// Keys of the pool's own members, by member index.
@@ -48,6 +53,10 @@ pub enum EventAction {
     MemberSlow {
         member: MemberIdx,
         factor: f64,
+    },
+    MemberFail {
+        member: MemberIdx,
+        failure: Failure,
     },
     AzDown(ZoneId),
     AzUp(ZoneId),

@@ -4,7 +4,9 @@
 
 use super::diag::{Code, Findings};
 use super::valid::{PoolDef, ValidScenario};
-use super::{events, keys, Scenario, DEFAULT_DURATION_S, MAX_DURATION_S, MAX_EVENTS, MAX_MEMBERS};
+use super::{
+    events, front, keys, Scenario, DEFAULT_DURATION_S, MAX_DURATION_S, MAX_EVENTS, MAX_MEMBERS,
+};
 use crate::text::number;
 use serde_json::Value;
 
@@ -98,6 +100,9 @@ pub fn validate(mut s: Scenario, f: &mut Findings) -> Option<ValidScenario> {
     if let Some(w) = &workload {
         w.validate(f);
     }
+    let (listener, api) = (s.listener.take(), s.api.take());
+    let front = (listener.as_ref(), api.as_ref());
+    front::validate(front.0, front.1, pool.as_ref(), workload.as_ref(), f);
     let events = s.events.take().unwrap_or_default();
     let timeline = events::validate(&events, pool.as_ref(), &keys, &zones, duration, f);
     if f.has_errors() {
@@ -109,6 +114,8 @@ pub fn validate(mut s: Scenario, f: &mut Findings) -> Option<ValidScenario> {
         duration_s: s.duration_s,
         warmup_s: s.warmup_s,
         pool: pool?,
+        listener,
+        api,
         zones,
         keys,
         loadbalancer: lb,

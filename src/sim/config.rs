@@ -290,11 +290,10 @@ impl FrontConfig {
     /// The ELB listener a pool of `protocol` gets when the scenario has none: the vendor's
     /// defaults (`enable_member_retry` on, `member_timeout` 60 s, `keepalive_timeout` 60 s on
     /// HTTP and 300 s on TCP, no `cps` or `connection` limit; listener-and-logs §1.1, §1.2, §1.5).
+    /// HTTP, HTTPS and gRPC pools sit behind a layer-7 listener; a QUIC pool only behind a UDP
+    /// listener (huawei-semantics §8: QUIC listeners take HTTP, HTTPS and gRPC pools).
     pub fn elb_default(protocol: Protocol) -> FrontConfig {
-        let l7 = matches!(
-            protocol,
-            Protocol::Http | Protocol::Https | Protocol::Grpc | Protocol::Quic
-        );
+        let l7 = matches!(protocol, Protocol::Http | Protocol::Https | Protocol::Grpc);
         FrontConfig {
             kind: if l7 {
                 FrontKind::ElbL7

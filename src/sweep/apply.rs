@@ -4,17 +4,19 @@
 //!
 //! ELB (seed 000): the pool's own fields go in `PUT /v3/{project_id}/elb/pools/{pool_id}`,
 //! the health monitor in `PUT /v3/{project_id}/elb/healthmonitors/{healthmonitor_id}`, a
-//! member's weight in `PUT …/pools/{pool_id}/members/{member_id}`. APIG (seed 003): the VPC
-//! channel update overwrites the member list, so its body carries the whole channel.
+//! member's weight in `PUT …/pools/{pool_id}/members/{member_id}`, the listener's fields in
+//! `PUT /v3/{project_id}/elb/listeners/{listener_id}`. APIG (seed 003): the VPC channel update
+//! overwrites the member list, so its body carries the whole channel; an API update carries
+//! the whole API definition.
 
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::plan::Plan;
 use crate::pipeline::{self, Source};
-use crate::scenario::dialect::{self, Dialect, OWN_KEYS};
-use crate::scenario::elb::POOL_PUT_FIELDS;
-use crate::scenario::{patch, Finding, Severity};
+use crate::scenario::dialect::{self, Dialect, FRONT_KEYS, OWN_KEYS};
+use crate::scenario::elb::{LISTENER_PUT_FIELDS, POOL_PUT_FIELDS};
+use crate::scenario::{listener_object, patch, Finding, Severity};
 
 /// Fields a member update body may carry (ELB v3 "Updating a Backend Server").
 const MEMBER_PUT_FIELDS: &[&str] = &["admin_state_up", "name", "weight"];
@@ -66,6 +68,7 @@ fn channel(root: &Value) -> Option<Value> {
             let ch: Map<String, Value> = obj
                 .iter()
                 .filter(|(k, _)| !OWN_KEYS.contains(&k.as_str()))
+                .filter(|(k, _)| !FRONT_KEYS.contains(&k.as_str()))
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
             Some(Value::Object(ch))
@@ -113,6 +116,7 @@ pub fn recommend(plan: &Plan, point: usize) -> Recommendation {
     } else {
         elb_calls(&base["pool"], &best["pool"], &mut calls, &mut notes);
     }
+    front_calls(&base, &best, &mut calls, &mut notes);
     Recommendation {
         point,
         calls,
@@ -178,6 +182,53 @@ fn elb_calls(base: &Value, best: &Value, calls: &mut Vec<ApiCall>, notes: &mut V
     }
 }
 
+/// The listener's changed fields in its update body (fields the update cannot change are
+/// notes); a changed API in its update body, the whole definition.
+fn front_calls(base: &Value, best: &Value, calls: &mut Vec<ApiCall>, notes: &mut Vec<String>) {
+    let (a, b) = (
+        listener_object(&base["listener"]),
+        listener_object(&best["listener"]),
+    );
+    let mut keys: Vec<&String> = a
+        .keys()
+        .chain(b.keys())
+        .filter(|k| a.get(*k) != b.get(*k))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let mut listener = Map::new();
+    for key in keys {
+        match LISTENER_PUT_FIELDS.contains(&key.as_str()) {
+            true => {
+                listener.insert(key.clone(), b.get(key).cloned().unwrap_or(Value::Null));
+            }
+            false => notes.push(format!(
+                "listener.{key} changes, but a listener update cannot change it: recreate the listener"
+            )),
+        }
+    }
+    if !listener.is_empty() {
+        calls.push(ApiCall {
+            resource: "listener".into(),
+            method: "PUT",
+            path: "/v3/{project_id}/elb/listeners/{listener_id}".into(),
+            body: json!({ "listener": listener }),
+        });
+    }
+    if base.get("api") != best.get("api") {
+        let api = best.get("api").cloned().unwrap_or(Value::Null);
+        if api.get("name").is_none() {
+            notes.push("the API update body carries the whole API definition: merge the recommended backend_api into the API as it is".into());
+        }
+        calls.push(ApiCall {
+            resource: "API".into(),
+            method: "PUT",
+            path: "/v2/{project_id}/apigw/instances/{instance_id}/apis/{api_id}".into(),
+            body: api,
+        });
+    }
+}
+
 fn member_calls(
     old: Option<&Value>,
     new: &Value,
@@ -236,11 +287,21 @@ fn member_calls(
 
 /// Errors lbsim's validator finds in a call's body, checked the way the vendor checks it: a
 /// pool, monitor or member body against the pool's protocol (an update cannot change it), a
-/// member body with the member's address; a VPC channel body as it stands. Empty = valid.
+/// member body with the member's address; a listener body with the listener's protocol before
+/// the pool; an API body before the channel; a VPC channel body as it stands. Empty = valid.
 pub fn validate(plan: &Plan, call: &ApiCall) -> Vec<Finding> {
     let base = parse_base(plan);
     let protocol = base["pool"]["protocol"].clone();
-    let scenario_json = if let Some(pool) = call.body.get("pool") {
+    let scenario_json = if let Some(listener) = call.body.get("listener") {
+        let mut l = listener.clone();
+        let given = listener_object(&base["listener"]);
+        if let (Some(p), Some(l)) = (given.get("protocol"), l.as_object_mut()) {
+            l.insert("protocol".into(), p.clone());
+        }
+        json!({ "pool": base["pool"], "listener": l })
+    } else if call.path.ends_with("/apis/{api_id}") {
+        json!({ "vpc_channel": channel(&base), "api": call.body })
+    } else if let Some(pool) = call.body.get("pool") {
         let mut p = pool.clone();
         p["protocol"] = protocol;
         json!({ "pool": p })

@@ -315,12 +315,35 @@ fn recommended_api_bodies_pass_the_validator() {
     std::fs::write(dir.path().join("channel.json"), channel.to_string()).unwrap();
     let spec: Spec = serde_json::from_str(
         r#"{"base": "channel.json", "parameters": [{"path": "members[1].weight", "values": [1, 5]},
-            {"path": "vpc_health_config.time_interval", "values": [10, 30]}],
+            {"path": "vpc_health_config.time_interval", "values": [10, 30]},
+            {"path": "api.backend_api.retry_count", "values": ["-1", "1"]}],
             "objective": {"minimize": "summary.latency_ms.p99"}}"#,
     )
     .unwrap();
     let text = std::fs::read_to_string(dir.path().join("channel.json")).unwrap();
     plans.push(Plan::new(spec, text).unwrap());
+    // a listener pasted as its create body: the update body carries the changed fields
+    let mut with_listener: serde_json::Value = serde_json::from_str(BASE).unwrap();
+    with_listener["listener"] = serde_json::json!({"listener": {"protocol": "HTTP",
+        "protocol_port": 80, "member_timeout": 30, "loadbalancer_id": "lb"}});
+    let spec: Spec = serde_json::from_str(
+        r#"{"base": "listener.json", "parameters": [
+            {"path": "listener.member_timeout", "values": [30, 5]},
+            {"path": "listener.keepalive_timeout", "values": [60, 0]}],
+            "objective": {"minimize": "summary.latency_ms.p99"}}"#,
+    )
+    .unwrap();
+    let listener_plan = Plan::new(spec, with_listener.to_string()).unwrap();
+    let best = apply::recommend(&listener_plan, 3);
+    assert_eq!(
+        best.calls[0].body,
+        serde_json::json!({"listener": {"member_timeout": 5, "keepalive_timeout": 60}})
+    );
+    assert!(
+        best.simulation_only.is_empty() && best.notes.is_empty(),
+        "{best:?}"
+    );
+    plans.push(listener_plan);
 
     let mut kinds = std::collections::BTreeSet::new();
     for plan in &plans {
@@ -342,15 +365,17 @@ fn recommended_api_bodies_pass_the_validator() {
     assert_eq!(
         kinds,
         [
+            "/v2/{project_id}/apigw/instances/{instance_id}/apis/{api_id}",
             "/v2/{project_id}/apigw/instances/{instance_id}/vpc-channels/{vpc_channel_id}",
             "/v3/{project_id}/elb/healthmonitors/{healthmonitor_id}",
+            "/v3/{project_id}/elb/listeners/{listener_id}",
             "/v3/{project_id}/elb/pools/{pool_id}",
             "/v3/{project_id}/elb/pools/{pool_id}/members/{member_id}",
         ]
     );
     // the channel body carries every member, without lbsim's own fields
-    let last = plans.last().unwrap();
-    let body = &apply::recommend(last, 1).calls[0].body;
+    let channel_plan = &plans[plans.len() - 2];
+    let body = &apply::recommend(channel_plan, 2).calls[0].body;
     assert_eq!(body["members"].as_array().unwrap().len(), 2);
     assert_eq!(body["members"][1]["weight"], 1);
     assert!(body.get("duration_s").is_none() && body.get("workload").is_none());

@@ -22,6 +22,14 @@ fn first_definitions(members: &[VpcMember]) -> impl Iterator<Item = &VpcMember> 
     })
 }
 
+/// Members of the channel that take traffic (`status` not 2), duplicates counted once.
+pub fn enabled_members(ch: &VpcChannel) -> usize {
+    let members = ch.members.as_deref().unwrap_or_default();
+    first_definitions(members)
+        .filter(|m| m.status != Some(2))
+        .count()
+}
+
 /// Lowers an APIG VPC channel; also used for live `update_vpc_channel` events.
 pub fn lower_channel(ch: &VpcChannel, zones: &[String]) -> PoolConfig {
     let algorithm = match ch.balance_strategy {

@@ -2,12 +2,16 @@
 //! 003 `PUT …/vpc-channels/{id}`, seed 004 member bodies) and their validation rules
 //! (`huawei-semantics.md` §11–§14).
 
+mod api;
 mod lower;
 mod rules;
 
 mod overwrite;
 
-pub use lower::{lower_channel, member_keys};
+pub use api::{
+    lower_api, Api, BackendApi, API_METHODS, API_NOT_MODELLED, BACKEND_API_NOT_MODELLED,
+};
+pub use lower::{enabled_members, lower_channel, member_keys};
 pub use overwrite::{ChannelDiff, ChannelState};
 
 use schemars::JsonSchema;

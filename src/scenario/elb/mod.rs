@@ -2,10 +2,15 @@
 //! seed 002 `POST …/master-slave-pools`, the create-pool body and the `GET` response), and
 //! their rules (`rules.rs`) and lowering (`lower.rs`).
 
+mod listener;
 mod lower;
 mod monitor;
 mod rules;
 
+pub use listener::{
+    is_l7, lower_listener, protocol_of, Listener, LISTENER_NOT_MODELLED, LISTENER_PROTOCOLS,
+    LISTENER_PUT_FIELDS,
+};
 pub use lower::{
     added_members, apply_pool_update, lower_pool, member_keys, own_key_uses, protocol_named,
 };
