@@ -269,11 +269,6 @@ fn listener_rules_that_have_no_effect_are_warnings() {
             "fixed to true",
         ),
         (
-            elb("HTTP", r#""listener": {"member_timeout": 5}"#),
-            "listener.protocol",
-            "simulating a HTTP listener",
-        ),
-        (
             elb("TCP", r#""workload": {"methods": {"GET": 1}}"#),
             "workload.methods",
             "has no effect: a TCP listener",
@@ -284,6 +279,16 @@ fn listener_rules_that_have_no_effect_are_warnings() {
         let f = finding(&text, Severity::Warning, path);
         assert!(f.rule.contains(rule), "{f}");
     }
+}
+
+/// A listener without `protocol` (`--set listener.member_timeout=5`, or an update body) is the
+/// pool's own: a note, not a warning.
+#[test]
+fn a_listener_without_protocol_is_the_pools() {
+    let text = elb("HTTP", r#""listener": {"member_timeout": 5}"#);
+    no_errors(&text);
+    let f = finding(&text, Severity::Note, "listener.protocol");
+    assert!(f.rule.contains("simulating a HTTP listener"), "{f}");
 }
 
 #[test]

@@ -12,17 +12,26 @@ use serde_json::{json, Value};
 /// Runs `compare` on `scenarios/NAME.json` with one axis (or none) and returns one report per
 /// variant, in value order.
 fn variants(name: &str, path: &str, values: &[Value]) -> Vec<Report> {
+    if values.is_empty() {
+        grid(name, &[])
+    } else {
+        grid(name, &[(path, values)])
+    }
+}
+
+/// Runs `compare` on `scenarios/NAME.json` over the cartesian product of the axes (the first
+/// varies slowest), one report per variant.
+fn grid(name: &str, axes: &[(&str, &[Value])]) -> Vec<Report> {
     let file = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios")
         .join(format!("{name}.json"));
-    let axes: Vec<Axis> = if values.is_empty() {
-        Vec::new()
-    } else {
-        vec![Axis {
-            path: path.into(),
+    let axes: Vec<Axis> = axes
+        .iter()
+        .map(|(path, values)| Axis {
+            path: (*path).into(),
             values: values.to_vec(),
-        }]
-    };
+        })
+        .collect();
     let opts = Options {
         seed: None,
         duration_s: None,
@@ -79,11 +88,11 @@ fn close(what: &str, got: f64, want: f64, margin: f64) {
     );
 }
 
-/// Detection of a crash by `fall` failed probes every `delay` s, each failing after `timeout`:
-/// the first probe after the crash comes within one interval (random phase), so the delay lies
-/// in ((fall − 1) × delay + timeout, fall × delay + timeout].
-fn detection_bounds(delay: f64, timeout: f64, fall: f64) -> (f64, f64) {
-    ((fall - 1.0) * delay + timeout, fall * delay + timeout)
+/// Detection of a crash (`member_down`: the port refuses, so each probe fails at once) by
+/// `fall` failed probes every `delay` s: the first probe after the crash comes within one
+/// interval (random phase), so the delay lies in ((fall − 1) × delay, fall × delay].
+fn detection_bounds(delay: f64, fall: f64) -> (f64, f64) {
+    ((fall - 1.0) * delay, fall * delay)
 }
 
 #[test]
@@ -167,8 +176,8 @@ fn az_fallback_strategies_route_az1_traffic_as_documented() {
         close(name, r.summary.failed as f64 / n, failed, 0.015);
         close(name, r.summary.cross_az_fraction, cross, 0.015);
     }
-    let (delay, timeout, fall) = (2.0, 1.0, 2.0);
-    let (lo, hi) = detection_bounds(delay, timeout, fall);
+    let (delay, fall) = (2.0, 2.0);
+    let (lo, hi) = detection_bounds(delay, fall);
     let d = compare::detection_s(&reports[0]).expect("detected");
     assert!(d > lo && d <= hi, "{d}");
 }
@@ -183,9 +192,9 @@ fn standby_takes_over_only_while_both_primaries_are_offline() {
     ];
     let failover_at = offline[0].max(offline[1]);
     let back = event_time(&r, "health_online", "192.168.0.5")[0];
-    // fall 2, interval 2 s, timeout 1 s after the second crash at 31 s; the first primary
-    // (crashed at 30 s) is offline by 35 s at the latest, before the second's lower bound
-    let (lo, hi) = detection_bounds(2.0, 1.0, 2.0);
+    // fall 2, interval 2 s after the second crash at 31 s; the first primary (crashed at 30 s)
+    // is offline by 34 s at the latest, before the second's upper bound
+    let (lo, hi) = detection_bounds(2.0, 2.0);
     let f = failover_s(&r).expect("failover");
     assert!(f > lo && f <= hi, "{f}");
     close("failover instant", failover_at, 31.0 + f, 1e-9);
@@ -210,7 +219,7 @@ fn master_slave_failover_time_follows_the_monitor() {
         &delays.map(Value::from),
     );
     for (r, delay) in reports.iter().zip(delays.map(f64::from)) {
-        let (lo, hi) = detection_bounds(delay, 1.0, 3.0);
+        let (lo, hi) = detection_bounds(delay, 3.0);
         let f = failover_s(r).expect("failover");
         assert!(f > lo && f <= hi, "delay {delay}: {f}");
         let back = event_time(r, "health_online", "master")[0];
@@ -359,21 +368,40 @@ fn uri_hash_gives_each_uri_one_member() {
     assert!(total >= seen, "{total} < {seen}");
 }
 
+/// The listener retries what the crashed member refuses: no client sees an error, and each
+/// request it meets costs a retry until health checks take it out. Round robin moves on
+/// through its sequence on a retry, so the refused member meets every third request (a b→c d),
+/// not every fourth; with retries off, the quarter sent to it fail with 502.
 #[test]
-fn failed_requests_grow_with_the_probe_interval() {
+fn retries_grow_with_the_probe_interval() {
     let delays = [2, 5, 10];
-    let reports = variants(
+    let reports = grid(
         "health-check-tuning",
-        "pool.healthmonitor.delay",
-        &delays.map(Value::from),
+        &[
+            ("pool.healthmonitor.delay", &delays.map(Value::from)),
+            ("listener.enable_member_retry", &[json!(true), json!(false)]),
+        ],
     );
-    for (r, delay) in reports.iter().zip(delays.map(f64::from)) {
-        let (lo, hi) = detection_bounds(delay, 1.0, 3.0);
-        let d = compare::detection_s(r).expect("detected");
-        assert!(d > lo && d <= hi, "delay {delay}: {d}");
-        // a quarter of 1000 req/s reaches the dead member until it is OFFLINE
-        let want = 250.0 * d;
-        close("failed", r.summary.failed as f64, want, 0.1 * want);
+    for (pair, delay) in reports.chunks(2).zip(delays.map(f64::from)) {
+        let (on, off) = (&pair[0], &pair[1]);
+        for r in pair {
+            let (lo, hi) = detection_bounds(delay, 3.0);
+            let d = compare::detection_s(r).expect("detected");
+            assert!(d > lo && d <= hi, "delay {delay}: {d}");
+        }
+        let d = compare::detection_s(on).expect("detected");
+        assert_eq!(on.summary.client_errors, 0, "delay {delay}");
+        let want = 1000.0 / 3.0 * d;
+        close("retries", on.summary.retries as f64, want, 0.1 * want);
+        assert_eq!(on.summary.retried_ok, on.summary.retries);
+        let d = compare::detection_s(off).expect("detected");
+        let want = 1000.0 / 4.0 * d;
+        assert_eq!(off.summary.retries, 0);
+        close("failed", off.summary.failed as f64, want, 0.1 * want);
+        assert_eq!(
+            off.summary.status_codes.get("502"),
+            Some(&off.summary.failed)
+        );
     }
 }
 

@@ -171,10 +171,13 @@ impl Listener {
         let at = |field: &str| format!("{p}.{field}");
         let protocol = protocol_of(Some(self), pool_protocol);
         match &self.protocol {
-            None => f.warn(
+            // the only listener the pool can have (TCP, UDP, IP pools) or its plainest: a note,
+            // so that `--set listener.member_timeout=…` needs no protocol
+            None => f.note(
                 &at("protocol"),
-                "",
-                format!("is not given (update bodies omit it); simulating a {protocol} listener, the {pool_protocol} pool's"),
+                format!(
+                    "is not given; simulating a {protocol} listener, the {pool_protocol} pool's"
+                ),
             ),
             Some(given) => {
                 let known_pool = super::PROTOCOLS.contains(&pool_protocol);
