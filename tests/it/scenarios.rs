@@ -472,3 +472,112 @@ fn weighted_hashing_sizes_source_ip_traffic_to_the_fleet() {
     assert_eq!(weighted.summary.rejected + weighted.summary.failed, 0);
     assert!(vendor.summary.latency_ms.p99 > 10.0 * weighted.summary.latency_ms.p99);
 }
+
+/// The same member failure three ways, retries on and off: retries hide a crash, a vanished
+/// host or a hang from clients' status codes, but the last two cost each request that meets
+/// the member a full timeout first.
+#[test]
+fn retry_hides_a_crash_but_not_a_hang() {
+    let modes = ["refuse", "blackhole", "hang"];
+    let reports = grid(
+        "retry-crash-vs-hang",
+        &[
+            ("events[0].member_fail.failure", &modes.map(Value::from)),
+            ("listener.enable_member_retry", &[json!(true), json!(false)]),
+        ],
+    );
+    let rate = 200.0;
+    for (pair, mode) in reports.chunks(2).zip(modes) {
+        let (on, off) = (&pair[0], &pair[1]);
+        let d = compare::detection_s(on).expect("detected");
+        // refused probes fail at once; blackholed and hung ones (HTTP) after the 1 s timeout
+        let (lo, hi) = match mode {
+            "refuse" => (4.0, 6.0),
+            _ => (5.0, 7.0),
+        };
+        assert!(d > lo && d <= hi, "{mode}: {d}");
+        assert_eq!(on.summary.client_errors, 0, "{mode}");
+        // a refused attempt ends at once and round robin moves on: every third request meets
+        // it; a silent one holds its attempt while the sequence goes on: every fourth
+        let share = if mode == "refuse" { 1.0 / 3.0 } else { 0.25 };
+        let want = rate * share * d;
+        close(mode, on.summary.retries as f64, want, 0.15 * want);
+        // about 2 % of the requests wait the connect (5 s) or response (3 s) timeout first
+        let p99 = on.summary.latency_ms.p99;
+        match mode {
+            "refuse" => assert!(p99 < 100.0, "{p99}"),
+            "blackhole" => assert!((5000.0..5100.0).contains(&p99), "{p99}"),
+            _ => assert!((3000.0..3100.0).contains(&p99), "{p99}"),
+        }
+        let want = rate * 0.25 * d;
+        close(mode, off.summary.failed as f64, want, 0.15 * want);
+        let code = if mode == "refuse" { "502" } else { "504" };
+        assert_eq!(
+            off.summary.status_codes.get(code),
+            Some(&off.summary.failed)
+        );
+    }
+}
+
+/// A rolling restart under half-POST traffic: with retries, only the POSTs a member was serving
+/// when its process died fail (forwarded, so not retried); refused connects are retried for
+/// every method.
+#[test]
+fn posts_in_service_at_a_restart_are_the_only_errors() {
+    let reports = grid(
+        "post-rolling-deploy",
+        &[
+            (
+                "workload.methods",
+                &[json!({"GET": 1}), json!({"GET": 0.5, "POST": 0.5})],
+            ),
+            ("listener.enable_member_retry", &[json!(true), json!(false)]),
+        ],
+    );
+    let (get_on, get_off, post_on, post_off) = (&reports[0], &reports[1], &reports[2], &reports[3]);
+    assert_eq!(get_on.summary.client_errors, 0);
+    assert!(get_on.summary.retries > 1000);
+    // Little: each member serves 250 req/s × 50 ms = 12.5 at once; half are POSTs; 4 restarts.
+    // The count is Poisson: mean 25, sd 5.
+    let errors = post_on.summary.client_errors as f64;
+    assert!((10.0..=40.0).contains(&errors), "{errors}");
+    assert_eq!(
+        post_on.summary.status_codes.get("502").copied(),
+        Some(errors as u64)
+    );
+    // retries off: a quarter of 1000 req/s fails for each detection time (2–4 s), four times
+    for off in [get_off, post_off] {
+        let d = compare::detection_s(off).expect("detected");
+        let want = 4.0 * 250.0 * d;
+        close("failed", off.summary.failed as f64, want, 0.1 * want);
+    }
+}
+
+/// A member answering 20 % of its requests with 500 passes every probe and is never retried;
+/// a health endpoint broken on every member takes the whole pool OFFLINE, which only fail-open
+/// (`pool_health.minimum_healthy_member_count` 1) survives.
+#[test]
+fn gray_failures_and_a_broken_health_endpoint() {
+    let reports = variants(
+        "gray-failure",
+        "pool.pool_health.minimum_healthy_member_count",
+        &[json!(0), json!(1)],
+    );
+    let (closed, open) = (&reports[0], &reports[1]);
+    for r in [closed, open] {
+        // 30 s × 125 req/s to catalog-1, a fifth of them 500 (sd ≈ 27)
+        let errors = r.summary.status_codes["500"] as f64;
+        close("500", errors, 750.0, 100.0);
+        assert_eq!(r.summary.retries, 0);
+        let first_offline = event_time(r, "health_offline", "catalog-1");
+        assert!(first_offline.iter().all(|&t| t > 50.0), "{first_offline:?}");
+    }
+    // every member OFFLINE within (2, 4] s of 50 s: 503 for 500 req/s until 80 s
+    let no_member = closed.summary.status_codes["503"] as f64;
+    assert!(
+        (500.0 * 26.0..=500.0 * 28.0 + 300.0).contains(&no_member),
+        "{no_member}"
+    );
+    assert_eq!(open.summary.status_codes.get("503"), None);
+    assert_eq!(open.summary.client_errors, open.summary.status_codes["500"]);
+}
