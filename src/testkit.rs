@@ -6,10 +6,11 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::balancer::Request;
-use crate::model::{Algorithm, HealthCheck, Member, PoolConfig, Protocol, Tier};
+use crate::model::{Algorithm, HealthCheck, Member, MemberIdx, PoolConfig, Protocol, Tier};
 use crate::sim::{
     ArrivalProcess, ArrivalsConfig, BackendConfig, ClientsConfig, Distribution, Failure,
-    FrontConfig, LbZone, Popularity, QuicConfig, RequestsPerConnection, SimConfig, WorkloadConfig,
+    FrontConfig, FrontKind, LbZone, Method, Outcome, Popularity, QuicConfig, RequestObs,
+    RequestsPerConnection, SimConfig, WorkloadConfig,
 };
 use crate::time::SimTime;
 
@@ -126,6 +127,31 @@ pub fn sim_config(
         timeline: vec![],
         bucket: SimTime::from_secs(1),
         pool,
+    }
+}
+
+/// A GET arriving at `arrival` that ended with `outcome` on `member` after `attempts` attempts
+/// behind an ELB L7 listener, 2 ms after it arrived.
+pub fn request_obs(
+    arrival: SimTime,
+    member: Option<MemberIdx>,
+    outcome: Outcome,
+    attempts: u8,
+) -> RequestObs {
+    RequestObs {
+        arrival,
+        request: 0,
+        connection: 0,
+        client: 0,
+        lb_node: 0,
+        member,
+        outcome,
+        status: outcome.status(FrontKind::ElbL7).unwrap_or(0),
+        attempts,
+        method: Method::Get,
+        latency: SimTime::from_millis(2),
+        cross_az: false,
+        uri: None,
     }
 }
 

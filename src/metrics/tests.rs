@@ -1,6 +1,5 @@
 use super::*;
 use crate::model::Algorithm;
-use crate::sim::{FrontKind, Method};
 use crate::testkit;
 
 #[test]
@@ -22,21 +21,7 @@ fn recorder() -> Recorder {
 
 /// A request arriving at `at_s` that ended on `member` after `attempts` attempts.
 fn req(at_s: u64, member: Option<MemberIdx>, outcome: Outcome, attempts: u8) -> RequestObs {
-    RequestObs {
-        arrival: SimTime::from_secs(at_s),
-        request: 0,
-        connection: 0,
-        client: 0,
-        lb_node: 0,
-        member,
-        outcome,
-        status: outcome.status(FrontKind::ElbL7).unwrap_or(0),
-        attempts,
-        method: Method::Get,
-        latency: SimTime::from_millis(3),
-        cross_az: false,
-        uri: None,
-    }
+    testkit::request_obs(SimTime::from_secs(at_s), member, outcome, attempts)
 }
 
 fn retried(at_s: u64, member: MemberIdx, outcome: Outcome) -> AttemptObs {

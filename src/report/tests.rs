@@ -1,6 +1,6 @@
 use super::*;
 use crate::model::Algorithm;
-use crate::sim::{AttemptObs, FrontKind, MemberOutput, Method, Observer, RequestObs};
+use crate::sim::{AttemptObs, MemberOutput, Observer};
 use crate::testkit;
 use crate::time::SimTime;
 use serde_json::json;
@@ -14,20 +14,8 @@ fn report() -> Report {
     );
     let config = testkit::sim_config(pool, testkit::backend(1, 1.0), 1.0, SimTime::from_secs(10));
     let mut rec = Recorder::new(&config);
-    let obs = |at_ms, member, outcome: Outcome, attempts| RequestObs {
-        arrival: SimTime::from_millis(at_ms),
-        request: 0,
-        connection: 0,
-        client: 0,
-        lb_node: 0,
-        member,
-        outcome,
-        status: outcome.status(FrontKind::ElbL7).unwrap_or(0),
-        attempts,
-        method: Method::Get,
-        latency: SimTime::from_millis(2),
-        cross_az: false,
-        uri: None,
+    let obs = |at_ms, member, outcome: Outcome, attempts| {
+        testkit::request_obs(SimTime::from_millis(at_ms), member, outcome, attempts)
     };
     let away = |at_ms, member, outcome| AttemptObs {
         arrival: SimTime::from_millis(at_ms),
