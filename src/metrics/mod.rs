@@ -43,13 +43,11 @@ pub struct Counts {
     pub reset: u64,
     /// By [`Outcome::index`].
     pub by_outcome: [u64; Outcome::ALL.len()],
-    /// By the status the client saw, indexed by [`status::slot`].
-    pub by_status: [u64; status::SLOTS],
 }
 
 impl Counts {
     #[inline]
-    fn add(&mut self, outcome: Outcome, status: u16) {
+    fn add(&mut self, outcome: Outcome) {
         self.requests += 1;
         match outcome {
             Outcome::Ok => self.completed += 1,
@@ -58,7 +56,6 @@ impl Counts {
             _ => self.failed += 1,
         }
         self.by_outcome[outcome.index()] += 1;
-        self.by_status[status::slot(status)] += 1;
     }
 
     /// Requests whose final outcome was not a response in time: what the clients saw as errors.
@@ -96,11 +93,27 @@ pub struct MemberRecord {
     /// Bit set of the URIs (indices into the workload's URI set) this member was asked for: a
     /// cache behind the member has to hold that many objects.
     pub uris_seen: Vec<u64>,
-    /// Attempts made on this member: the final attempts of the requests it ended (`counts`)
-    /// and the attempts retried away from it.
-    pub attempts: u64,
-    /// Of those, the failed ones by [`Outcome::index`].
-    pub attempt_failures: [u64; Outcome::ALL.len()],
+    /// Attempts retried away from this member, and their causes by [`Outcome::index`] (its
+    /// final attempts are `counts`).
+    pub retried_away: u64,
+    pub retried_away_by: [u64; Outcome::ALL.len()],
+}
+
+impl MemberRecord {
+    /// Attempts made on this member: the final attempts of the requests it ended and the
+    /// attempts retried away from it.
+    pub fn attempts(&self) -> u64 {
+        self.counts.requests + self.retried_away
+    }
+
+    /// Its failed attempts by [`Outcome::index`], final and retried away.
+    pub fn attempt_failures(&self) -> [u64; Outcome::ALL.len()] {
+        let mut f = self.retried_away_by;
+        for o in Outcome::ALL.into_iter().filter(|&o| o != Outcome::Ok) {
+            f[o.index()] += self.counts.by_outcome[o.index()];
+        }
+        f
+    }
 }
 
 impl MemberRecord {
@@ -112,8 +125,8 @@ impl MemberRecord {
             latency_sum: 0,
             requests: vec![0; buckets],
             failed: vec![0; buckets],
-            attempts: 0,
-            attempt_failures: [0; Outcome::ALL.len()],
+            retried_away: 0,
+            retried_away_by: [0; Outcome::ALL.len()],
         }
     }
 }
@@ -136,6 +149,8 @@ pub struct Recorder {
     uris: usize,
     /// All requests after warmup, with or without a member.
     pub total: Counts,
+    /// All requests by the status the client saw, indexed by [`status::slot`].
+    pub statuses: [u64; status::SLOTS],
     pub attempts: Attempts,
     /// Final outcomes of all requests over time.
     pub outcomes: OutcomeTimeline,
@@ -162,6 +177,7 @@ impl Recorder {
             bucket: SimTime(bucket),
             buckets,
             total: Counts::default(),
+            statuses: [0; status::SLOTS],
             attempts: Attempts::default(),
             outcomes: OutcomeTimeline::new(config),
             cross_az: 0,
@@ -195,21 +211,19 @@ impl Observer for Recorder {
         if o.arrival < self.warmup {
             return;
         }
-        self.total.add(o.outcome, o.status);
+        self.total.add(o.outcome);
+        self.statuses[status::slot(o.status)] += 1;
         let tries = u64::from(o.attempts);
         self.attempts.attempts += tries;
         self.attempts.retries += tries.saturating_sub(1);
         self.attempts.retried_ok += u64::from(tries > 1 && o.outcome == Outcome::Ok);
-        self.outcomes.add(o.arrival, o.outcome);
+        // an arrival exactly at the end of the run falls just past the last bucket
+        let b = (((o.arrival - self.warmup).0 / self.bucket.0) as usize).min(self.buckets - 1);
+        self.outcomes.add(b, o.outcome);
         self.cross_az += u64::from(o.cross_az);
         let Some(m) = o.member else { return };
         let rec = &mut self.members[m as usize];
-        rec.counts.add(o.outcome, o.status);
-        rec.attempts += 1;
-        rec.attempt_failures[o.outcome.index()] += u64::from(o.outcome != Outcome::Ok);
-        let b = ((o.arrival - self.warmup).0 / self.bucket.0) as usize;
-        // an arrival exactly at the end of the run falls just past the last bucket
-        let b = b.min(rec.requests.len() - 1);
+        rec.counts.add(o.outcome);
         rec.requests[b] += 1;
         if let Some(u) = o.uri {
             rec.uris_seen[u as usize / 64] |= 1 << (u % 64);
@@ -231,8 +245,8 @@ impl Observer for Recorder {
             return;
         }
         let rec = &mut self.members[o.member as usize];
-        rec.attempts += 1;
-        rec.attempt_failures[o.outcome.index()] += 1;
+        rec.retried_away += 1;
+        rec.retried_away_by[o.outcome.index()] += 1;
     }
 
     fn notice(&mut self, notice: &Notice) {

@@ -56,7 +56,7 @@ fn counts_statuses_attempts_and_retries() {
     assert_eq!((t.requests, t.completed, t.client_errors()), (5, 2, 3));
     let by_status: Vec<(&str, u64)> = status::NAMES
         .iter()
-        .zip(t.by_status)
+        .zip(r.statuses)
         .filter(|(_, n)| *n > 0)
         .map(|(s, n)| (*s, n))
         .collect();
@@ -69,13 +69,13 @@ fn counts_statuses_attempts_and_retries() {
             retried_ok: 1
         }
     );
-    let fails = |m: usize, o: Outcome| r.members[m].attempt_failures[o.index()];
+    let fails = |m: usize, o: Outcome| r.members[m].attempt_failures()[o.index()];
     assert_eq!(
-        r.members.iter().map(|m| m.attempts).collect::<Vec<_>>(),
+        r.members.iter().map(|m| m.attempts()).collect::<Vec<_>>(),
         [2, 2, 3]
     );
     assert_eq!(
-        r.members.iter().map(|m| m.attempts).sum::<u64>(),
+        r.members.iter().map(|m| m.attempts()).sum::<u64>(),
         r.attempts.attempts
     );
     assert_eq!(fails(0, Outcome::Refused), 1);

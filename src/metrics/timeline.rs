@@ -11,8 +11,9 @@ pub const MAX_BUCKETS: usize = 1000;
 /// Requests by final outcome ([`Outcome::index`]) per bucket of arrival time.
 #[derive(Clone, Debug)]
 pub struct OutcomeTimeline {
-    start: SimTime,
     bucket: SimTime,
+    /// Report buckets per bucket of this table.
+    join: usize,
     pub counts: Vec<[u64; Outcome::ALL.len()]>,
 }
 
@@ -21,26 +22,34 @@ impl OutcomeTimeline {
     /// smallest factor that fits the measured window in [`MAX_BUCKETS`].
     pub fn shape(config: &SimConfig) -> (SimTime, usize) {
         let window = config.duration.saturating_sub(config.warmup).0.max(1);
-        let base = config.bucket.0.max(1);
-        let factor = window.div_ceil(base).div_ceil(MAX_BUCKETS as u64).max(1);
-        let width = base.saturating_mul(factor);
+        let width = config
+            .bucket
+            .0
+            .max(1)
+            .saturating_mul(Self::join(config) as u64);
         (SimTime(width), window.div_ceil(width).max(1) as usize)
+    }
+
+    fn join(config: &SimConfig) -> usize {
+        let window = config.duration.saturating_sub(config.warmup).0.max(1);
+        let base = config.bucket.0.max(1);
+        window.div_ceil(base).div_ceil(MAX_BUCKETS as u64).max(1) as usize
     }
 
     pub fn new(config: &SimConfig) -> OutcomeTimeline {
         let (bucket, n) = Self::shape(config);
         OutcomeTimeline {
-            start: config.warmup,
             bucket,
+            join: Self::join(config),
             counts: vec![[0; Outcome::ALL.len()]; n],
         }
     }
 
-    /// Counts a request that arrived at `arrival` (not before the start) and ended so.
+    /// Counts a request that arrived in the report's bucket `b` and ended so.
     #[inline]
-    pub fn add(&mut self, arrival: SimTime, outcome: Outcome) {
-        let b = ((arrival - self.start).0 / self.bucket.0) as usize;
-        // an arrival exactly at the end of the run falls just past the last bucket
+    pub fn add(&mut self, b: usize, outcome: Outcome) {
+        // no division in the common case of runs within MAX_BUCKETS report buckets
+        let b = if self.join == 1 { b } else { b / self.join };
         let b = b.min(self.counts.len() - 1);
         self.counts[b][outcome.index()] += 1;
     }
@@ -65,8 +74,9 @@ mod tests {
         c.duration = SimTime::from_secs(2500);
         assert_eq!(OutcomeTimeline::shape(&c), (SimTime::from_secs(3), 834));
         let mut t = OutcomeTimeline::new(&c);
-        t.add(SimTime::from_secs(2500), Outcome::Refused);
-        t.add(SimTime::from_secs(4), Outcome::Ok);
+        // report buckets of 1 s: 2,499 (the last) and 4
+        t.add(2499, Outcome::Refused);
+        t.add(4, Outcome::Ok);
         assert_eq!(t.counts[833][Outcome::Refused.index()], 1);
         assert_eq!(t.counts[1][Outcome::Ok.index()], 1);
     }

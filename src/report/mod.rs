@@ -243,8 +243,8 @@ impl Report {
                     failed,
                     rejected,
                     reset,
-                    attempts: r.attempts,
-                    attempt_failures: nonzero(&r.attempt_failures),
+                    attempts: r.attempts(),
+                    attempt_failures: nonzero(&r.attempt_failures()),
                     peak_connections: o.peak_connections,
                     removed: o.removed,
                     distinct_uris: rec.distinct_uris(i),
@@ -297,7 +297,7 @@ impl Report {
                 client_error_share: ratio(t.client_errors(), t.requests),
                 status_codes: status::NAMES
                     .into_iter()
-                    .zip(t.by_status)
+                    .zip(rec.statuses)
                     .filter(|(_, n)| *n > 0)
                     .collect(),
                 outcomes: Outcome::ALL

@@ -15,9 +15,9 @@ use super::counters::Counters;
 use super::health::HealthState;
 use super::members::Membership;
 use super::nodes::Nodes;
-use super::observe::{Notice, NoticeKind, Observer};
+use super::observe::{Notice, NoticeKind, Observer, Outcome};
 use super::queue::EventQueue;
-use super::requests::Req;
+use super::requests::{Req, MAX_ATTEMPTS};
 use super::server::Server;
 use super::slab::{Slab, WaitList};
 use super::workload::{Conn, Workload};
@@ -102,6 +102,11 @@ pub(super) struct Engine<'c, O> {
     pub timer_on: bool,
     /// The listener limits new connections (`cps` or `connection`).
     pub limits_on: bool,
+    /// The status code a client sees for each outcome ([`Outcome::index`]; 0: none) behind
+    /// this front end.
+    pub statuses: [u16; Outcome::ALL.len()],
+    /// By connection slot, the members a retried request tried, in order.
+    pub tried: Vec<[MemberIdx; MAX_ATTEMPTS]>,
     /// The last pending attempt's sequence number.
     pub attempt_seq: u32,
     pub counters: Counters,
@@ -147,6 +152,8 @@ impl<'c, O: Observer> Engine<'c, O> {
                 (lb, _) => lb.is_some(),
             },
             attempt_seq: 0,
+            tried: Vec::new(),
+            statuses: Outcome::ALL.map(|o| o.status(cfg.front.kind).unwrap_or(0)),
             limits_on: cfg.front.cps > 0 || cfg.front.max_connections > 0,
             counters: Counters::new(cfg.warmup == SimTime::ZERO),
         })
@@ -169,7 +176,11 @@ impl<'c, O: Observer> Engine<'c, O> {
             // timeouts last (a response due at the deadline still arrives), the load balancer's
             // before the client's
             let (deadline, oldest) = self.next_deadline();
-            let (lb_deadline, oldest_attempt) = self.next_response_deadline();
+            let (lb_deadline, oldest_attempt) = if self.timer_on {
+                self.next_response_deadline()
+            } else {
+                (SimTime::MAX, 0)
+            };
             let timeout_at = deadline.min(lb_deadline);
             if self.next_arrival <= self.q.peek_time() && self.next_arrival <= timeout_at {
                 if self.next_arrival > end {

@@ -20,6 +20,7 @@ use super::counters::Count;
 use super::engine::{Engine, Ev};
 use super::observe::{AttemptObs, Observer, Outcome, RequestObs};
 use super::slab::{Ix, Links};
+use super::workload::Conn;
 use crate::balancer::MemberIdx;
 use crate::time::SimTime;
 
@@ -47,31 +48,27 @@ impl AsMut<Links> for Req {
     }
 }
 
-/// The client request a connection is waiting on.
+/// The client request a connection is waiting on (the members a retried one tried are in
+/// `Engine::tried`, by connection slot: off the connection, which every request touches).
 #[derive(Clone, Copy, Default)]
 pub(super) struct Call {
     pub id: u64,
     pub arrival: SimTime,
     pub method: Method,
-    /// Members tried, in order; the last is the current attempt's.
-    tried: [MemberIdx; MAX_ATTEMPTS],
     attempts: u8,
+    /// The current (or last) attempt's member.
+    member: Option<Ix>,
     /// The current (or last) attempt's member is in another AZ than the LB node.
     cross: bool,
     /// The current attempt holds an open upstream connection (per-request pools).
     opened: bool,
 }
 
-impl Call {
+impl Conn {
+    /// The member of the request's current (or last) attempt.
     #[inline]
-    fn member(&self) -> Option<MemberIdx> {
-        self.attempts
-            .checked_sub(1)
-            .map(|i| self.tried[usize::from(i)])
-    }
-
-    fn tried(&self) -> &[MemberIdx] {
-        &self.tried[..usize::from(self.attempts)]
+    fn attempt_member(&self) -> Option<MemberIdx> {
+        self.call.member.map(Ix::get)
     }
 }
 
@@ -151,7 +148,7 @@ impl<O: Observer> Engine<'_, O> {
 
     /// Asks connection `c`'s node for a member for its request's next attempt. `initial`
     /// selects the QUIC long header.
-    #[inline]
+    #[inline(always)]
     fn pick(&mut self, c: u32, initial: bool) -> Option<MemberIdx> {
         let conn = &self.conns[c];
         let (node, client) = (conn.node, conn.client);
@@ -159,7 +156,8 @@ impl<O: Observer> Engine<'_, O> {
         let req = self.work.request(conn, self.now, initial);
         let b = self.nodes.balancer(node);
         let pick = if retry {
-            b.pick_other(self.now, &req, self.conns[c].call.tried())?
+            let tried = &self.tried[c as usize][..usize::from(self.conns[c].call.attempts)];
+            b.pick_other(self.now, &req, tried)?
         } else {
             b.pick(self.now, &req)?
         };
@@ -170,6 +168,7 @@ impl<O: Observer> Engine<'_, O> {
     }
 
     /// Connection `c`'s client starts waiting for a new request now.
+    #[inline(always)]
     fn start_call(&mut self, c: u32) {
         let now = self.now;
         let id = self.work.next_request_id();
@@ -190,6 +189,7 @@ impl<O: Observer> Engine<'_, O> {
     }
 
     /// Sends connection `c`'s next request now.
+    #[inline]
     pub(super) fn issue(&mut self, c: u32) {
         let now = self.now;
         self.start_call(c);
@@ -215,10 +215,19 @@ impl<O: Observer> Engine<'_, O> {
     }
 
     /// Connection `c`'s request makes its next attempt now: a pick, then the member.
+    #[inline(always)]
     pub(super) fn attempt(&mut self, c: u32) {
-        let first = self.conns[c].call.attempts == 0;
+        let conn = &mut self.conns[c];
+        let first = conn.call.attempts == 0;
         if first {
-            self.work.draw_uri(&mut self.conns[c], &mut self.rng);
+            self.work.draw_uri(conn, &mut self.rng);
+        } else if let Some(m) = conn.call.member {
+            // a retry: the members tried so far are recorded off the connection
+            let i = usize::from(conn.call.attempts) - 1;
+            if self.tried.len() <= c as usize {
+                self.tried.resize(c as usize + 1, [0; MAX_ATTEMPTS]);
+            }
+            self.tried[c as usize][i] = m.get();
         }
         let initial = first && self.conns[c].member.is_none();
         let Some(m) = self.pick(c, initial) else {
@@ -244,6 +253,7 @@ impl<O: Observer> Engine<'_, O> {
     }
 
     /// The attempt on member `m` starts now.
+    #[inline(always)]
     fn forward(&mut self, c: u32, m: MemberIdx) {
         let now = self.now;
         let node = self.conns[c].node;
@@ -251,7 +261,7 @@ impl<O: Observer> Engine<'_, O> {
         let cross = matches!((self.nodes.zone(node), s.zone), (Some(a), Some(z)) if a != z);
         let trip = self.trip(cross);
         let call = &mut self.conns[c].call;
-        call.tried[usize::from(call.attempts)] = m;
+        call.member = Some(Ix::new(m));
         call.attempts += 1;
         call.cross = cross;
         call.opened = false;
@@ -352,7 +362,7 @@ impl<O: Observer> Engine<'_, O> {
         conn.last_failure = Some(fail.outcome);
         let call = conn.call;
         if self.may_retry(&call, fail) {
-            if let Some(m) = call.member() {
+            if let Some(m) = self.conns[c].attempt_member() {
                 self.obs.attempt(&AttemptObs {
                     arrival: call.arrival,
                     request: call.id,
@@ -397,11 +407,12 @@ impl<O: Observer> Engine<'_, O> {
     }
 
     /// The load balancer lets go of the current attempt's upstream connection.
+    #[inline]
     fn release_upstream(&mut self, c: u32) {
         let conn = &mut self.conns[c];
-        let (node, call) = (conn.node, &mut conn.call);
-        if std::mem::take(&mut call.opened) {
-            if let Some(m) = call.member() {
+        if std::mem::take(&mut conn.call.opened) {
+            if let Some(m) = conn.attempt_member() {
+                let node = conn.node;
                 self.close(node, m);
             }
         }
@@ -430,19 +441,18 @@ impl<O: Observer> Engine<'_, O> {
     }
 
     /// Request `r`'s backend finished it.
+    #[inline(always)]
     pub(super) fn complete(&mut self, r: u32) {
         let member = self.reqs[r].member;
         let waiting = self.awaited(r);
         self.release_req(r);
         self.start_next(member);
         if let Some(c) = waiting {
-            self.conns[c].inflight = None;
-            self.release_upstream(c);
-            let call = self.conns[c].call;
-            let done = self.now + self.trip(call.cross);
+            let call = &self.conns[c].call;
+            let (arrival, done) = (call.arrival, self.now + self.trip(call.cross));
             match self.cfg.workload.timeout {
-                Some(t) if done - call.arrival > t => {
-                    self.finish(c, Outcome::ClientTimeout, call.arrival + t, Next::Continue);
+                Some(t) if done - arrival > t => {
+                    self.finish(c, Outcome::ClientTimeout, arrival + t, Next::Continue);
                 }
                 _ => self.finish(c, Outcome::Ok, done, Next::Continue),
             }
@@ -530,6 +540,7 @@ impl<O: Observer> Engine<'_, O> {
     }
 
     /// Reports a request's end and moves its connection on.
+    #[inline]
     pub(super) fn finish(&mut self, c: u32, outcome: Outcome, done: SimTime, next: Next) {
         if self.conns[c].wait.listed() {
             self.waiting.remove(&mut self.conns, c);
@@ -558,9 +569,9 @@ impl<O: Observer> Engine<'_, O> {
             connection: conn.id,
             client: conn.client,
             lb_node: conn.node,
-            member: call.member(),
+            member: conn.attempt_member(),
             outcome,
-            status: outcome.status(self.cfg.front.kind).unwrap_or(0),
+            status: self.statuses[outcome.index()],
             attempts: call.attempts,
             method: call.method,
             latency: done - call.arrival,
@@ -583,12 +594,14 @@ impl<O: Observer> Engine<'_, O> {
         }
     }
 
+    #[inline]
     fn close_conn(&mut self, c: u32) {
         self.release_conn(c);
         self.conns.free(c);
     }
 
     /// The load balancer's side of connection `c` closes: its member and its node let go.
+    #[inline]
     fn release_conn(&mut self, c: u32) {
         let conn = &mut self.conns[c];
         let node = conn.node;

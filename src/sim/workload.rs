@@ -86,6 +86,9 @@ pub(super) struct Workload<'c> {
     quic: bool,
     /// Per client: the member its persistence cookie names, and until when the cookie is valid.
     cookies: Vec<(Option<Ix>, SimTime)>,
+    /// The pool's persistence is a cookie: only then is `cookies` read (a random access per
+    /// request otherwise spent for nothing).
+    cookie_pool: bool,
     packet: [u8; 32],
     /// Methods with their cumulative shares.
     methods: Vec<(Method, f64)>,
@@ -124,6 +127,7 @@ impl<'c> Workload<'c> {
             },
             quic: w.protocol == Protocol::Quic,
             cookies: vec![(None, SimTime::ZERO); w.clients.count as usize],
+            cookie_pool: is_cookie(&cfg.pool.persistence),
             packet: [0; 32],
             methods: w
                 .methods
@@ -305,7 +309,11 @@ impl<'c> Workload<'c> {
         } else {
             None
         };
-        let (cookie, cookie_until) = self.cookies[conn.client as usize];
+        let (cookie, cookie_until) = if self.cookie_pool {
+            self.cookies[conn.client as usize]
+        } else {
+            (None, SimTime::ZERO)
+        };
         Request {
             client_ip: self.client_ip(conn.addr_slot),
             client_port: conn.port,
@@ -343,6 +351,7 @@ impl<'c> Workload<'c> {
         if !cookies_hold {
             self.cookies.fill((None, SimTime::ZERO));
         }
+        self.cookie_pool = is_cookie(new);
     }
 
     fn client_ip(&self, slot: u32) -> IpAddr {
@@ -353,6 +362,13 @@ impl<'c> Workload<'c> {
             }
         }
     }
+}
+
+fn is_cookie(p: &Option<Persistence>) -> bool {
+    matches!(
+        p,
+        Some(Persistence::HttpCookie { .. } | Persistence::AppCookie { .. })
+    )
 }
 
 /// Mean gap between arrivals in ns at `rate` per second; infinite (no arrivals) at rate 0.
