@@ -16,7 +16,7 @@ pub use timeline::{OutcomeTimeline, MAX_BUCKETS};
 
 use crate::balancer::MemberIdx;
 use crate::model::Member;
-use crate::sim::{AttemptObs, Notice, Observer, Outcome, RequestObs, SimConfig};
+use crate::sim::{AttemptObs, FrontKind, Notice, Observer, Outcome, RequestObs, SimConfig};
 use crate::time::SimTime;
 
 /// Lowest latency the histograms tell apart: 1 µs (values below land in the first bucket).
@@ -41,21 +41,32 @@ pub struct Counts {
     pub failed: u64,
     pub rejected: u64,
     pub reset: u64,
-    /// By [`Outcome::index`].
-    pub by_outcome: [u64; Outcome::ALL.len()],
+    /// The failing ones by [`Outcome::index`] (the `ok` slot stays 0: `completed` has them,
+    /// and the common case then touches one line less).
+    failures_by: [u64; Outcome::ALL.len()],
 }
 
 impl Counts {
     #[inline]
     fn add(&mut self, outcome: Outcome) {
         self.requests += 1;
+        if outcome == Outcome::Ok {
+            self.completed += 1;
+            return;
+        }
         match outcome {
-            Outcome::Ok => self.completed += 1,
             Outcome::Rejected => self.rejected += 1,
             Outcome::Reset => self.reset += 1,
             _ => self.failed += 1,
         }
-        self.by_outcome[outcome.index()] += 1;
+        self.failures_by[outcome.index()] += 1;
+    }
+
+    /// Requests by [`Outcome::index`].
+    pub fn by_outcome(&self) -> [u64; Outcome::ALL.len()] {
+        let mut n = self.failures_by;
+        n[Outcome::Ok.index()] = self.completed;
+        n
     }
 
     /// Requests whose final outcome was not a response in time: what the clients saw as errors.
@@ -109,8 +120,8 @@ impl MemberRecord {
     /// Its failed attempts by [`Outcome::index`], final and retried away.
     pub fn attempt_failures(&self) -> [u64; Outcome::ALL.len()] {
         let mut f = self.retried_away_by;
-        for o in Outcome::ALL.into_iter().filter(|&o| o != Outcome::Ok) {
-            f[o.index()] += self.counts.by_outcome[o.index()];
+        for (f, n) in f.iter_mut().zip(self.counts.failures_by) {
+            *f += n;
         }
         f
     }
@@ -149,8 +160,8 @@ pub struct Recorder {
     uris: usize,
     /// All requests after warmup, with or without a member.
     pub total: Counts,
-    /// All requests by the status the client saw, indexed by [`status::slot`].
-    pub statuses: [u64; status::SLOTS],
+    /// The front end, whose status codes the clients saw.
+    front: FrontKind,
     pub attempts: Attempts,
     /// Final outcomes of all requests over time.
     pub outcomes: OutcomeTimeline,
@@ -177,7 +188,7 @@ impl Recorder {
             bucket: SimTime(bucket),
             buckets,
             total: Counts::default(),
-            statuses: [0; status::SLOTS],
+            front: config.front.kind,
             attempts: Attempts::default(),
             outcomes: OutcomeTimeline::new(config),
             cross_az: 0,
@@ -188,6 +199,29 @@ impl Recorder {
                 .collect(),
             notices: Vec::new(),
         }
+    }
+
+    /// All requests by the status the client saw, indexed by [`status::slot`]: each outcome has
+    /// one status behind the run's front end.
+    pub fn statuses(&self) -> [u64; status::SLOTS] {
+        let mut by = [0; status::SLOTS];
+        for (o, n) in Outcome::ALL.into_iter().zip(self.total.by_outcome()) {
+            by[status::slot(o.status(self.front).unwrap_or(0))] += n;
+        }
+        by
+    }
+
+    /// Final outcomes by time bucket ([`OutcomeTimeline`]), `ok` included: the table counts
+    /// failures only, and a request that ended well always had a member, whose series say how
+    /// many did per bucket.
+    pub fn outcomes_over_time(&self) -> Vec<[u64; Outcome::ALL.len()]> {
+        let mut t = self.outcomes.counts.clone();
+        for rec in &self.members {
+            for (b, (&n, &f)) in rec.requests.iter().zip(&rec.failed).enumerate() {
+                t[self.outcomes.slot(b)][Outcome::Ok.index()] += n - f;
+            }
+        }
+        t
     }
 
     /// Distinct URIs member `m` was asked for.
@@ -212,14 +246,15 @@ impl Observer for Recorder {
             return;
         }
         self.total.add(o.outcome);
-        self.statuses[status::slot(o.status)] += 1;
         let tries = u64::from(o.attempts);
         self.attempts.attempts += tries;
         self.attempts.retries += tries.saturating_sub(1);
         self.attempts.retried_ok += u64::from(tries > 1 && o.outcome == Outcome::Ok);
         // an arrival exactly at the end of the run falls just past the last bucket
         let b = (((o.arrival - self.warmup).0 / self.bucket.0) as usize).min(self.buckets - 1);
-        self.outcomes.add(b, o.outcome);
+        if o.outcome != Outcome::Ok {
+            self.outcomes.add(b, o.outcome);
+        }
         self.cross_az += u64::from(o.cross_az);
         let Some(m) = o.member else { return };
         let rec = &mut self.members[m as usize];

@@ -10,11 +10,12 @@ fn histogram_bounds_are_valid() {
     }
 }
 
-/// Three members, 10 s in 1 s buckets, a 1 s warmup.
+/// Three members behind an HTTP listener, 10 s in 1 s buckets, a 1 s warmup.
 fn recorder() -> Recorder {
     let members = ["a", "b", "c"].map(testkit::member).to_vec();
     let pool = testkit::pool(Algorithm::RoundRobin, members);
     let mut c = testkit::sim_config(pool, testkit::backend(1, 1.0), 1.0, SimTime::from_secs(11));
+    c.front = crate::sim::FrontConfig::elb_default(crate::model::Protocol::Http);
     c.warmup = SimTime::from_secs(1);
     Recorder::new(&c)
 }
@@ -56,7 +57,7 @@ fn counts_statuses_attempts_and_retries() {
     assert_eq!((t.requests, t.completed, t.client_errors()), (5, 2, 3));
     let by_status: Vec<(&str, u64)> = status::NAMES
         .iter()
-        .zip(r.statuses)
+        .zip(r.statuses())
         .filter(|(_, n)| *n > 0)
         .map(|(s, n)| (*s, n))
         .collect();
@@ -96,7 +97,7 @@ fn outcomes_over_time_are_bucketed_by_arrival() {
     r.request(&req(2, Some(0), Outcome::Ok, 1));
     r.request(&req(2, Some(0), Outcome::Refused, 1));
     r.request(&req(11, None, Outcome::Dropped, 0));
-    let c = &r.outcomes.counts;
+    let c = &r.outcomes_over_time();
     assert_eq!(c.len(), 10);
     assert_eq!(c[1][Outcome::Ok.index()], 1);
     assert_eq!(c[1][Outcome::Refused.index()], 1);

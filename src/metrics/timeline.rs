@@ -48,10 +48,16 @@ impl OutcomeTimeline {
     /// Counts a request that arrived in the report's bucket `b` and ended so.
     #[inline]
     pub fn add(&mut self, b: usize, outcome: Outcome) {
+        let b = self.slot(b);
+        self.counts[b][outcome.index()] += 1;
+    }
+
+    /// The row of the report's bucket `b`.
+    #[inline]
+    pub fn slot(&self, b: usize) -> usize {
         // no division in the common case of runs within MAX_BUCKETS report buckets
         let b = if self.join == 1 { b } else { b / self.join };
-        let b = b.min(self.counts.len() - 1);
-        self.counts[b][outcome.index()] += 1;
+        b.min(self.counts.len() - 1)
     }
 
     pub fn bucket(&self) -> SimTime {

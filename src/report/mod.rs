@@ -23,9 +23,10 @@ pub const MAX_COLUMN: usize = 64;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use crate::metrics::{status, Counts, OutcomeTimeline, Recorder};
+use crate::metrics::{status, Counts, Recorder};
 use crate::model::{Tier, ZoneId};
 use crate::sim::{Failure, Notice, NoticeKind, Outcome, RunOutput, SimConfig};
+use crate::time::SimTime;
 
 /// The JSON report's format version (`format_version`): 2 added the client-visible status
 /// codes, attempts and retries; 1 was the earlier format, which had no version field.
@@ -273,7 +274,7 @@ impl Report {
                     (o.member.key.clone(), series)
                 })
                 .collect(),
-            clients: client_series(&rec.outcomes),
+            clients: client_series(rec.outcomes.bucket(), &rec.outcomes_over_time()),
         };
         let t = rec.total;
         Report {
@@ -297,12 +298,13 @@ impl Report {
                 client_error_share: ratio(t.client_errors(), t.requests),
                 status_codes: status::NAMES
                     .into_iter()
-                    .zip(rec.statuses)
+                    .zip(rec.statuses())
                     .filter(|(_, n)| *n > 0)
                     .collect(),
                 outcomes: Outcome::ALL
                     .iter()
-                    .map(|o| (o.as_str(), t.by_outcome[o.index()]))
+                    .zip(t.by_outcome())
+                    .map(|(o, n)| (o.as_str(), n))
                     .collect(),
                 attempts: rec.attempts.attempts,
                 retries: rec.attempts.retries,
@@ -349,15 +351,15 @@ fn nonzero(by_outcome: &[u64; Outcome::ALL.len()]) -> BTreeMap<&'static str, u64
         .collect()
 }
 
-fn client_series(t: &OutcomeTimeline) -> ClientSeries {
+fn client_series(bucket: SimTime, counts: &[[u64; Outcome::ALL.len()]]) -> ClientSeries {
     let failures = Outcome::ALL
         .iter()
-        .filter(|o| **o != Outcome::Ok && t.counts.iter().any(|c| c[o.index()] > 0))
-        .map(|o| (o.as_str(), t.counts.iter().map(|c| c[o.index()]).collect()))
+        .filter(|o| **o != Outcome::Ok && counts.iter().any(|c| c[o.index()] > 0))
+        .map(|o| (o.as_str(), counts.iter().map(|c| c[o.index()]).collect()))
         .collect();
     ClientSeries {
-        bucket_s: t.bucket().as_secs_f64(),
-        requests: t.counts.iter().map(|c| c.iter().sum()).collect(),
+        bucket_s: bucket.as_secs_f64(),
+        requests: counts.iter().map(|c| c.iter().sum()).collect(),
         failures,
     }
 }

@@ -12,7 +12,9 @@ fn report() -> Report {
         Algorithm::RoundRobin,
         vec![testkit::member("a"), testkit::member("b")],
     );
-    let config = testkit::sim_config(pool, testkit::backend(1, 1.0), 1.0, SimTime::from_secs(10));
+    let mut config =
+        testkit::sim_config(pool, testkit::backend(1, 1.0), 1.0, SimTime::from_secs(10));
+    config.front = crate::sim::FrontConfig::elb_default(crate::model::Protocol::Http);
     let mut rec = Recorder::new(&config);
     let obs = |at_ms, member, outcome: Outcome, attempts| {
         testkit::request_obs(SimTime::from_millis(at_ms), member, outcome, attempts)
