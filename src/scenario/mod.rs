@@ -26,7 +26,6 @@ mod valid;
 mod validate;
 
 pub use diag::{Finding, Severity};
-pub use dialect::{Dialect, OWN_KEYS};
 pub use front::listener_object;
 pub use lower::{lower, NotRunnable};
 pub use valid::{ChannelChange, EventAction, MemberChange, PoolDef, TimedAction, ValidScenario};
@@ -207,7 +206,7 @@ pub fn parse(
         );
         return Err(f.items);
     };
-    let bare_channel = dialect::detect(&root) == Some(Dialect::Apig { bare: true });
+    let bare_channel = dialect::detect(&root) == Some(dialect::Dialect::Apig { bare: true });
     if bare_channel {
         root = dialect::wrap_bare_channel(root);
         f.rename("vpc_channel", "");
