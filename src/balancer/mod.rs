@@ -171,6 +171,16 @@ pub(crate) trait Picker {
     fn on_active(&mut self, _m: MemberIdx, _active: u32) {}
 }
 
+/// Under cookie persistence, until when the cookie a response sets is valid: HTTP_COOKIE
+/// expires `timeout` after it, an APP_COOKIE (set by the backend) does not expire.
+fn cookie_until(p: &Persistence, now: SimTime) -> Option<SimTime> {
+    match *p {
+        Persistence::HttpCookie { timeout } => Some(now + timeout),
+        Persistence::AppCookie { .. } => Some(SimTime::MAX),
+        Persistence::SourceIp { .. } => None,
+    }
+}
+
 /// Draws a retry makes through the algorithm before scanning the candidates (nginx's `hash`
 /// falls back to round robin after 20).
 const RETRY_DRAWS: u64 = 20;
@@ -353,30 +363,11 @@ impl Balancer {
     /// Picks the member for a new connection (per-connection pools) or request (HTTP pools).
     /// `None` means no member is eligible: the load balancer has nowhere to send it.
     pub fn pick(&mut self, now: SimTime, req: &Request<'_>) -> Option<Pick> {
-        if !self.ramping.is_empty() && now >= self.next_step {
-            self.slow_start_step(now);
-        }
-        if self.dirty {
-            self.rebuild();
-        }
-        if self.candidates.is_empty() {
+        if !self.refresh(now) {
             return None;
         }
-        match self.route {
-            Route::Normal => {}
-            Route::AzFallback => self.counters.az_fallbacks += 1,
-            Route::FailOpen => self.counters.fail_open_picks += 1,
-        }
-        // Vendor (huawei-semantics §2): persistence stops working when slow start is on.
-        // Under QUIC_CID a packet whose connection ID is readable is routed by it: the
-        // source-IP persistence QUIC pools must carry only covers packets without one (§6),
-        // otherwise a migrated connection would follow its new address's binding.
-        let persistence = if self.slow_start.is_some() || self.cid_key(req).is_some() {
-            None
-        } else {
-            self.persistence.as_ref()
-        };
-        match persistence {
+        self.count_route();
+        match self.persistence_for(req) {
             None => Some(Pick {
                 member: self.algorithm_pick(req),
                 cookie_until: None,
@@ -409,10 +400,7 @@ impl Balancer {
                 })
             }
             Some(p @ (Persistence::HttpCookie { .. } | Persistence::AppCookie { .. })) => {
-                let cookie_until = Some(match *p {
-                    Persistence::HttpCookie { timeout } => now + timeout,
-                    _ => SimTime::MAX,
-                });
+                let cookie_until = cookie_until(p, now);
                 if let Some(m) = req.cookie {
                     if self.is_candidate.get(m as usize).copied().unwrap_or(false) {
                         self.counters.persistence_hits += 1;
@@ -443,14 +431,10 @@ impl Balancer {
         req: &Request<'_>,
         tried: &[MemberIdx],
     ) -> Option<Pick> {
-        if !self.ramping.is_empty() && now >= self.next_step {
-            self.slow_start_step(now);
-        }
-        if self.dirty {
-            self.rebuild();
-        }
+        self.refresh(now);
         let untried = |c: &Candidate| !tried.contains(&c.idx);
         let first = self.candidates.iter().position(untried)?;
+        self.count_route();
         let key = self.routing_key(req);
         let member = match self.picker.pick_excluding(key, tried) {
             Some(m) => m,
@@ -465,16 +449,48 @@ impl Balancer {
                     .map_or(self.candidates[first].idx, |c| c.idx)
             }
         };
-        let cookie_until = match self.persistence {
-            Some(Persistence::HttpCookie { timeout }) => Some(now + timeout),
-            Some(Persistence::AppCookie { .. }) => Some(SimTime::MAX),
-            _ => None,
-        };
+        let cookie_until = self.persistence_for(req).and_then(|p| cookie_until(p, now));
         Some(Pick {
             member,
             cookie_until,
             persisted: false,
         })
+    }
+
+    /// Brings the candidates up to date for a pick at `now` (a slow-start step, a rebuild);
+    /// false when there is none.
+    #[inline]
+    fn refresh(&mut self, now: SimTime) -> bool {
+        if !self.ramping.is_empty() && now >= self.next_step {
+            self.slow_start_step(now);
+        }
+        if self.dirty {
+            self.rebuild();
+        }
+        !self.candidates.is_empty()
+    }
+
+    #[inline]
+    fn count_route(&mut self) {
+        match self.route {
+            Route::Normal => {}
+            Route::AzFallback => self.counters.az_fallbacks += 1,
+            Route::FailOpen => self.counters.fail_open_picks += 1,
+        }
+    }
+
+    /// The persistence in force for `req`. Vendor (huawei-semantics §2): persistence stops
+    /// working when slow start is on. Under QUIC_CID a packet whose connection ID is readable
+    /// is routed by it: the source-IP persistence QUIC pools must carry only covers packets
+    /// without one (§6), otherwise a migrated connection would follow its new address's
+    /// binding.
+    #[inline]
+    fn persistence_for(&self, req: &Request<'_>) -> Option<&Persistence> {
+        if self.slow_start.is_some() || self.cid_key(req).is_some() {
+            None
+        } else {
+            self.persistence.as_ref()
+        }
     }
 
     fn algorithm_pick(&mut self, req: &Request<'_>) -> MemberIdx {

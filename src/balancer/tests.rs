@@ -328,3 +328,32 @@ fn weight_changes_rebuild_only_what_they_change() {
         "round robin follows weights"
     );
 }
+
+/// A retry's pick takes a member not yet tried, and sets a cookie only where a first pick
+/// would: never while slow start is on (persistence stops working then, huawei-semantics §2).
+#[test]
+fn a_retry_picks_an_untried_member_and_follows_the_persistence_in_force() {
+    let cookie = Some(Persistence::HttpCookie {
+        timeout: SimTime::from_secs(60),
+    });
+    for (slow_start, sets_cookie) in [(None, true), (Some(SimTime::from_secs(30)), false)] {
+        let mut b = Balancer::new(
+            &PoolConfig {
+                persistence: cookie.clone(),
+                slow_start,
+                ..rr(&[1, 1, 1])
+            },
+            None,
+            1,
+            T0,
+        );
+        let first = b.pick(T0, &req(0)).expect("a member");
+        assert_eq!(first.cookie_until.is_some(), sets_cookie);
+        let retry = b
+            .pick_other(T0, &req(0), &[first.member])
+            .expect("an untried member");
+        assert_ne!(retry.member, first.member);
+        assert_eq!(retry.cookie_until.is_some(), sets_cookie, "{slow_start:?}");
+        assert!(b.pick_other(T0, &req(0), &[0, 1, 2]).is_none());
+    }
+}
