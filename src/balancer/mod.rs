@@ -459,7 +459,7 @@ impl Balancer {
 
     /// Brings the candidates up to date for a pick at `now` (a slow-start step, a rebuild);
     /// false when there is none.
-    #[inline]
+    #[inline(always)]
     fn refresh(&mut self, now: SimTime) -> bool {
         if !self.ramping.is_empty() && now >= self.next_step {
             self.slow_start_step(now);
@@ -470,7 +470,7 @@ impl Balancer {
         !self.candidates.is_empty()
     }
 
-    #[inline]
+    #[inline(always)]
     fn count_route(&mut self) {
         match self.route {
             Route::Normal => {}
@@ -484,7 +484,7 @@ impl Balancer {
     /// is routed by it: the source-IP persistence QUIC pools must carry only covers packets
     /// without one (§6), otherwise a migrated connection would follow its new address's
     /// binding.
-    #[inline]
+    #[inline(always)]
     fn persistence_for(&self, req: &Request<'_>) -> Option<&Persistence> {
         if self.slow_start.is_some() || self.cid_key(req).is_some() {
             None
