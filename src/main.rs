@@ -430,7 +430,7 @@ fn run(
     let report = Report::new(&config, &output, &recorder);
     if let Some(mut page) = html_file {
         let written = page
-            .write_all(run_page(&report, &latency).as_bytes())
+            .write_all(run_page(&report, &latency, config.front.kind).as_bytes())
             .and_then(|()| page.commit());
         match written {
             Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {

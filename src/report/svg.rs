@@ -12,6 +12,55 @@ const RIGHT: f64 = W - 210.0;
 const TOP: f64 = 46.0;
 const BOTTOM: f64 = H - 58.0;
 
+/// A chart's canvas and plot area (px).
+#[derive(Clone, Copy)]
+struct Frame {
+    w: f64,
+    h: f64,
+    left: f64,
+    right: f64,
+    top: f64,
+    bottom: f64,
+}
+
+impl Frame {
+    /// A full-width chart with its legend on the right.
+    const FULL: Frame = Frame {
+        w: W,
+        h: H,
+        left: LEFT,
+        right: RIGHT,
+        top: TOP,
+        bottom: BOTTOM,
+    };
+    /// One panel of a small-multiples grid (three to a row): no legend, the title names it.
+    const PANEL: Frame = Frame {
+        w: 300.0,
+        h: 200.0,
+        left: 52.0,
+        right: 290.0,
+        top: 46.0,
+        bottom: 150.0,
+    };
+}
+
+/// Stroke patterns that go with the palette's colours, so that lines of equal values, drawn
+/// over each other, still show each series through the gaps of the ones above it; with ten
+/// colours and four patterns, the first twenty series differ in both.
+const DASHES: [&str; 4] = ["", "9 3", "3 3", "9 3 3 3"];
+
+/// A series' stroke pattern (an SVG attribute, or nothing for a solid line).
+fn dash_attr(i: usize, dashed: bool) -> String {
+    match (dashed, DASHES[i % DASHES.len()]) {
+        (true, _) => r#" stroke-dasharray="6 3""#.into(),
+        (false, "") => String::new(),
+        (false, d) => format!(r#" stroke-dasharray="{d}""#),
+    }
+}
+
+/// Legend text wider than this many characters wraps onto further lines.
+const LEGEND_CHARS: usize = 24;
+
 /// Tableau 10: distinguishable, and readable on white.
 const PALETTE: [&str; 10] = [
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
@@ -49,6 +98,8 @@ pub struct Series {
     pub line: bool,
     /// Draw a dot at each point.
     pub dots: bool,
+    /// Dashed whatever its number (a reference-like series); others get their number's
+    /// pattern ([`DASHES`]).
     pub dashed: bool,
 }
 
@@ -83,6 +134,8 @@ pub struct Chart {
     pub legend_title: Option<String>,
     /// Extra legend lines (explanations rather than series).
     pub notes: Vec<String>,
+    /// Drawn as one small panel of a grid ([`Frame::PANEL`]): no legend.
+    pub panel: bool,
 }
 
 /// Round tick steps of 1, 2 or 5 × 10^k, about `n` of them over `[lo, hi]`, at least
@@ -132,15 +185,58 @@ pub fn sig3(x: f64) -> String {
 }
 
 fn header(o: &mut String, title: &str, height: f64) {
+    header_sized(
+        o,
+        title,
+        Frame {
+            h: height,
+            ..Frame::FULL
+        },
+        15.0,
+    );
+}
+
+/// The canvas and its title: one line on a full chart; on a panel, whose title is a member's
+/// name, up to two lines of the name in full (a longer one is cut with "…", its tooltip whole).
+fn header_sized(o: &mut String, title: &str, f: Frame, title_size: f64) {
+    let (w, h) = (f.w, f.h);
     let _ = write!(
         o,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {height}" width="{W}" height="{height}" font-family="Helvetica, Arial, sans-serif" font-size="12" role="img"><title>{t}</title><rect width="{W}" height="{height}" fill="white"/><text x="{LEFT}" y="24" font-size="15" font-weight="bold">{t}</text>"#,
-        t = esc(title)
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" font-family="Helvetica, Arial, sans-serif" font-size="12" role="img"><title>{}</title><rect width="{w}" height="{h}" fill="white"/>"#,
+        esc(title)
     );
+    let panel = title_size < 15.0;
+    let lines = if panel {
+        let mut lines = wrap(title, 40);
+        if lines.len() > 2 {
+            let rest: String = title.chars().skip(lines[0].chars().count()).collect();
+            lines[1] = truncate(rest.trim_start(), 40);
+            lines.truncate(2);
+        }
+        lines
+    } else {
+        vec![title.to_string()]
+    };
+    let x = if panel { 8.0 } else { f.left };
+    let first = f.top - 22.0 - 14.0 * (lines.len() as f64 - 1.0);
+    for (k, line) in lines.iter().enumerate() {
+        let _ = write!(
+            o,
+            r#"<text x="{x}" y="{:.1}" font-size="{title_size}" font-weight="bold">{}</text>"#,
+            first + 14.0 * k as f64,
+            esc(line)
+        );
+    }
 }
 
 impl Chart {
     pub fn to_svg(&self) -> String {
+        let f = if self.panel {
+            Frame::PANEL
+        } else {
+            Frame::FULL
+        };
+        let (fl, fr, ft, fb) = (f.left, f.right, f.top, f.bottom);
         let all = || self.series.iter().flat_map(|s| s.points.iter());
         let (mut x0, mut x1) = match &self.x_categories {
             Some(c) => (-0.5, c.len() as f64 - 0.5),
@@ -179,7 +275,7 @@ impl Chart {
             } else {
                 (x0, x1, x)
             };
-            LEFT + (v - a) / (b - a) * (RIGHT - LEFT)
+            f.left + (v - a) / (b - a) * (f.right - f.left)
         };
         let (y0, y1) = self.y_range.unwrap_or_else(|| {
             let (mut lo, mut hi) = all().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
@@ -210,17 +306,29 @@ impl Chart {
                 hi + pad,
             )
         });
-        let fy = |y: f64| BOTTOM - (y - y0) / (y1 - y0) * (BOTTOM - TOP);
+        let fy = |y: f64| f.bottom - (y - y0) / (y1 - y0) * (f.bottom - f.top);
+        let legend = if self.panel {
+            Vec::new()
+        } else {
+            self.legend_lines(&fy)
+        };
+        // a long legend makes the canvas taller, never the plot narrower
+        let legend_bottom = ft + 6.0 + 16.0 * legend.len() as f64 + 10.0;
         let mut o = String::new();
-        header(&mut o, &self.title, H);
+        let title_size = if self.panel { 12.0 } else { 15.0 };
+        let frame = Frame {
+            h: f.h.max(legend_bottom),
+            ..f
+        };
+        header_sized(&mut o, &self.title, frame, title_size);
         // grid and y ticks
         let (yt, yd) = ticks(y0, y1, 6, 0.0);
         for t in yt {
             let y = fy(t);
             let _ = write!(
                 o,
-                r##"<line x1="{LEFT}" y1="{y:.1}" x2="{RIGHT}" y2="{y:.1}" stroke="#e5e5e5"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"##,
-                LEFT - 6.0,
+                r##"<line x1="{fl}" y1="{y:.1}" x2="{fr}" y2="{y:.1}" stroke="#e5e5e5"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"##,
+                f.left - 6.0,
                 y + 4.0,
                 num(t, yd)
             );
@@ -264,20 +372,20 @@ impl Chart {
             let x = fx(*t);
             let _ = write!(
                 o,
-                r##"<line x1="{x:.1}" y1="{TOP}" x2="{x:.1}" y2="{BOTTOM}" stroke="#f0f0f0"/><line x1="{x:.1}" y1="{BOTTOM}" x2="{x:.1}" y2="{:.1}" stroke="#333"/><text x="{x:.1}" y="{:.1}" text-anchor="middle">{}</text>"##,
-                BOTTOM + 5.0,
-                BOTTOM + 18.0,
+                r##"<line x1="{x:.1}" y1="{ft}" x2="{x:.1}" y2="{fb}" stroke="#f0f0f0"/><line x1="{x:.1}" y1="{fb}" x2="{x:.1}" y2="{:.1}" stroke="#333"/><text x="{x:.1}" y="{:.1}" text-anchor="middle">{}</text>"##,
+                f.bottom + 5.0,
+                f.bottom + 18.0,
                 esc(label)
             );
         }
         // axes and labels
         let _ = write!(
             o,
-            r##"<line x1="{LEFT}" y1="{BOTTOM}" x2="{RIGHT}" y2="{BOTTOM}" stroke="#333"/><line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{BOTTOM}" stroke="#333"/><text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="13">{}</text><text transform="translate(18 {:.1}) rotate(-90)" text-anchor="middle" font-size="13">{}</text>"##,
-            (LEFT + RIGHT) / 2.0,
-            H - 16.0,
+            r##"<line x1="{fl}" y1="{fb}" x2="{fr}" y2="{fb}" stroke="#333"/><line x1="{fl}" y1="{ft}" x2="{fl}" y2="{fb}" stroke="#333"/><text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="13">{}</text><text transform="translate(18 {:.1}) rotate(-90)" text-anchor="middle" font-size="13">{}</text>"##,
+            (f.left + f.right) / 2.0,
+            f.h - 16.0,
             esc(&self.x_label),
-            (TOP + BOTTOM) / 2.0,
+            (f.top + f.bottom) / 2.0,
             esc(&self.y_label)
         );
         // markers closer than 14 px share one label ("4,5"), so labels never overprint
@@ -289,7 +397,7 @@ impl Chart {
             }
             let _ = write!(
                 o,
-                r##"<line x1="{x:.1}" y1="{TOP}" x2="{x:.1}" y2="{BOTTOM}" stroke="#555" stroke-dasharray="3 3"/>"##
+                r##"<line x1="{x:.1}" y1="{ft}" x2="{x:.1}" y2="{fb}" stroke="#555" stroke-dasharray="3 3"/>"##
             );
             match labels.last_mut() {
                 Some((at, text)) if x - *at < 14.0 => {
@@ -303,7 +411,7 @@ impl Chart {
             let _ = write!(
                 o,
                 r#"<text x="{x:.1}" y="{:.1}" text-anchor="middle" font-size="11" font-weight="bold">{}</text>"#,
-                TOP - 4.0,
+                f.top - 4.0,
                 esc(&label)
             );
         }
@@ -311,16 +419,12 @@ impl Chart {
             let y = fy(*y);
             let _ = write!(
                 o,
-                r##"<line x1="{LEFT}" y1="{y:.1}" x2="{RIGHT}" y2="{y:.1}" stroke="#222" stroke-width="1.5" stroke-dasharray="8 4"/>"##
+                r##"<line x1="{fl}" y1="{y:.1}" x2="{fr}" y2="{y:.1}" stroke="#222" stroke-width="1.5" stroke-dasharray="8 4"/>"##
             );
         }
         for (i, s) in self.series.iter().enumerate() {
             let c = colour(i);
-            let dash = if s.dashed {
-                r#" stroke-dasharray="6 3""#
-            } else {
-                ""
-            };
+            let dash = dash_attr(i, s.dashed);
             // what the axes cannot show (x ≤ 0 on a log axis, non-finite values) is left out
             let shown = |p: &&Point| fx(p.x).is_finite() && fy(p.y).is_finite();
             if s.line && s.points.len() > 1 {
@@ -371,54 +475,44 @@ impl Chart {
                 }
             }
         }
-        // legend
-        let mut ly = TOP + 6.0;
-        let lx = RIGHT + 16.0;
-        if let Some(t) = &self.legend_title {
-            let _ = write!(
-                o,
-                r#"<text x="{lx}" y="{:.1}" font-weight="bold">{}</text>"#,
-                ly + 4.0,
-                esc(&truncate(t, 30))
-            );
-            ly += 18.0;
-        }
-        for (i, s) in self.series.iter().enumerate() {
-            let c = colour(i);
-            let dash = if s.dashed {
-                r#" stroke-dasharray="6 3""#
-            } else {
-                ""
-            };
-            let _ = write!(
-                o,
-                r#"<line x1="{lx}" y1="{ly:.1}" x2="{:.1}" y2="{ly:.1}" stroke="{c}" stroke-width="3"{dash}/><text x="{:.1}" y="{:.1}">{}</text>"#,
-                lx + 22.0,
-                lx + 28.0,
-                ly + 4.0,
-                esc(&truncate(&s.name, 26))
-            );
-            ly += 18.0;
-        }
-        if let Some((_, text)) = &self.reference {
-            let _ = write!(
-                o,
-                r##"<line x1="{lx}" y1="{ly:.1}" x2="{:.1}" y2="{ly:.1}" stroke="#222" stroke-width="1.5" stroke-dasharray="8 4"/><text x="{:.1}" y="{:.1}">{}</text>"##,
-                lx + 22.0,
-                lx + 28.0,
-                ly + 4.0,
-                esc(&truncate(text, 26))
-            );
-            ly += 18.0;
-        }
-        for n in &self.notes {
-            let _ = write!(
-                o,
-                r##"<text x="{lx}" y="{:.1}" fill="#555" font-size="11">{}</text>"##,
-                ly + 4.0,
-                esc(n)
-            );
-            ly += 16.0;
+        // legend: one entry per series, the reference and the notes, names wrapped in full
+        let lx = fr + 16.0;
+        for (k, line) in legend.iter().enumerate() {
+            let ly = ft + 6.0 + 16.0 * k as f64;
+            match line {
+                Legend::Title(t) => {
+                    let _ = write!(
+                        o,
+                        r#"<text x="{lx}" y="{:.1}" font-weight="bold">{}</text>"#,
+                        ly + 4.0,
+                        esc(t)
+                    );
+                }
+                Legend::Key { swatch, text } => {
+                    if let Some((c, dash)) = swatch {
+                        let _ = write!(
+                            o,
+                            r#"<line x1="{lx}" y1="{ly:.1}" x2="{:.1}" y2="{ly:.1}" stroke="{c}" stroke-width="3"{dash}/>"#,
+                            lx + 22.0
+                        );
+                    }
+                    let _ = write!(
+                        o,
+                        r#"<text x="{:.1}" y="{:.1}">{}</text>"#,
+                        lx + 28.0,
+                        ly + 4.0,
+                        esc(text)
+                    );
+                }
+                Legend::Note(n) => {
+                    let _ = write!(
+                        o,
+                        r##"<text x="{lx}" y="{:.1}" fill="#555" font-size="11">{}</text>"##,
+                        ly + 4.0,
+                        esc(n)
+                    );
+                }
+            }
         }
         o.push_str("</svg>");
         o
@@ -431,6 +525,105 @@ fn truncate(s: &str, n: usize) -> String {
     } else {
         s.chars().take(n - 1).collect::<String>() + "…"
     }
+}
+
+/// One line of a chart's legend.
+enum Legend {
+    Title(String),
+    /// A key's line and its text; continuation lines of a wrapped name have no swatch.
+    Key {
+        swatch: Option<(&'static str, String)>,
+        text: String,
+    },
+    Note(String),
+}
+
+impl Chart {
+    /// `fy` maps a value to its pixel row, to tell which series the eye cannot tell apart.
+    fn legend_lines(&self, fy: &dyn Fn(f64) -> f64) -> Vec<Legend> {
+        let mut lines = Vec::new();
+        if let Some(t) = &self.legend_title {
+            lines.extend(wrap(t, LEGEND_CHARS + 4).into_iter().map(Legend::Title));
+        }
+        let keys = self
+            .series
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ((colour(i), dash_attr(i, s.dashed)), &s.name))
+            .chain(
+                self.reference
+                    .iter()
+                    .map(|(_, text)| (("#222", r#" stroke-dasharray="8 4""#.to_string()), text)),
+            );
+        for (swatch, name) in keys {
+            for (k, text) in wrap(name, LEGEND_CHARS).into_iter().enumerate() {
+                let swatch = (k == 0).then(|| swatch.clone());
+                lines.push(Legend::Key { swatch, text });
+            }
+        }
+        for n in self.notes.iter().chain(&self.coinciding(fy)) {
+            lines.extend(wrap(n, LEGEND_CHARS + 4).into_iter().map(Legend::Note));
+        }
+        lines
+    }
+
+    /// Notes naming the series drawn over each other (on average less than 2 px apart, with
+    /// their gaps in the same places): only the last of them is seen whole.
+    fn coinciding(&self, fy: &dyn Fn(f64) -> f64) -> Vec<String> {
+        let close = |a: &Series, b: &Series| {
+            let mut apart = 0.0;
+            for (p, q) in a.points.iter().zip(&b.points) {
+                match (p.y.is_nan(), q.y.is_nan()) {
+                    _ if p.x != q.x => return false,
+                    (true, true) => {}
+                    (false, false) => apart += (fy(p.y) - fy(q.y)).abs(),
+                    _ => return false,
+                }
+            }
+            a.points.len() == b.points.len() && apart < 2.0 * a.points.len() as f64
+        };
+        let mut groups: Vec<Vec<&Series>> = Vec::new();
+        for s in self.series.iter().filter(|s| !s.points.is_empty()) {
+            match groups.iter_mut().find(|g| close(g[0], s)) {
+                Some(g) => g.push(s),
+                None => groups.push(vec![s]),
+            }
+        }
+        groups
+            .into_iter()
+            .filter(|g| g.len() > 1)
+            .map(|g| {
+                let names: Vec<&str> = g.iter().map(|s| s.name.as_str()).collect();
+                format!("drawn over each other: {}", names.join(", "))
+            })
+            .collect()
+    }
+}
+
+/// Splits `s` into lines of at most `n` characters, after a separator (space, `-`, `_`, `.`,
+/// `/`, `:`) where one falls in the second half of a line, else at `n`: nothing is cut off.
+fn wrap(s: &str, n: usize) -> Vec<String> {
+    let chars: Vec<char> = s.chars().collect();
+    let mut lines = Vec::new();
+    let mut start = 0;
+    while chars.len() - start > n {
+        let window = &chars[start..start + n];
+        let cut = window
+            .iter()
+            .rposition(|c| matches!(c, ' ' | '-' | '_' | '.' | '/' | ':'))
+            .filter(|&i| i >= n / 2)
+            .map_or(n, |i| i + 1);
+        lines.push(
+            window[..cut]
+                .iter()
+                .collect::<String>()
+                .trim_end()
+                .to_string(),
+        );
+        start += cut;
+    }
+    lines.push(chars[start..].iter().collect());
+    lines
 }
 
 /// A colour on a light-yellow → dark-blue ramp for t in [0, 1].
@@ -668,6 +861,129 @@ mod tests {
             svg.matches(r#"r="2""#).count(),
             1,
             "the lone point is drawn"
+        );
+    }
+
+    fn flat(name: &str, y: f64) -> Series {
+        Series {
+            name: name.into(),
+            points: (0..10)
+                .map(|i| Point {
+                    x: f64::from(i),
+                    y,
+                    ..Point::default()
+                })
+                .collect(),
+            line: true,
+            ..Series::default()
+        }
+    }
+
+    /// Legend names were cut at 26 characters ("checkout-service-prod-az1…" four times) and
+    /// ran off the right edge: every character is kept, on lines that fit beside the plot.
+    #[test]
+    fn legend_names_wrap_in_full_inside_the_canvas() {
+        let names: Vec<String> = (1..=4)
+            .map(|i| format!("checkout-service-prod-az1-node-{i}-{}", "x".repeat(30)))
+            .collect();
+        let chart = Chart {
+            title: "t".into(),
+            series: names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| flat(n, i as f64))
+                .collect(),
+            ..Chart::default()
+        };
+        let lines = chart.legend_lines(&|y| y);
+        let texts: Vec<&str> = lines
+            .iter()
+            .filter_map(|l| match l {
+                Legend::Key { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(texts.concat(), names.concat(), "nothing is cut off");
+        assert!(texts.iter().all(|t| t.chars().count() <= LEGEND_CHARS));
+        // one swatch per series, on its first line
+        let swatches = lines
+            .iter()
+            .filter(|l| {
+                matches!(
+                    l,
+                    Legend::Key {
+                        swatch: Some(_),
+                        ..
+                    }
+                )
+            })
+            .count();
+        assert_eq!(swatches, 4);
+        // the canvas grows to hold a legend longer than the plot
+        let many = Chart {
+            title: "t".into(),
+            series: (0..40)
+                .map(|i| flat(&format!("member-{i}"), f64::from(i)))
+                .collect(),
+            ..Chart::default()
+        }
+        .to_svg();
+        let height: f64 = many
+            .split("height=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(height > H, "{height}");
+    }
+
+    #[test]
+    fn series_differ_in_colour_or_pattern_and_overlaps_are_named() {
+        let styles: Vec<(&str, String)> =
+            (0..20).map(|i| (colour(i), dash_attr(i, false))).collect();
+        for (i, a) in styles.iter().enumerate() {
+            assert!(
+                !styles[i + 1..].contains(a),
+                "series {i} looks like a later one"
+            );
+        }
+        let chart = Chart {
+            title: "t".into(),
+            series: vec![
+                flat("primary", 5.0),
+                flat("standby", 5.0),
+                flat("other", 50.0),
+            ],
+            ..Chart::default()
+        };
+        let svg = chart.to_svg();
+        assert!(svg.contains(">drawn over each other:</text>"), "{svg}");
+        assert!(
+            svg.contains(">primary, standby</text>"),
+            "only equal lines are named: {svg}"
+        );
+    }
+
+    #[test]
+    fn a_panel_has_no_legend_and_keeps_a_long_title() {
+        let name = "checkout-service-prod-az1-node-17-with-a-very-long-suffix";
+        let svg = Chart {
+            title: name.into(),
+            series: vec![flat("served", 1.0), flat("errors", 0.0)],
+            panel: true,
+            ..Chart::default()
+        }
+        .to_svg();
+        assert!(svg.starts_with(r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 200""#));
+        assert!(!svg.contains(">served<"), "no legend on a panel");
+        assert!(svg.contains(&format!("<title>{name}</title>")));
+        assert!(
+            svg.contains(">checkout-service-prod-az1-node-17-with-<")
+                || svg.contains(">checkout-service-prod-az1-node-17-<"),
+            "{svg}"
         );
     }
 }

@@ -7,7 +7,7 @@ use serde_json::json;
 
 /// Two members; a retried request ending in 504, one retried to success, a refused one and a
 /// dropped one behind an ELB L7 listener, 10 s in 1 s buckets.
-fn report() -> Report {
+pub(super) fn report() -> Report {
     let pool = testkit::pool(
         Algorithm::RoundRobin,
         vec![testkit::member("a"), testkit::member("b")],

@@ -413,7 +413,9 @@ fn run_html_writes_a_self_contained_page() {
     ));
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(
-        page.contains("Request rate per member") && page.contains("Latency of completed requests")
+        page.contains("Traffic per member")
+            && page.contains("Latency of completed requests")
+            && page.contains("Mean latency of completed requests per member")
     );
     assert!(page.contains("member_slow"), "events are listed");
     assert!(!page.contains("<script"));
@@ -505,7 +507,8 @@ fn a_sweep_without_completed_requests_reports() {
     );
     let html = String::from_utf8(read(&out, "report.html")).expect("UTF-8");
     assert!(
-        html.contains("best: point 1: no completed requests"),
+        // the legend wraps the note onto two lines
+        html.contains(">best: point 1: no completed</text>") && html.contains(">requests</text>"),
         "the CDF says why it is empty"
     );
 }
