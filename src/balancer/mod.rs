@@ -642,5 +642,28 @@ impl Balancer {
     }
 }
 
+impl BalancerCounters {
+    /// Each count plus `other`'s.
+    pub fn plus(self, other: BalancerCounters) -> BalancerCounters {
+        self.zip(other, u64::wrapping_add)
+    }
+
+    /// Each count since `earlier` (an earlier reading of the same counters).
+    pub fn since(self, earlier: BalancerCounters) -> BalancerCounters {
+        self.zip(earlier, u64::wrapping_sub)
+    }
+
+    fn zip(self, o: BalancerCounters, f: fn(u64, u64) -> u64) -> BalancerCounters {
+        BalancerCounters {
+            quic_cid_fallbacks: f(self.quic_cid_fallbacks, o.quic_cid_fallbacks),
+            persistence_hits: f(self.persistence_hits, o.persistence_hits),
+            persistence_rebinds: f(self.persistence_rebinds, o.persistence_rebinds),
+            fail_open_picks: f(self.fail_open_picks, o.fail_open_picks),
+            az_fallbacks: f(self.az_fallbacks, o.az_fallbacks),
+            rebuilds: f(self.rebuilds, o.rebuilds),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -93,6 +93,7 @@ pub struct Summary {
     /// Latencies beyond the histogram's range (one hour), clamped to it.
     pub latency_overflows: u64,
     pub connections: Connections,
+    pub picks: Picks,
     /// Time-average number of requests in the system (Little's `L`).
     pub mean_in_system: f64,
     pub events_processed: u64,
@@ -109,6 +110,22 @@ pub struct Connections {
     pub dropped: u64,
     /// Connections the load balancer closed after `keepalive_timeout` idle.
     pub idle_closes: u64,
+}
+
+/// Picks (first attempts and retries) the balancers made by a rule other than the algorithm's
+/// own, after warmup, all LB nodes summed: what explains a share that looks wrong.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Picks {
+    /// `QUIC_CID` picks whose connection ID was absent or too short, hashed on the source IP.
+    pub quic_cid_fallbacks: u64,
+    /// Picks made by AZ affinity's fallback strategy (the local AZ below its threshold).
+    pub az_fallbacks: u64,
+    /// Picks among members all marked offline (`minimum_healthy_member_count` 1: fail open).
+    pub fail_open_picks: u64,
+    /// Picks decided by a live session-persistence binding.
+    pub persistence_hits: u64,
+    /// Bindings whose member was no longer eligible, dropped and picked again.
+    pub persistence_rebinds: u64,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
@@ -325,6 +342,13 @@ impl Report {
                     migration_resets: out.migration_resets,
                     dropped: out.dropped,
                     idle_closes: out.idle_closes,
+                },
+                picks: Picks {
+                    quic_cid_fallbacks: out.balancer.quic_cid_fallbacks,
+                    az_fallbacks: out.balancer.az_fallbacks,
+                    fail_open_picks: out.balancer.fail_open_picks,
+                    persistence_hits: out.balancer.persistence_hits,
+                    persistence_rebinds: out.balancer.persistence_rebinds,
                 },
                 mean_in_system: out.mean_in_system,
                 events_processed: out.events,

@@ -52,6 +52,10 @@ pub(super) fn report() -> Report {
         dropped: 1,
         idle_closes: 0,
         mean_in_system: 0.0,
+        balancer: crate::balancer::BalancerCounters {
+            az_fallbacks: 3,
+            ..Default::default()
+        },
     };
     Report::new(&config, &out, &rec)
 }
@@ -77,6 +81,11 @@ fn json_report_has_statuses_attempts_and_failures_over_time() {
     assert_eq!(outcomes["server_error"], 0);
     assert_eq!((&s["attempts"], &s["retries"]), (&json!(5), &json!(2)));
     assert_eq!(s["retried_ok"], 1);
+    assert_eq!(
+        s["picks"],
+        json!({"quic_cid_fallbacks": 0, "az_fallbacks": 3, "fail_open_picks": 0,
+               "persistence_hits": 0, "persistence_rebinds": 0})
+    );
     let m = &v["members"];
     assert_eq!(
         (&m[0]["attempts"], &m[1]["attempts"]),

@@ -2,6 +2,7 @@
 //! time-average number of requests in the system, all but `events` from the end of warm-up.
 
 use super::{MemberOutput, RunOutput};
+use crate::balancer::BalancerCounters;
 use crate::time::SimTime;
 
 /// A count kept from the end of warm-up.
@@ -114,6 +115,7 @@ impl Counters {
         end: SimTime,
         warmup: SimTime,
         members: Vec<MemberOutput>,
+        balancer: BalancerCounters,
     ) -> RunOutput {
         self.area_to(end);
         let window = (end - warmup).0;
@@ -133,6 +135,7 @@ impl Counters {
             dropped: self.dropped,
             idle_closes: self.idle_closes,
             mean_in_system,
+            balancer,
         }
     }
 }

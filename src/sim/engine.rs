@@ -22,7 +22,7 @@ use super::server::Server;
 use super::slab::{Slab, WaitList};
 use super::workload::{Conn, Workload};
 use super::{MemberOutput, RunOutput, SimError};
-use crate::balancer::{Health, Joined};
+use crate::balancer::{BalancerCounters, Health, Joined};
 use crate::model::{Member, PoolConfig};
 use crate::time::SimTime;
 
@@ -110,6 +110,8 @@ pub(super) struct Engine<'c, O> {
     /// The last pending attempt's sequence number.
     pub attempt_seq: u32,
     pub counters: Counters,
+    /// The balancers' counters at the end of warmup (zero before).
+    pub warm_balancers: BalancerCounters,
 }
 
 impl<'c, O: Observer> Engine<'c, O> {
@@ -156,6 +158,7 @@ impl<'c, O: Observer> Engine<'c, O> {
             statuses: Outcome::ALL.map(|o| o.status(cfg.front.kind).unwrap_or(0)),
             limits_on: cfg.front.cps > 0 || cfg.front.max_connections > 0,
             counters: Counters::new(cfg.warmup == SimTime::ZERO),
+            warm_balancers: BalancerCounters::default(),
         })
     }
 
@@ -221,7 +224,9 @@ impl<'c, O: Observer> Engine<'c, O> {
                 peak_connections: server.peak,
             })
             .collect();
-        self.counters.output(end, self.cfg.warmup, members)
+        let balancer = self.nodes.counters().since(self.warm_balancers);
+        self.counters
+            .output(end, self.cfg.warmup, members, balancer)
     }
 
     /// When the oldest waiting request times out, and which it is (`SimTime::MAX` when none
@@ -278,6 +283,7 @@ impl<'c, O: Observer> Engine<'c, O> {
             Ev::Action(i) => self.apply(i as usize),
             Ev::WarmupEnd => {
                 self.counters.end_warmup(self.now);
+                self.warm_balancers = self.nodes.counters();
                 for s in &mut self.servers {
                     s.reset_peak();
                 }

@@ -25,6 +25,7 @@ mod workload;
 pub use config::*;
 pub use observe::{AttemptObs, Notice, NoticeKind, Observer, Outcome, RequestObs};
 
+use crate::balancer::BalancerCounters;
 use crate::model::Member;
 
 /// Work limit applied when [`Limits::max_events`] is not given: about two minutes of wall time
@@ -75,6 +76,9 @@ pub struct RunOutput {
     pub idle_closes: u64,
     /// Time-average number of requests waiting for a response after warmup (Little's `L`).
     pub mean_in_system: f64,
+    /// What the LB nodes' balancers counted after warmup (fallbacks, persistence), all nodes
+    /// summed.
+    pub balancer: BalancerCounters,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -5,7 +5,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::config::{LbZone, SimConfig};
 use super::sample::below;
-use crate::balancer::Balancer;
+use crate::balancer::{Balancer, BalancerCounters};
 use crate::model::ZoneId;
 use crate::time::SimTime;
 
@@ -56,6 +56,13 @@ impl Nodes {
         for n in &mut self.0 {
             change(&mut n.balancer);
         }
+    }
+
+    /// The counters of all nodes' balancers, summed.
+    pub(super) fn counters(&self) -> BalancerCounters {
+        self.0.iter().fold(BalancerCounters::default(), |sum, n| {
+            sum.plus(n.balancer.counters())
+        })
     }
 
     #[inline]
