@@ -760,3 +760,36 @@ fn a_recommendation_on_the_edge_of_the_grid_is_flagged() {
     assert_eq!(s.best, Some(2));
     assert!(s.edges.is_empty());
 }
+
+/// The shipped slow-start example: at 20 s traffic rises to 7,600 req/s (95 % of the four warm
+/// members' 4 × 8 / 4 ms = 8,000 req/s) and new members join 4× slower (500 req/s each) for
+/// 30 s. A new member's share 7,600 · w / (40 + n·w) stays within 500 req/s while cold only if
+/// its slow-start weight w = 10 · 30 s / duration is at most ≈ 3 (n = 1: 2.8, n = 4: 3.6), so a
+/// duration of 120 s or more protects every member count and 30 s none; the window (210 s)
+/// lets every ramp of the grid finish, so the longest ramp is no longer favoured and the
+/// recommendation lies inside the grid.
+#[test]
+fn the_slow_start_example_answers_inside_its_grid() {
+    let spec = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/sweeps/slow-start-x-members.json");
+    let dir = tempfile::tempdir().unwrap();
+    let out = out_dir(&dir, "out");
+    ok(lbsim(&["sweep", spec.to_str().unwrap(), "--out", &out], &[]));
+    let s = summary(&out);
+    let points = s["points"].as_array().unwrap();
+    let setting = |p: &serde_json::Value| p["settings"]["pool.slow_start.duration"].as_u64();
+    assert_eq!(points[0]["feasible"], false, "the base's 30 s ramp fails");
+    for p in &points[1..] {
+        match setting(p).unwrap() {
+            30 => assert_eq!(p["feasible"], false, "{}", p["label"]),
+            d if d >= 120 => assert_eq!(p["feasible"], true, "{}", p["label"]),
+            _ => {}
+        }
+    }
+    let best = &points[s["best"].as_u64().unwrap() as usize];
+    let duration = setting(best).unwrap();
+    assert!(duration > 30 && duration < 180, "{}", best["label"]);
+    assert_eq!(s["edges"], serde_json::json!([]));
+    // fewest changes: the base's own scale-out (2 members), only the ramp changed
+    assert!(best["label"].as_str().unwrap().ends_with("members added=2"));
+}
