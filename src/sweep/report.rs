@@ -469,7 +469,7 @@ fn cdf_series(name: String, h: &Histogram<u64>, dashed: bool) -> Series {
 fn cdf_chart(s: &SweepSummary, records: &[RunRecord], best: usize) -> String {
     let series = vec![
         cdf_series(
-            format!("best: point {best}"),
+            format!("recommended: point {best}"),
             &latency(records, best),
             false,
         ),
@@ -480,7 +480,7 @@ fn cdf_chart(s: &SweepSummary, records: &[RunRecord], best: usize) -> String {
         notes.push(format!("{}: no completed requests", empty.name));
     }
     Chart {
-        title: "Latency CDF: best point vs base scenario".into(),
+        title: "Latency CDF: recommended point vs base scenario".into(),
         x_label: "latency (ms, log scale)".into(),
         y_label: "fraction of completed requests".into(),
         series,

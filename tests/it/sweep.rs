@@ -521,7 +521,7 @@ fn a_sweep_without_completed_requests_reports() {
     );
     let html = String::from_utf8(read(&out, "report.html")).expect("UTF-8");
     assert!(
-        html.contains("best: point 1: no completed requests"),
+        html.contains("recommended: point 1: no completed requests"),
         "the CDF says why it is empty"
     );
 }
@@ -774,7 +774,10 @@ fn the_slow_start_example_answers_inside_its_grid() {
         .join("scenarios/sweeps/slow-start-x-members.json");
     let dir = tempfile::tempdir().unwrap();
     let out = out_dir(&dir, "out");
-    ok(lbsim(&["sweep", spec.to_str().unwrap(), "--out", &out], &[]));
+    ok(lbsim(
+        &["sweep", spec.to_str().unwrap(), "--out", &out],
+        &[],
+    ));
     let s = summary(&out);
     let points = s["points"].as_array().unwrap();
     let setting = |p: &serde_json::Value| p["settings"]["pool.slow_start.duration"].as_u64();
