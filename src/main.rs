@@ -534,6 +534,9 @@ fn terminal_summary(s: &SweepSummary, dir: &Path) -> String {
             }
         ));
     }
+    for line in sweeps::headline(s) {
+        o.push_str(&format!("{line}\n"));
+    }
     match &s.recommendation {
         Some(r) => o.push_str(&format!(
             "best: point {} ({} API call{}); reports in {}\n",

@@ -14,8 +14,20 @@ pub fn ci95(xs: &[f64], mean: f64) -> f64 {
     if n < 2 {
         return 0.0;
     }
-    let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1) as f64;
-    t975(n - 1) * (var / n as f64).sqrt()
+    t975(n - 1) * (variance(xs, mean) / n as f64).sqrt()
+}
+
+/// Sample standard deviation around `mean` (n − 1 in the denominator); 0 with fewer than two
+/// values.
+pub fn sd(xs: &[f64], mean: f64) -> f64 {
+    if xs.len() < 2 {
+        return 0.0;
+    }
+    variance(xs, mean).sqrt()
+}
+
+fn variance(xs: &[f64], mean: f64) -> f64 {
+    xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (xs.len() - 1) as f64
 }
 
 /// The 97.5 % quantile of Student's t with `df` degrees of freedom (two-sided 95 %): the table

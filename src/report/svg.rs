@@ -648,8 +648,35 @@ fn ramp(t: f64) -> String {
     )
 }
 
-/// A heatmap of `cells[y][x]` (None: no data). `marked` cells are outlined (the best point);
-/// `crossed` cells break a constraint.
+/// Colour bands of a heatmap: values are coloured by how many whole `step`s they lie from the
+/// best value (the lowest, or the highest when `from_high`), so values less than a step apart
+/// (within noise, for a noise-sized step) share a colour or differ by one shade. At most
+/// [`MAX_BANDS`]: a wider range widens the step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bands {
+    pub step: f64,
+    pub from_high: bool,
+}
+
+/// Most colour bands a heatmap draws (the legend lists each).
+pub const MAX_BANDS: usize = 10;
+
+impl Bands {
+    /// The step used over `[lo, hi]`: never finer than asked, coarser when more than
+    /// [`MAX_BANDS`] would be needed.
+    fn step_over(&self, lo: f64, hi: f64) -> f64 {
+        self.step.max((hi - lo) / (MAX_BANDS - 1) as f64)
+    }
+
+    /// The band of `v` (0 holds the best value).
+    fn band(&self, step: f64, lo: f64, hi: f64, v: f64) -> usize {
+        let from = if self.from_high { hi - v } else { v - lo };
+        (from / step + 1e-9).floor() as usize
+    }
+}
+
+/// A heatmap of `cells[y][x]` (None: no data). `marked` cells are outlined (the recommended
+/// point), `tied` cells outlined dashed; `crossed` cells break a constraint.
 pub struct Heatmap<'a> {
     pub title: &'a str,
     pub x_label: &'a str,
@@ -659,7 +686,12 @@ pub struct Heatmap<'a> {
     pub y_names: Vec<String>,
     pub cells: Vec<Vec<Option<f64>>>,
     pub marked: Option<(usize, usize)>,
+    pub tied: Vec<(usize, usize)>,
     pub crossed: Vec<(usize, usize)>,
+    /// `None`: a continuous scale from the lowest to the highest value.
+    pub bands: Option<Bands>,
+    /// What the band width is, for the legend (e.g. "median 95 % CI half-width").
+    pub band_note: &'a str,
 }
 
 impl Heatmap<'_> {
@@ -674,7 +706,24 @@ impl Heatmap<'_> {
         let (lo, hi) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
             (a.min(*v), b.max(*v))
         });
-        let t = |v: f64| if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
+        let bands = self.bands.map(|b| (b, b.step_over(lo, hi)));
+        let count = bands.map_or(0, |(b, step)| {
+            b.band(step, lo, hi, if b.from_high { lo } else { hi }) + 1
+        });
+        // position on the ramp: light for low values, dark for high ones
+        let t = |v: f64| match bands {
+            Some((b, step)) if count > 1 => {
+                let k = b.band(step, lo, hi, v) as f64 / (count - 1) as f64;
+                if b.from_high {
+                    1.0 - k
+                } else {
+                    k
+                }
+            }
+            Some(_) => 0.5,
+            None if hi > lo => (v - lo) / (hi - lo),
+            None => 0.5,
+        };
         let mut o = String::new();
         header(&mut o, self.title, height);
         for (yi, row) in self.cells.iter().enumerate() {
@@ -697,6 +746,16 @@ impl Heatmap<'_> {
                     sig3(*v)
                 );
             }
+        }
+        for (xi, yi) in self.tied.iter().filter(|c| Some(**c) != self.marked) {
+            let _ = write!(
+                o,
+                r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="none" stroke="#d62728" stroke-width="2" stroke-dasharray="5 3"/>"##,
+                left + *xi as f64 * cw + 2.0,
+                TOP + *yi as f64 * ch + 2.0,
+                cw - 4.0,
+                ch - 4.0
+            );
         }
         if let Some((xi, yi)) = self.marked {
             let _ = write!(
@@ -733,7 +792,7 @@ impl Heatmap<'_> {
             (TOP + bottom) / 2.0,
             esc(self.y_label)
         );
-        // colour scale
+        // colour scale: one swatch per band, or a continuous ramp
         let lx = RIGHT + 20.0;
         let _ = write!(
             o,
@@ -741,26 +800,65 @@ impl Heatmap<'_> {
             TOP + 4.0,
             esc(self.value_label)
         );
-        for k in 0..10 {
+        let swatches: Vec<(f64, String)> = match bands {
+            Some((b, step)) => (0..count)
+                .map(|k| {
+                    let (near, far) = (k as f64 * step, (k + 1) as f64 * step);
+                    let (a, z) = if b.from_high {
+                        (hi - far, hi - near)
+                    } else {
+                        (lo + near, lo + far)
+                    };
+                    let mid = if b.from_high { hi - near } else { lo + near };
+                    (t(mid), format!("{}–{}", sig3(a.max(lo)), sig3(z.min(hi))))
+                })
+                .collect(),
+            None => (0..10)
+                .map(|k| {
+                    let label = match k {
+                        0 => format!("{} (low)", sig3(lo)),
+                        9 => format!("{} (high)", sig3(hi)),
+                        _ => String::new(),
+                    };
+                    (k as f64 / 9.0, label)
+                })
+                .collect(),
+        };
+        let mut ly = TOP + 14.0;
+        for (t, label) in &swatches {
             let _ = write!(
                 o,
-                r#"<rect x="{lx}" y="{:.1}" width="18" height="14" fill="{}"/>"#,
-                TOP + 14.0 + k as f64 * 14.0,
-                ramp(k as f64 / 9.0)
+                r#"<rect x="{lx}" y="{ly:.1}" width="18" height="14" fill="{}"/>"#,
+                ramp(*t)
+            );
+            if !label.is_empty() {
+                let _ = write!(
+                    o,
+                    r#"<text x="{:.1}" y="{:.1}" font-size="11">{}</text>"#,
+                    lx + 24.0,
+                    ly + 11.0,
+                    esc(label)
+                );
+            }
+            ly += 14.0;
+        }
+        let mut notes = vec![
+            "red outline: recommended".to_string(),
+            "dashed: tied with it".into(),
+            "✗: breaks a constraint".into(),
+        ];
+        if let Some((_, step)) = bands {
+            notes.push(format!("bands {} wide:", sig3(step)));
+            notes.push(self.band_note.to_string());
+        }
+        for n in notes {
+            ly += 16.0;
+            let _ = write!(
+                o,
+                r##"<text x="{lx}" y="{ly:.1}" font-size="11" fill="#555">{}</text>"##,
+                esc(&n)
             );
         }
-        let _ = write!(
-            o,
-            r##"<text x="{:.1}" y="{:.1}">{} (low)</text><text x="{:.1}" y="{:.1}">{} (high)</text><text x="{lx}" y="{:.1}" font-size="11" fill="#555">red outline: best point</text><text x="{lx}" y="{:.1}" font-size="11" fill="#555">✗: breaks a constraint</text>"##,
-            lx + 24.0,
-            TOP + 25.0,
-            sig3(lo),
-            lx + 24.0,
-            TOP + 14.0 + 9.0 * 14.0 + 11.0,
-            sig3(hi),
-            TOP + 14.0 + 10.0 * 14.0 + 18.0,
-            TOP + 14.0 + 10.0 * 14.0 + 34.0
-        );
         o.push_str("</svg>");
         o
     }
@@ -832,6 +930,59 @@ mod tests {
                 assert!(!svg.contains(bad), "{bad} in the chart of {points:?}");
             }
         }
+    }
+
+    /// The fill of each cell of a one-row heatmap, in order.
+    fn cell_fills(values: &[f64], bands: Option<Bands>) -> Vec<String> {
+        let svg = Heatmap {
+            title: "t",
+            x_label: "x",
+            y_label: "y",
+            value_label: "v",
+            x_names: values.iter().map(|v| v.to_string()).collect(),
+            y_names: vec!["row".into()],
+            cells: vec![values.iter().map(|v| Some(*v)).collect()],
+            marked: None,
+            tied: Vec::new(),
+            crossed: Vec::new(),
+            bands,
+            band_note: "",
+        }
+        .to_svg();
+        svg.split(r#"stroke="white"/>"#)
+            .filter_map(|part| part.rsplit_once(r#"fill=""#))
+            .map(|(_, fill)| fill[..7].to_string())
+            .take(values.len())
+            .collect()
+    }
+
+    #[test]
+    fn differences_within_a_band_look_alike() {
+        let values = [10.0, 10.2, 10.4, 11.0, 14.0];
+        let banded = cell_fills(
+            &values,
+            Some(Bands {
+                step: 0.5,
+                from_high: false,
+            }),
+        );
+        assert_eq!(banded[0], banded[1], "{banded:?}");
+        assert_eq!(banded[1], banded[2], "{banded:?}");
+        assert_ne!(banded[2], banded[3], "a step apart");
+        assert_ne!(banded[3], banded[4]);
+        // counted from the high end when high is best: 14.0 alone in its band
+        let high = cell_fills(
+            &[13.6, 13.9, 14.0],
+            Some(Bands {
+                step: 0.3,
+                from_high: true,
+            }),
+        );
+        assert_eq!(high[1], high[2], "{high:?}");
+        assert_ne!(high[0], high[1], "{high:?}");
+        // a continuous scale tells 10.0 from 10.2
+        let plain = cell_fills(&values, None);
+        assert_ne!(plain[0], plain[1], "{plain:?}");
     }
 
     #[test]

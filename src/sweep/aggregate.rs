@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use super::apply::{self, Recommendation};
 use super::plan::{Objective, Plan};
 use super::results::RunRecord;
+use super::tie;
 use crate::stats;
 
 /// Mean and 95 % confidence half-width (Student t, n − 1 degrees of freedom) over replications.
@@ -18,6 +19,9 @@ pub struct Stat {
     /// 0 with a single replication (no spread to estimate).
     pub ci95: f64,
     pub n: u32,
+    /// Sample standard deviation, for the tie rule (the CI already tells readers the spread).
+    #[serde(skip)]
+    pub sd: f64,
 }
 
 impl Stat {
@@ -27,6 +31,7 @@ impl Stat {
             mean,
             ci95: stats::ci95(xs, mean),
             n: xs.len() as u32,
+            sd: stats::sd(xs, mean),
         }
     }
 }
@@ -60,6 +65,16 @@ pub struct ObjectiveSummary {
     pub metric: String,
 }
 
+/// The recommended point sits on the first or last value of a numeric parameter: the optimum
+/// may lie outside the range searched.
+#[derive(Clone, Debug, Serialize)]
+pub struct Edge {
+    pub parameter: String,
+    pub value: String,
+    /// `lowest` or `highest` value searched.
+    pub side: &'static str,
+}
+
 /// `summary.json`.
 #[derive(Clone, Debug, Serialize)]
 pub struct SweepSummary {
@@ -75,8 +90,16 @@ pub struct SweepSummary {
     pub parameters: Vec<ParameterSummary>,
     /// Point numbers, best first.
     pub ranking: Vec<usize>,
-    /// The best feasible point, if any point is feasible.
+    /// The feasible point with the best objective mean (the first of the ranking, if feasible).
+    pub leader: Option<usize>,
+    /// The feasible points statistically tied with the leader, in rank order, the leader
+    /// first (see `tie`); just the leader when the others are distinguishable from it.
+    pub tied: Vec<usize>,
+    /// The recommended point: of the tied points, the one that changes fewest settings of the
+    /// base, then the best ranked; `None` when no point is feasible.
     pub best: Option<usize>,
+    /// Where the recommended point lies on the edge of the grid.
+    pub edges: Vec<Edge>,
     pub points: Vec<PointSummary>,
     /// What to change in the vendor's API to get the best point.
     pub recommendation: Option<Recommendation>,
@@ -121,6 +144,7 @@ pub fn summarise(plan: &Plan, records: &[RunRecord]) -> SweepSummary {
                     mean: f64::NAN,
                     ci95: 0.0,
                     n: 0,
+                    sd: 0.0,
                 }),
                 seeds: runs.iter().map(|r| r.seed).collect(),
                 metrics,
@@ -131,7 +155,9 @@ pub fn summarise(plan: &Plan, records: &[RunRecord]) -> SweepSummary {
     for (i, &p) in ranking.iter().enumerate() {
         points[p].rank = i + 1;
     }
-    let best = ranking.first().copied().filter(|&p| points[p].feasible);
+    let leader = ranking.first().copied().filter(|&p| points[p].feasible);
+    let tied = leader.map_or_else(Vec::new, |l| tied_with(&points, &ranking, l));
+    let best = tie::pick(&tied, |p| apply::changed_settings(plan, p));
     SweepSummary {
         sweep: plan.name.clone(),
         lbsim: env!("CARGO_PKG_VERSION").into(),
@@ -157,10 +183,57 @@ pub fn summarise(plan: &Plan, records: &[RunRecord]) -> SweepSummary {
             })
             .collect(),
         ranking,
+        leader,
+        tied,
         best,
+        edges: best.map_or_else(Vec::new, |p| edges(plan, p)),
         recommendation: best.map(|p| apply::recommend(plan, p)),
         points,
     }
+}
+
+/// The feasible points the tie rule cannot tell from `leader`, in rank order.
+fn tied_with(points: &[PointSummary], ranking: &[usize], leader: usize) -> Vec<usize> {
+    let feasible: Vec<usize> = ranking
+        .iter()
+        .copied()
+        .filter(|&p| points[p].feasible)
+        .collect();
+    let comparisons = feasible.len() - 1;
+    let top = &points[leader].objective;
+    feasible
+        .into_iter()
+        .filter(|&p| tie::tied(top, &points[p].objective, comparisons))
+        .collect()
+}
+
+/// The numeric parameters (more than one value) whose first or last value `point` takes.
+fn edges(plan: &Plan, point: usize) -> Vec<Edge> {
+    let Some(coords) = &plan.points[point] else {
+        return Vec::new();
+    };
+    coords
+        .iter()
+        .zip(&plan.axes)
+        .filter_map(|(&c, axis)| {
+            let numbers = axis.numbers().filter(|n| n.len() > 1)?;
+            let (lo, hi) = numbers
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+                    (a.min(x), b.max(x))
+                });
+            let side = match numbers[c] {
+                x if x == lo => "lowest",
+                x if x == hi => "highest",
+                _ => return None,
+            };
+            Some(Edge {
+                parameter: axis.name.clone(),
+                value: axis.labels[c].clone(),
+                side,
+            })
+        })
+        .collect()
 }
 
 /// Feasible before infeasible, better objective mean first, lower point number on ties (so the

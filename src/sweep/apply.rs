@@ -48,13 +48,27 @@ fn parse_base(plan: &Plan) -> Value {
 }
 
 /// The scenario's JSON with `point`'s settings applied.
-fn variant(plan: &Plan, point: usize) -> Value {
+pub(super) fn variant(plan: &Plan, point: usize) -> Value {
     let mut v = parse_base(plan);
     for s in plan.settings(point) {
         // the plan validated every point, so every path applies
         let _ = patch::apply(&mut v, &s.path, s.value);
     }
     v
+}
+
+/// How many of `point`'s settings change the base scenario: a value equal to the base's own
+/// changes nothing (the tie rule prefers points that change least).
+pub fn changed_settings(plan: &Plan, point: usize) -> usize {
+    let base = parse_base(plan);
+    plan.settings(point)
+        .into_iter()
+        .filter(|s| {
+            let mut v = base.clone();
+            let _ = patch::apply(&mut v, &s.path, s.value.clone());
+            v != base
+        })
+        .count()
 }
 
 /// The VPC channel body inside a scenario (`vpc_channel`, or a bare body without lbsim's own

@@ -15,9 +15,11 @@ mod expr;
 pub mod plan;
 mod report;
 pub mod results;
+mod tie;
 
 pub use aggregate::{summarise, SweepSummary};
 pub use plan::{Plan, Spec};
+pub use report::headline;
 pub use results::{RunRecord, Shard};
 
 use std::collections::BTreeMap;

@@ -8,12 +8,12 @@ use hdrhistogram::Histogram;
 use serde_json::Value;
 
 use super::aggregate::{PointSummary, SweepSummary};
-use super::apply::Recommendation;
+use super::apply::{self, Recommendation};
 use super::plan::{Axis, Plan};
 use super::results::RunRecord;
 use crate::metrics::new_histogram;
 use crate::report::html::{page, rate_chart};
-use crate::report::svg::{esc, sig3, Chart, Heatmap, Point, Series, XScale};
+use crate::report::svg::{esc, sig3, Bands, Chart, Heatmap, Point, Series, XScale};
 
 /// Ranking rows shown in the reports (the rest is in `summary.json`).
 const SHOWN: usize = 20;
@@ -59,6 +59,113 @@ fn parameter_label(axis: &Axis) -> String {
 
 fn stat(p: &PointSummary) -> String {
     format!("{} ± {}", sig3(p.objective.mean), sig3(p.objective.ci95))
+}
+
+/// A point's objective figure with what else decides whether it is usable: the share of
+/// requests that ended in a client error and the constraints it meets or breaks.
+fn figure(s: &SweepSummary, p: &PointSummary) -> String {
+    let mut o = format!("{} = {} (mean ± 95 % CI)", s.objective.metric, stat(p));
+    if let Some(e) = p.metrics.get(ERROR_SHARE) {
+        let _ = write!(o, ", {} % of requests failed", sig3(e.mean * 100.0));
+    }
+    if !s.constraints.is_empty() {
+        o.push_str(&if p.feasible {
+            ", meets every constraint".to_string()
+        } else {
+            format!(", breaks {}", p.violations.join(" and "))
+        });
+    }
+    o
+}
+
+/// The share of requests that ended in a client error: shown beside every objective figure.
+const ERROR_SHARE: &str = "summary.client_error_share";
+
+/// "point 3 (delay=2)".
+fn named(p: &PointSummary) -> String {
+    format!("point {} ({})", p.point, p.label)
+}
+
+/// The result in sentences, for the reports' head and the terminal: the recommended point, the
+/// leader when the tie rule chose another, the base, each with its failures and constraints;
+/// the tied set and the rule that chose among it; a recommendation on the edge of the grid.
+pub fn headline(s: &SweepSummary) -> Vec<String> {
+    let mut lines = Vec::new();
+    let base = &s.points[0];
+    let Some(b) = s.best else {
+        lines.push("No point satisfies every constraint: nothing is recommended.".into());
+        lines.push(format!("Base scenario: {}.", figure(s, base)));
+        return lines;
+    };
+    let best = &s.points[b];
+    lines.push(format!(
+        "Recommended: {}: {}.",
+        named(best),
+        figure(s, best)
+    ));
+    let feasible = s.points.iter().filter(|p| p.feasible).count();
+    let rule = format!(
+        "multiple comparisons with the best: one-sided Welch t-tests against the leader, \
+         Bonferroni-adjusted over {} comparison{}, family-wise α = {}",
+        feasible - 1,
+        if feasible == 2 { "" } else { "s" },
+        super::tie::ALPHA
+    );
+    if s.tied.len() > 1 {
+        let list: Vec<String> = s.tied.iter().map(usize::to_string).collect();
+        lines.push(format!(
+            "Statistically tied with the leader: points {} ({rule}). Recommended among them: \
+             the point that changes the fewest settings of the base scenario, then the best \
+             ranked.",
+            list.join(", ")
+        ));
+    } else if s.replications < 2 && feasible > 1 {
+        lines.push(
+            "One replication per point: the noise is not estimated, so ties cannot be detected."
+                .into(),
+        );
+    } else if feasible > 1 {
+        lines.push(format!(
+            "Every other feasible point is distinguishable from it ({rule})."
+        ));
+    }
+    if let Some(l) = s.leader.filter(|&l| l != b) {
+        let leader = &s.points[l];
+        lines.push(format!(
+            "Leader (best mean): {}: {}.",
+            named(leader),
+            figure(s, leader)
+        ));
+    }
+    for e in &s.edges {
+        lines.push(format!(
+            "On the edge of the grid: {} = {} is the {} value searched; the optimum may lie \
+             outside the range searched.",
+            e.parameter, e.value, e.side
+        ));
+    }
+    if b != 0 {
+        lines.push(format!("Base scenario: {}.", figure(s, base)));
+    }
+    lines
+}
+
+/// How the tie rule classed a point, for the ranking tables.
+fn verdict(s: &SweepSummary, point: usize) -> &'static str {
+    if s.best == Some(point) {
+        "recommended"
+    } else if s.tied.contains(&point) {
+        "tied"
+    } else {
+        ""
+    }
+}
+
+/// A point's client error share in percent, or "-" when the runs did not report it.
+fn error_share(p: &PointSummary) -> String {
+    p.metrics
+        .get(ERROR_SHARE)
+        .map_or("-".into(), |e| sig3(e.mean * 100.0))
 }
 
 fn replay(plan: &Plan, p: &PointSummary) -> String {
@@ -109,39 +216,24 @@ pub fn markdown(plan: &Plan, s: &SweepSummary) -> String {
             list.join(", ")
         );
     }
-    let base = &s.points[0];
     let _ = writeln!(o, "\n## Result\n");
-    match s.best {
-        Some(b) => {
-            let p = &s.points[b];
-            let _ = writeln!(
-                o,
-                "Best point: **{}** (point {b}): `{}` = {} (mean ± 95 % CI), base scenario {}.\n",
-                p.label,
-                s.objective.metric,
-                stat(p),
-                stat(base)
-            );
-            let _ = writeln!(
-                o,
-                "Replay its first replication:\n\n```sh\n{}\n```",
-                replay(plan, p)
-            );
-        }
-        None => {
-            let _ = writeln!(
-                o,
-                "No point satisfies every constraint: nothing is recommended."
-            );
-        }
+    for line in headline(s) {
+        let _ = writeln!(o, "{line}\n");
+    }
+    if let Some(b) = s.best {
+        let _ = writeln!(
+            o,
+            "Replay its first replication:\n\n```sh\n{}\n```",
+            replay(plan, &s.points[b])
+        );
     }
     let _ = writeln!(o, "\n## Ranking\n");
     let _ = writeln!(
         o,
-        "| rank | point | settings | {} mean ± 95 % CI | feasible | p99 ms | failed | throughput req/s |",
+        "| rank | point | settings | {} mean ± 95 % CI | verdict | feasible | client errors % | p99 ms | failed | throughput req/s |",
         s.objective.metric
     );
-    let _ = writeln!(o, "|---:|---:|---|---:|---|---:|---:|---:|");
+    let _ = writeln!(o, "|---:|---:|---|---:|---|---|---:|---:|---:|---:|");
     let shown = s
         .ranking
         .iter()
@@ -152,16 +244,18 @@ pub fn markdown(plan: &Plan, s: &SweepSummary) -> String {
         let m = |k: &str| p.metrics.get(k).map_or("-".into(), |v| sig3(v.mean));
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             p.rank,
             p.point,
             p.label,
             stat(p),
+            verdict(s, i),
             if p.feasible {
                 "yes".to_string()
             } else {
                 format!("no: {}", p.violations.join("; "))
             },
+            error_share(p),
             m("summary.latency_ms.p99"),
             m("summary.failed"),
             m("summary.throughput_rps")
@@ -292,18 +386,33 @@ fn heatmap(plan: &Plan, s: &SweepSummary) -> String {
     let (ax, ay) = (&plan.axes[0], &plan.axes[1]);
     let mut cells = vec![vec![None; ax.values.len()]; ay.values.len()];
     let mut crossed = Vec::new();
+    let mut tied = Vec::new();
     let mut marked = None;
+    let mut half_widths = Vec::new();
     for (i, coords) in plan.points.iter().enumerate() {
         let Some(c) = coords else { continue };
         let (x, y) = (c[0], c[1]);
         cells[y][x] = Some(s.points[i].objective.mean);
+        half_widths.push(s.points[i].objective.ci95);
         if !s.points[i].feasible {
             crossed.push((x, y));
         }
         if s.best == Some(i) {
             marked = Some((x, y));
         }
+        if s.tied.contains(&i) {
+            tied.push((x, y));
+        }
     }
+    // colour bands one typical CI half-width wide: differences within noise look alike
+    half_widths.sort_by(f64::total_cmp);
+    let typical = half_widths.get(half_widths.len() / 2).copied();
+    let bands = typical
+        .filter(|w| *w > 0.0 && w.is_finite())
+        .map(|step| Bands {
+            step,
+            from_high: s.objective.goal == "maximize",
+        });
     let title = format!("{} ({})", s.objective.metric, s.objective.goal);
     let value_label = metric_label(&s.objective.metric);
     Heatmap {
@@ -315,7 +424,10 @@ fn heatmap(plan: &Plan, s: &SweepSummary) -> String {
         y_names: ay.labels.clone(),
         cells,
         marked,
+        tied,
         crossed,
+        bands,
+        band_note: "the median 95 % CI half-width",
     }
     .to_svg()
 }
@@ -357,7 +469,7 @@ fn cdf_series(name: String, h: &Histogram<u64>, dashed: bool) -> Series {
 fn cdf_chart(s: &SweepSummary, records: &[RunRecord], best: usize) -> String {
     let series = vec![
         cdf_series(
-            format!("best: point {best}"),
+            format!("recommended: point {best}"),
             &latency(records, best),
             false,
         ),
@@ -368,7 +480,7 @@ fn cdf_chart(s: &SweepSummary, records: &[RunRecord], best: usize) -> String {
         notes.push(format!("{}: no completed requests", empty.name));
     }
     Chart {
-        title: "Latency CDF: best point vs base scenario".into(),
+        title: "Latency CDF: recommended point vs base scenario".into(),
         x_label: "latency (ms, log scale)".into(),
         y_label: "fraction of completed requests".into(),
         series,
@@ -398,6 +510,31 @@ fn member_rates(records: &[RunRecord], point: usize) -> (f64, f64, BTreeMap<Stri
     (bucket, start, out)
 }
 
+/// The timed events of `point`'s scenario (`events[*]`, with their `at_s`), in file order, each
+/// with its action in short: the same for every replication, so the traffic chart marks them.
+fn scenario_events(plan: &Plan, point: usize) -> Vec<(f64, String)> {
+    let scenario = apply::variant(plan, point);
+    let Some(events) = scenario.get("events").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    events
+        .iter()
+        .filter_map(|e| {
+            let e = e.as_object()?;
+            let t = e.get("at_s")?.as_f64()?;
+            let actions: Vec<String> = e
+                .iter()
+                .filter(|(k, _)| *k != "at_s")
+                .map(|(k, v)| match v {
+                    Value::String(s) => format!("{k} {s}"),
+                    v => format!("{k} {v}"),
+                })
+                .collect();
+            Some((t, actions.join("; ")))
+        })
+        .collect()
+}
+
 /// The HTML report.
 pub fn html(plan: &Plan, s: &SweepSummary, records: &[RunRecord]) -> String {
     let mut body = String::new();
@@ -420,21 +557,16 @@ pub fn html(plan: &Plan, s: &SweepSummary, records: &[RunRecord]) -> String {
             format!(" Constraints (on each point's means): {}.", s.constraints.iter().map(|c| format!("<code>{}</code>", esc(c))).collect::<Vec<_>>().join(", "))
         }
     );
-    match s.best {
-        Some(b) => {
-            let p = &s.points[b];
-            let _ = write!(
-                body,
-                "<div class=\"best\"><b>Best point {b}: {}</b> — {} = {} (mean ± 95 % CI); base scenario {}.<br>Replay (from the spec's directory): <code>{}</code></div>",
-                esc(&p.label),
-                esc(&s.objective.metric),
-                stat(p),
-                stat(&s.points[0]),
-                esc(&replay(plan, p))
-            );
-        }
-        None => body.push_str("<div class=\"best\"><b>No point satisfies every constraint</b>: nothing is recommended.</div>"),
+    let lines: Vec<String> = headline(s).iter().map(|l| esc(l)).collect();
+    let _ = write!(body, "<div class=\"best\">{}", lines.join("<br>"));
+    if let Some(b) = s.best {
+        let _ = write!(
+            body,
+            "<br>Replay (from the spec's directory): <code>{}</code>",
+            esc(&replay(plan, &s.points[b]))
+        );
     }
+    body.push_str("</div>");
     body.push_str("<h2>Objective by parameter</h2>");
     for k in 0..plan.axes.len() {
         body.push_str(&objective_chart(plan, s, k));
@@ -447,6 +579,14 @@ pub fn html(plan: &Plan, s: &SweepSummary, records: &[RunRecord]) -> String {
     body.push_str("<h2>Latency</h2>");
     body.push_str(&cdf_chart(s, records, shown));
     let (bucket, start, rates) = member_rates(records, shown);
+    let events = scenario_events(plan, shown);
+    let end = start + bucket * rates.values().map(Vec::len).max().unwrap_or(0) as f64;
+    let markers: Vec<(f64, String)> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, (t, _))| (start..=end).contains(t))
+        .map(|(i, (t, _))| (*t, (i + 1).to_string()))
+        .collect();
     body.push_str("<h2>Traffic per member</h2>");
     body.push_str(&rate_chart(
         &format!(
@@ -456,21 +596,36 @@ pub fn html(plan: &Plan, s: &SweepSummary, records: &[RunRecord]) -> String {
         bucket,
         start,
         &rates,
-        &[],
+        &markers,
     ));
-    body.push_str("<h2>Ranking</h2><table><tr><th>rank</th><th>point</th><th>settings</th><th>objective mean ± 95 % CI</th><th>feasible</th><th>p99 ms</th><th>failed</th><th>throughput req/s</th></tr>");
+    if !events.is_empty() {
+        body.push_str("<table><tr><th>#</th><th>t (s)</th><th>event of the scenario</th></tr>");
+        for (i, (t, what)) in events.iter().enumerate() {
+            let _ = write!(
+                body,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                i + 1,
+                crate::text::number(*t),
+                esc(what)
+            );
+        }
+        body.push_str("</table>");
+    }
+    body.push_str("<h2>Ranking</h2><table><tr><th>rank</th><th>point</th><th>settings</th><th>objective mean ± 95 % CI</th><th>verdict</th><th>feasible</th><th>client errors %</th><th>p99 ms</th><th>failed</th><th>throughput req/s</th></tr>");
     for &i in s.ranking.iter().take(SHOWN) {
         let p = &s.points[i];
         let m = |k: &str| p.metrics.get(k).map_or("-".into(), |v| sig3(v.mean));
         let _ = write!(
             body,
-            "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             if Some(i) == s.best { " class=\"top\"" } else { "" },
             p.rank,
             p.point,
             esc(&p.label),
             stat(p),
+            verdict(s, i),
             if p.feasible { "yes".into() } else { format!("no: {}", esc(&p.violations.join("; "))) },
+            error_share(p),
             m("summary.latency_ms.p99"),
             m("summary.failed"),
             m("summary.throughput_rps")

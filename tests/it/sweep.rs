@@ -67,7 +67,9 @@ fn summary(dir: &str) -> serde_json::Value {
 
 #[test]
 fn a_small_sweep_ranks_the_slow_members_weight() {
-    let (dir, spec) = setup(SPEC);
+    // two replications cannot tell weight 1 from the base (the tie rule's t has 1 degree of
+    // freedom); five can
+    let (dir, spec) = setup(&SPEC.replace(r#""replications": 2"#, r#""replications": 5"#));
     let out = out_dir(&dir, "out");
     let printed = ok(lbsim(&["sweep", &spec, "--out", &out], &[]));
     let s = summary(&out);
@@ -93,8 +95,22 @@ fn a_small_sweep_ranks_the_slow_members_weight() {
     assert_eq!(call["body"], serde_json::json!({"member": {"weight": 1}}));
     let text = String::from_utf8_lossy(&printed.stdout);
     assert!(text.contains("best: point 1"), "{text}");
+    assert!(
+        text.contains("Recommended: point 1 (members[0].weight=1): summary.latency_ms.p99 = ")
+            && text.contains("0 % of requests failed, meets every constraint."),
+        "{text}"
+    );
     let html = String::from_utf8(read(&out, "report.html")).unwrap();
     assert!(html.contains("<svg"));
+    // the traffic chart marks the scenario's event at 1 s and lists it
+    assert!(
+        html.contains("<td>1</td><td>1</td><td>member_slow {&quot;factor&quot;:2,&quot;member&quot;:&quot;web-b&quot;}</td>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(r##"stroke="#555" stroke-dasharray="3 3""##),
+        "a marker line"
+    );
     for external in ["<script", "src=", "href=", "url("] {
         assert!(!html.contains(external), "self-contained: {external}");
     }
@@ -508,7 +524,8 @@ fn a_sweep_without_completed_requests_reports() {
     let html = String::from_utf8(read(&out, "report.html")).expect("UTF-8");
     assert!(
         // the legend wraps the note onto two lines
-        html.contains(">best: point 1: no completed</text>") && html.contains(">requests</text>"),
+        html.contains(">recommended: point 1: no</text>")
+            && html.contains(">completed requests</text>"),
         "the CDF says why it is empty"
     );
 }
@@ -579,4 +596,207 @@ fn the_results_a_sweep_holds_are_bounded_up_front() {
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(err.contains("runs would hold about"), "{err}");
     assert!(!Path::new(&out).join("results.jsonl").exists());
+}
+
+/// Two parameters over the slow-member base (weight 10, round robin): point 1 is (1, RR),
+/// 2 (1, LC), 3 (10, RR: the base's own values), 4 (10, LC).
+const TWO_AXES: &str = r#"{
+  "base": "base.json",
+  "replications": 3,
+  "parameters": [{"path": "pool.members[0].weight", "values": [1, 10]},
+                 {"path": "pool.lb_algorithm", "values": ["ROUND_ROBIN", "LEAST_CONNECTIONS"]}],
+  "objective": {"minimize": "summary.latency_ms.p99"},
+  "constraints": ["summary.client_error_share <= 0.05"]
+}"#;
+
+/// Records of `plan` with these p99 replications and client error shares per point: results
+/// constructed to put the tie rule to the test without running anything.
+fn constructed(plan: &Plan, p99: &[[f64; 3]], errors: &[f64]) -> Vec<lbsim::sweep::RunRecord> {
+    (0..plan.runs())
+        .map(|run| {
+            let (point, replication) = plan.locate(run);
+            let metrics = [
+                ("summary.latency_ms.p99", p99[point][replication as usize]),
+                ("summary.client_error_share", errors[point]),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+            lbsim::sweep::RunRecord {
+                run,
+                point,
+                replication,
+                seed: run,
+                metrics,
+                latency_ns: vec![(1_000_000, 10)],
+                bucket_s: 1.0,
+                start_s: 0.0,
+                timeline: [("web-a".to_string(), vec![10, 10])].into(),
+            }
+        })
+        .collect()
+}
+
+/// Summarises constructed records and writes the reports into a fresh directory.
+fn summarise_constructed(
+    p99: &[[f64; 3]],
+    errors: &[f64],
+) -> (lbsim::sweep::SweepSummary, String, String) {
+    let (dir, spec) = setup(TWO_AXES);
+    let plan = plan(Path::new(&spec));
+    let records = constructed(&plan, p99, errors);
+    let summary = lbsim::sweep::finish(&plan, &records, dir.path()).unwrap();
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    (summary, md, html)
+}
+
+#[test]
+fn overlapping_leaders_are_tied_and_the_least_change_is_recommended() {
+    // the leader (2) changes both settings; 4 and 1 change one each and overlap it, 4 ranking
+    // first; 3 is clearly worse; the base fails 22 % of requests
+    let p99 = [
+        [13.7, 13.8, 13.9],
+        [14.4, 14.1, 14.7],
+        [14.2, 14.3, 14.4],
+        [19.0, 19.1, 19.2],
+        [14.3, 14.65, 14.05],
+    ];
+    let errors = [0.22, 0.0, 0.0, 0.0, 0.0];
+    let (s, md, html) = summarise_constructed(&p99, &errors);
+    assert_eq!(s.leader, Some(2));
+    assert_eq!(s.tied, [2, 4, 1]);
+    assert_eq!(s.best, Some(4), "one change, better ranked than point 1");
+    assert_eq!(s.recommendation.as_ref().map(|r| r.point), Some(4));
+    assert!(
+        md.contains("Statistically tied with the leader: points 2, 4, 1"),
+        "{md}"
+    );
+    assert!(md.contains("Leader (best mean): point 2"), "{md}");
+    assert_eq!(md.matches("| recommended |").count(), 1, "{md}");
+    assert_eq!(md.matches("| tied |").count(), 2, "{md}");
+    // the base's figure carries its failures and the constraint it breaks
+    assert!(
+        md.contains(
+            "Base scenario: summary.latency_ms.p99 = 13.8 ± 0.248 (mean ± 95 % CI), 22.0 % of \
+             requests failed, breaks summary.client_error_share <= 0.05."
+        ),
+        "{md}"
+    );
+    assert!(html.contains("22.0 % of requests failed"));
+    // the heatmap outlines the recommendation solid and the other tied points dashed
+    let dashed = html.matches(r#"stroke-dasharray="5 3""#).count();
+    assert_eq!(dashed, 2, "points 2 and 1 are tied, 4 is recommended");
+}
+
+#[test]
+fn clearly_separated_leaders_give_a_single_best() {
+    let p99 = [
+        [13.7, 13.8, 13.9],
+        [16.0, 16.1, 16.2],
+        [14.2, 14.3, 14.4],
+        [19.0, 19.1, 19.2],
+        [15.0, 15.1, 15.2],
+    ];
+    let (s, md, _) = summarise_constructed(&p99, &[0.22, 0.0, 0.0, 0.0, 0.0]);
+    assert_eq!(s.tied, [2]);
+    assert_eq!((s.leader, s.best), (Some(2), Some(2)));
+    assert!(
+        md.contains("Every other feasible point is distinguishable from it"),
+        "{md}"
+    );
+    assert!(!md.contains("Statistically tied"));
+}
+
+#[test]
+fn a_tied_base_is_recommended_and_changes_nothing() {
+    let p99 = [
+        [14.3, 14.5, 14.4],
+        [14.2, 14.3, 14.4],
+        [16.0, 16.1, 16.2],
+        [19.0, 19.1, 19.2],
+        [15.0, 15.1, 15.2],
+    ];
+    let (s, _, _) = summarise_constructed(&p99, &[0.0; 5]);
+    assert_eq!(s.leader, Some(1));
+    assert_eq!(s.tied, [1, 0]);
+    assert_eq!(s.best, Some(0));
+    let r = s.recommendation.unwrap();
+    assert!(r.calls.is_empty(), "{r:?}");
+}
+
+#[test]
+fn a_recommendation_on_the_edge_of_the_grid_is_flagged() {
+    // weights 1, 10, 40: the best is the lowest weight searched, then an interior one
+    let (dir, spec) = setup(SPEC);
+    let plan = plan(Path::new(&spec));
+    let spread = |m: f64| [m - 0.01, m, m + 0.01];
+    let edge = [spread(20.0), spread(10.0), spread(15.0), spread(30.0)];
+    let records = |p99: &[[f64; 3]]| {
+        constructed(&plan, p99, &[0.0; 4])
+            .into_iter()
+            .map(|mut r| {
+                // the spec's constraint reads failures and requests
+                r.metrics.insert("summary.failed".into(), 0.0);
+                r.metrics.insert("summary.requests".into(), 100.0);
+                r
+            })
+            .collect::<Vec<_>>()
+    };
+    let s = lbsim::sweep::finish(&plan, &records(&edge), dir.path()).unwrap();
+    assert_eq!(s.best, Some(1));
+    assert_eq!(s.edges.len(), 1);
+    assert_eq!(
+        (
+            s.edges[0].parameter.as_str(),
+            s.edges[0].value.as_str(),
+            s.edges[0].side
+        ),
+        ("members[0].weight", "1", "lowest")
+    );
+    let flag = "On the edge of the grid: members[0].weight = 1 is the lowest value searched";
+    for report in ["report.md", "report.html"] {
+        let text = std::fs::read_to_string(dir.path().join(report)).unwrap();
+        assert!(text.contains(flag), "{report}: {text}");
+    }
+    let inside = [spread(20.0), spread(15.0), spread(10.0), spread(30.0)];
+    let s = lbsim::sweep::finish(&plan, &records(&inside), dir.path()).unwrap();
+    assert_eq!(s.best, Some(2));
+    assert!(s.edges.is_empty());
+}
+
+/// The shipped slow-start example: at 20 s traffic rises to 7,600 req/s (95 % of the four warm
+/// members' 4 × 8 / 4 ms = 8,000 req/s) and new members join 4× slower (500 req/s each) for
+/// 30 s. A new member's share 7,600 · w / (40 + n·w) stays within 500 req/s while cold only if
+/// its slow-start weight w = 10 · 30 s / duration is at most ≈ 3 (n = 1: 2.8, n = 4: 3.6), so a
+/// duration of 120 s or more protects every member count and 30 s none; the window (210 s)
+/// lets every ramp of the grid finish, so the longest ramp is no longer favoured and the
+/// recommendation lies inside the grid.
+#[test]
+fn the_slow_start_example_answers_inside_its_grid() {
+    let spec = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/sweeps/slow-start-x-members.json");
+    let dir = tempfile::tempdir().unwrap();
+    let out = out_dir(&dir, "out");
+    ok(lbsim(
+        &["sweep", spec.to_str().unwrap(), "--out", &out],
+        &[],
+    ));
+    let s = summary(&out);
+    let points = s["points"].as_array().unwrap();
+    let setting = |p: &serde_json::Value| p["settings"]["pool.slow_start.duration"].as_u64();
+    assert_eq!(points[0]["feasible"], false, "the base's 30 s ramp fails");
+    for p in &points[1..] {
+        match setting(p).unwrap() {
+            30 => assert_eq!(p["feasible"], false, "{}", p["label"]),
+            d if d >= 120 => assert_eq!(p["feasible"], true, "{}", p["label"]),
+            _ => {}
+        }
+    }
+    let best = &points[s["best"].as_u64().unwrap() as usize];
+    let duration = setting(best).unwrap();
+    assert!(duration > 30 && duration < 180, "{}", best["label"]);
+    assert_eq!(s["edges"], serde_json::json!([]));
+    // fewest changes: the base's own scale-out (2 members), only the ramp changed
+    assert!(best["label"].as_str().unwrap().ends_with("members added=2"));
 }
