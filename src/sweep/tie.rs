@@ -10,8 +10,6 @@
 //! point worse below `ALPHA` however many points a sweep has; Welch's degrees of freedom
 //! (Welch–Satterthwaite) let each point have its own spread.
 
-use statrs::distribution::{ContinuousCDF, StudentsT};
-
 use super::aggregate::Stat;
 
 /// Family-wise error rate of the comparisons with the leader.
@@ -59,10 +57,7 @@ fn variance_of_mean(s: &Stat) -> f64 {
 
 /// The one-sided Student-t quantile at the Bonferroni-adjusted level `ALPHA / comparisons`.
 pub fn critical_t(df: f64, comparisons: usize) -> f64 {
-    let p = 1.0 - ALPHA / comparisons.max(1) as f64;
-    StudentsT::new(0.0, 1.0, df)
-        .map(|t| t.inverse_cdf(p))
-        .unwrap_or(f64::INFINITY)
+    crate::stats::t_quantile(df, 1.0 - ALPHA / comparisons.max(1) as f64)
 }
 
 #[cfg(test)]
