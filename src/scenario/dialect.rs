@@ -20,7 +20,7 @@ pub const OWN_KEYS: &[&str] = &[
 pub const FRONT_KEYS: &[&str] = &["listener", "api"];
 
 /// Keys that only a VPC channel body has at its top level.
-const CHANNEL_KEYS: &[&str] = &[
+pub const CHANNEL_KEYS: &[&str] = &[
     "balance_strategy",
     "member_type",
     "vpc_health_config",
