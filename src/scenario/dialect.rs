@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 /// lbsim's own top-level keys; in a bare VPC channel body every other key belongs to the channel.
 pub const OWN_KEYS: &[&str] = &[
+    "$schema",
     "seed",
     "duration_s",
     "warmup_s",

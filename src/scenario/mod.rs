@@ -44,6 +44,9 @@ use trace::TraceRow;
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
 #[schemars(transform = schema::vendor_body(NOT_MODELLED))]
 pub struct Scenario {
+    /// The JSON Schema the file follows (`lbsim schema`), for editors; the run ignores it.
+    #[serde(rename = "$schema")]
+    pub json_schema: Option<String>,
     /// Default: the file name without extension (or the VPC channel name of a bare body).
     #[schemars(transform = schema::max_chars(diag::MAX_NAME_CHARS))]
     pub name: Option<String>,

@@ -22,6 +22,10 @@ use crate::scenario::schema::{self, above, at_least, within};
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
+    /// The JSON Schema the file follows (`lbsim schema --sweep`), for editors; the sweep
+    /// ignores it.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub json_schema: Option<String>,
     /// Default: the spec's file name without extension.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,

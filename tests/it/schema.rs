@@ -379,3 +379,28 @@ fn the_sweep_schema_refuses_what_sweep_refuses() {
         assert!(!v.is_valid(&doc), "{name}: the schema accepts it");
     }
 }
+
+/// Editors find a file's schema in its `"$schema"` key: lbsim takes it in scenarios (bare VPC
+/// channel bodies too) and sweep specs, and the schemas allow it.
+#[test]
+fn a_schema_key_is_accepted_for_editors() {
+    let v = scenario_schema();
+    let url = json!("./lbsim-scenario.schema.json");
+    let wrapped = elb_with("/$schema", url.clone());
+    let mut bare = json!({"name": "chan", "port": 80, "balance_strategy": 1, "member_type": "ip",
+        "members": [{"host": "10.0.0.1"}]});
+    bare["$schema"] = url;
+    for doc in [wrapped, bare] {
+        assert_eq!(lbsim_errors(&doc.to_string()), 0, "{doc}");
+        assert!(v.is_valid(&doc), "{:#?}", complaints(&v, &doc));
+    }
+    let spec = json!({
+        "$schema": "./lbsim-sweep.schema.json",
+        "base": "two-az-tcp.json",
+        "parameters": [{"path": "seed", "values": [1, 2]}],
+        "objective": {"minimize": "summary.failed"}
+    });
+    let parsed: sweep::Spec = serde_json::from_value(spec.clone()).expect("a spec");
+    assert!(sweep::Plan::new(parsed, String::new()).is_ok());
+    assert!(validator(&sweep::json_schema()).is_valid(&spec));
+}
