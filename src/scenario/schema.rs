@@ -2,7 +2,7 @@
 //! whose attributes name the same constants validation checks (`within(PORTS)`,
 //! `one_of(ALGORITHMS)`), so a range or an enumeration lives in one place. [`scenario`] then
 //! adds what a derive cannot state: exactly one pool, a bare VPC channel body, a wrapped
-//! listener body, exactly one action per event and the ELB weight limit on `set_weight`.
+//! listener body, exactly one action per event, and each dialect's front and event bodies.
 //! Rules between values (a protocol allowing an algorithm, members an event names) are left to
 //! `lbsim validate`; `docs/scenario-format.md` lists them.
 

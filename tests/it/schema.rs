@@ -404,3 +404,27 @@ fn a_schema_key_is_accepted_for_editors() {
     assert!(sweep::Plan::new(parsed, String::new()).is_ok());
     assert!(validator(&sweep::json_schema()).is_valid(&spec));
 }
+
+/// Values validation reads in any case (`http_method`) pass the schema in any case, and only
+/// those values.
+#[test]
+fn case_blind_values_pass_in_any_case_only() {
+    let v = scenario_schema();
+    let monitor = |method: &str| {
+        elb_with(
+            "/pool/healthmonitor",
+            json!({"type": "HTTP", "delay": 5, "timeout": 3, "max_retries": 3,
+                   "url_path": "/", "http_method": method}),
+        )
+    };
+    for method in ["GET", "get", "Head", "pOsT"] {
+        let doc = monitor(method);
+        assert_eq!(lbsim_errors(&doc.to_string()), 0, "{method}");
+        assert!(v.is_valid(&doc), "{method}: {:#?}", complaints(&v, &doc));
+    }
+    for method in ["PUT", "GETS", " get", "G.T"] {
+        let doc = monitor(method);
+        assert!(lbsim_errors(&doc.to_string()) > 0, "{method}");
+        assert!(!v.is_valid(&doc), "{method}");
+    }
+}
