@@ -35,9 +35,11 @@ enum Command {
     /// Check scenario files against the vendor's rules and lbsim's own.
     ///
     /// Every error of every file is reported with its JSON path, value and rule, and the vendor
-    /// error code where the real API has one. Exit 0 when all files are valid, 2 otherwise.
+    /// error code where the real API has one. A sweep spec (a file with `base`, `parameters`, …)
+    /// is checked as `lbsim sweep` checks it: the spec, its base and every point. Exit 0 when
+    /// all files are valid, 2 otherwise.
     Validate {
-        /// Scenario files.
+        /// Scenario files or sweep specs.
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Print the findings as a JSON array (file, path, value, rule, code, severity).
@@ -103,8 +105,17 @@ enum Command {
     /// and DIR/report.html. With --shard only that shard's runs and results.jsonl; combine the
     /// shards with `lbsim sweep merge`. The spec format is in docs/sweep-format.md.
     Sweep(SweepArgs),
-    /// Print a JSON Schema of the scenario format (for editors).
-    Schema,
+    /// Print a JSON Schema (draft 2020-12) of scenario files, or with --sweep of sweep specs.
+    ///
+    /// For editors and CI: it checks field names, types, enumerations, ranges and which fields
+    /// go together; `lbsim validate` also checks the rules between values (docs/scenario-format.md).
+    ///
+    /// Example: lbsim schema > lbsim-scenario.schema.json; lbsim schema --sweep > lbsim-sweep.schema.json
+    Schema {
+        /// The schema of sweep specs instead of scenario files.
+        #[arg(long)]
+        sweep: bool,
+    },
 }
 
 /// What `run` and `compare` may override in the scenario, and the work limit of each run.
@@ -211,7 +222,8 @@ fn main() -> ExitCode {
             },
         ),
         Command::Sweep(args) => sweep(args),
-        Command::Schema => print(&(scenario::json_schema() + "\n")),
+        Command::Schema { sweep: false } => print(&(scenario::json_schema() + "\n")),
+        Command::Schema { sweep: true } => print(&(sweeps::json_schema() + "\n")),
     };
     match result {
         Ok(code) => code,
@@ -234,6 +246,10 @@ fn validate(files: &[PathBuf], json: bool, verbose: bool) -> std::io::Result<Exi
     let mut out = std::io::stdout().lock();
     let mut ok = true;
     for path in files {
+        if sweeps::is_spec(path) {
+            ok &= validate_spec(path, json, &mut all, &mut out)?;
+            continue;
+        }
         let findings = pipeline::validate(&Source::File(path), &[]);
         let errors = findings
             .iter()
@@ -265,6 +281,43 @@ fn validate(files: &[PathBuf], json: bool, verbose: bool) -> std::io::Result<Exi
     } else {
         ExitCode::from(2)
     })
+}
+
+/// Validates a sweep spec as `lbsim sweep` would; prints (or collects) its errors and whether it
+/// is valid.
+fn validate_spec(
+    path: &Path,
+    json: bool,
+    all: &mut Vec<Finding>,
+    out: &mut impl Write,
+) -> std::io::Result<bool> {
+    let findings = match sweeps::validate_spec(path) {
+        Ok(plan) => {
+            if !json {
+                writeln!(
+                    out,
+                    "{}: valid sweep spec ({} points x {} replications = {} runs)",
+                    path.display(),
+                    plan.points.len(),
+                    plan.spec.replications,
+                    plan.runs()
+                )?;
+            }
+            return Ok(true);
+        }
+        Err(findings) => findings,
+    };
+    if json {
+        all.extend(findings);
+        return Ok(false);
+    }
+    for f in &findings {
+        writeln!(out, "{f}")?;
+    }
+    let n = findings.len();
+    let errors = if n == 1 { "error" } else { "errors" };
+    writeln!(out, "{}: invalid sweep spec ({n} {errors})", path.display())?;
+    Ok(false)
 }
 
 /// A problem that stops `run` before it writes anything: printed once, exit status 2.

@@ -4,6 +4,7 @@
 use crate::text::printable;
 use serde::Serialize;
 use std::fmt;
+use std::ops::RangeInclusive;
 
 /// How bad a finding is: errors make a scenario invalid, warnings and notes do not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -137,11 +138,20 @@ impl Findings {
         self.push(Severity::Note, path, String::new(), rule.into(), None);
     }
 
-    /// `value` must lie in `lo..=hi`; `unit` completes the rule (`seconds`, or empty).
-    pub fn range<T>(&mut self, path: &str, value: T, lo: T, hi: T, unit: &str, code: Code) -> bool
+    /// `value` must lie in `bounds` (a constant the JSON Schema states too); `unit` completes
+    /// the rule (`seconds`, or empty).
+    pub fn range<T>(
+        &mut self,
+        path: &str,
+        value: T,
+        bounds: RangeInclusive<T>,
+        unit: &str,
+        code: Code,
+    ) -> bool
     where
         T: PartialOrd + fmt::Display + Copy,
     {
+        let (lo, hi) = (*bounds.start(), *bounds.end());
         if value < lo || value > hi {
             let unit = if unit.is_empty() {
                 String::new()
@@ -161,15 +171,14 @@ impl Findings {
         &mut self,
         path: &str,
         value: Option<T>,
-        lo: T,
-        hi: T,
+        bounds: RangeInclusive<T>,
         unit: &str,
         code: Code,
     ) where
         T: PartialOrd + fmt::Display + Copy,
     {
         if let Some(v) = value {
-            self.range(path, v, lo, hi, unit, code);
+            self.range(path, v, bounds, unit, code);
         }
     }
 

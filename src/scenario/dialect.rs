@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 /// lbsim's own top-level keys; in a bare VPC channel body every other key belongs to the channel.
 pub const OWN_KEYS: &[&str] = &[
+    "$schema",
     "seed",
     "duration_s",
     "warmup_s",
@@ -20,7 +21,7 @@ pub const OWN_KEYS: &[&str] = &[
 pub const FRONT_KEYS: &[&str] = &["listener", "api"];
 
 /// Keys that only a VPC channel body has at its top level.
-const CHANNEL_KEYS: &[&str] = &[
+pub const CHANNEL_KEYS: &[&str] = &[
     "balance_strategy",
     "member_type",
     "vpc_health_config",

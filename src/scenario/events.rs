@@ -13,6 +13,7 @@ use super::{apig, elb, Severity};
 use crate::model::ZoneId;
 use crate::sim::Failure;
 use crate::text::number;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -136,16 +137,15 @@ fn check(
         m.failure.validate(&format!("{p}.member_fail.failure"), f);
     }
     if let Some(w) = &e.set_weight {
-        let max = if matches!(pool, Some(PoolDef::Apig(_))) {
-            10000
+        let weights = if matches!(pool, Some(PoolDef::Apig(_))) {
+            apig::MEMBER_WEIGHTS
         } else {
-            100
+            elb::MEMBER_WEIGHTS
         };
         f.range(
             &format!("{p}.set_weight.weight"),
             w.weight,
-            0,
-            max,
+            weights,
             "",
             Code::NONE,
         );
@@ -229,19 +229,34 @@ pub(super) fn failure(mode: sections::FailureMode) -> Failure {
     }
 }
 
-#[derive(Deserialize)]
-struct PoolBody {
+/// `update_pool`'s body.
+#[derive(Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub(super) struct PoolBody {
     pool: elb::Pool,
 }
 
-#[derive(Deserialize)]
-struct ElbMembersBody {
+/// `add_members`' body in a pool scenario.
+#[derive(Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub(super) struct ElbMembersBody {
     members: Vec<elb::Member>,
 }
 
-#[derive(Deserialize)]
-struct ApigMembersBody {
+/// `add_members`' body in a VPC channel scenario.
+#[derive(Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub(super) struct ApigMembersBody {
     members: Vec<apig::VpcMember>,
+}
+
+/// `add_members` in the schema: either dialect's body (the scenario's dialect narrows it).
+pub(super) fn add_members_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let (elb, apig) = (
+        g.subschema_for::<ElbMembersBody>(),
+        g.subschema_for::<ApigMembersBody>(),
+    );
+    schemars::json_schema!({"anyOf": [elb, apig, {"type": "null"}]})
 }
 
 /// Seed 000: the `PUT …/pools/{id}` body, `{"pool": {…}}`; the pool's protocol carries over.

@@ -102,7 +102,7 @@ pub fn kind_at(parent: &[Seg]) -> Option<Kind> {
         })
         .collect();
     match keys.as_slice() {
-        [] => kind::<Scenario>(&["request_id"]),
+        [] => kind::<Scenario>(super::NOT_MODELLED),
         ["pool"] => kind::<elb::Pool>(elb::POOL_NOT_MODELLED),
         ["pool", "members", "[]"] => kind::<elb::Member>(elb::MEMBER_NOT_MODELLED),
         ["pool", "healthmonitor"] => kind::<elb::HealthMonitor>(elb::MONITOR_NOT_MODELLED),

@@ -17,6 +17,7 @@ mod input;
 mod keys;
 pub mod lower;
 pub mod patch;
+pub mod schema;
 pub mod sections;
 mod strict;
 mod suggest;
@@ -27,6 +28,7 @@ mod validate;
 
 pub use diag::{Finding, Severity};
 pub use front::listener_object;
+pub use input::MAX_SCENARIO_BYTES;
 pub use lower::{lower, NotRunnable};
 pub use valid::{ChannelChange, EventAction, MemberChange, PoolDef, TimedAction, ValidScenario};
 
@@ -40,15 +42,22 @@ use trace::TraceRow;
 
 /// The top level of a scenario file.
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[schemars(transform = schema::vendor_body(NOT_MODELLED))]
 pub struct Scenario {
+    /// The JSON Schema the file follows (`lbsim schema`), for editors; the run ignores it.
+    #[serde(rename = "$schema")]
+    pub json_schema: Option<String>,
     /// Default: the file name without extension (or the VPC channel name of a bare body).
+    #[schemars(transform = schema::max_chars(diag::MAX_NAME_CHARS))]
     pub name: Option<String>,
     pub description: Option<String>,
     /// RNG seed (default 1).
     pub seed: Option<u64>,
-    /// Simulated seconds (default 60).
+    /// Simulated seconds (default 60, at most a week).
+    #[schemars(transform = schema::duration)]
     pub duration_s: Option<f64>,
-    /// Seconds excluded from metrics at the start (default 0).
+    /// Seconds excluded from metrics at the start (default 0; below `duration_s`).
+    #[schemars(transform = schema::at_least(0.0))]
     pub warmup_s: Option<f64>,
     /// An ELB v3 backend server group.
     pub pool: Option<elb::Pool>,
@@ -64,6 +73,9 @@ pub struct Scenario {
     pub workload: Option<sections::Workload>,
     pub events: Option<Vec<sections::Event>>,
 }
+
+/// Top-level vendor fields lbsim accepts and does not simulate (a `GET` response's).
+pub const NOT_MODELLED: &[&str] = &["request_id"];
 
 pub const DEFAULT_DURATION_S: f64 = 60.0;
 /// The longest run a scenario may ask for (one simulated week).
@@ -236,8 +248,7 @@ pub fn parse(
     })
 }
 
-/// A JSON Schema of the scenario format, for editors.
+/// A JSON Schema of the scenario format, for editors and CI (see [`schema`]).
 pub fn json_schema() -> String {
-    let schema = schemars::schema_for!(Scenario);
-    serde_json::to_string_pretty(&schema).unwrap_or_default()
+    serde_json::to_string_pretty(&schema::scenario()).unwrap_or_default()
 }

@@ -1,36 +1,64 @@
 //! The simulation-side sections of a scenario: `loadbalancer`, `backends`, `workload` and
 //! `events`. These are lbsim's own keys (the vendor API has no such objects).
 
-use super::diag::{Code, Findings};
-use schemars::JsonSchema;
+use super::diag::{Code, Findings, MAX_NAME_CHARS};
+use super::schema::{above, at_least, closed, one_of, within};
+use schemars::{JsonSchema, Schema};
 use serde::Deserialize;
+use serde_json::json;
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 
 const NONE: Code = Code::NONE;
 
 /// Facts about the load balancer itself.
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct LoadBalancer {
     /// AZs the load balancer's nodes run in; client traffic enters through them (default: one
     /// AZ, the first member AZ or `az1`).
+    #[schemars(transform = zone_list)]
     pub availability_zones: Option<Vec<String>>,
     /// Relative share of client traffic entering through each AZ (default: even).
+    #[schemars(transform = traffic_weights)]
     pub traffic_weights: Option<BTreeMap<String, f64>>,
     /// Extra network latency of a request forwarded to a member in another AZ (default 0).
+    #[schemars(transform = at_least(0.0))]
     pub cross_az_latency_ms: Option<f64>,
     /// Hash algorithms honour member weights, as Katran's weighted Maglev (`MaglevHashV2`) does
     /// (default false: the vendor ignores weights under hashing; weight 0 excludes either way).
     pub weighted_hashing: Option<bool>,
     /// Open connections of a member removed, set to weight 0 or found unhealthy without
     /// connection drain: `cut` at once (default) or served until `idle_timeout`.
+    #[schemars(transform = one_of(UNDRAINED))]
     pub undrained_connections: Option<String>,
     /// Time a request spends in the load balancer and on the network each way within an AZ
     /// (default 0.2; 0..=10000).
+    #[schemars(transform = within(FORWARDING_LATENCY_MS))]
     pub forwarding_latency_ms: Option<f64>,
+}
+
+/// `availability_zones`: distinct names, one to [`MAX_LB_ZONES`].
+fn zone_list(s: &mut Schema) {
+    s.insert("minItems".into(), 1.into());
+    s.insert("maxItems".into(), MAX_LB_ZONES.into());
+    s.insert("uniqueItems".into(), true.into());
+    s.insert(
+        "items".into(),
+        json!({"type": "string", "maxLength": MAX_NAME_CHARS}),
+    );
+}
+
+/// `traffic_weights`: each weight within [`TRAFFIC_WEIGHTS`].
+fn traffic_weights(s: &mut Schema) {
+    let (lo, hi) = (*TRAFFIC_WEIGHTS.start(), *TRAFFIC_WEIGHTS.end());
+    let weight = json!({"type": "number", "minimum": lo, "maximum": hi});
+    s.insert("additionalProperties".into(), weight);
 }
 
 /// How members behave: `default`, overridden per member key.
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Backends {
     pub default: Option<Backend>,
     /// Keyed by member key (`name`, else address, with `:port` when ambiguous).
@@ -38,14 +66,17 @@ pub struct Backends {
 }
 
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Backend {
     /// Concurrent requests served (default 8).
+    #[schemars(transform = at_least(1))]
     pub capacity: Option<u64>,
     /// Requests waiting beyond capacity before new ones are rejected (default 1000).
     pub queue_limit: Option<u64>,
     /// Service time distribution in milliseconds (default exponential, mean 4).
     pub service_time_ms: Option<ServiceTime>,
     /// Service times are divided by this (default 1).
+    #[schemars(transform = above(0.0))]
     pub speed: Option<f64>,
     /// How the member is failing when the run starts (default: it is not).
     pub failure: Option<FailureMode>,
@@ -67,50 +98,96 @@ pub enum FailureMode {
     /// The health endpoint fails while traffic is served.
     HealthOnly,
     /// This share of requests, (0, 1], is answered with a quick 500.
-    ErrorRate(f64),
+    ErrorRate(#[schemars(transform = share)] f64),
+}
+
+/// A share in (0, 1].
+fn share(s: &mut Schema) {
+    s.insert("exclusiveMinimum".into(), 0.into());
+    s.insert("maximum".into(), 1.into());
 }
 
 /// Service-time distributions (milliseconds).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
 pub enum ServiceTime {
-    Constant { value: f64 },
-    Exponential { mean: f64 },
-    Lognormal { mean: f64, p99: f64 },
-    Pareto { mean: f64, shape: f64 },
-    Uniform { min: f64, max: f64 },
+    Constant {
+        #[schemars(transform = at_least(0.0))]
+        value: f64,
+    },
+    Exponential {
+        #[schemars(transform = above(0.0))]
+        mean: f64,
+    },
+    /// `p99` above the mean (and within the tail a lognormal can have).
+    Lognormal {
+        #[schemars(transform = above(0.0))]
+        mean: f64,
+        #[schemars(transform = above(0.0))]
+        p99: f64,
+    },
+    Pareto {
+        #[schemars(transform = above(0.0))]
+        mean: f64,
+        /// Above 1 (the mean is infinite otherwise).
+        #[schemars(transform = above(1.0))]
+        shape: f64,
+    },
+    /// `min` at most `max`.
+    Uniform {
+        #[schemars(transform = at_least(0.0))]
+        min: f64,
+        #[schemars(transform = at_least(0.0))]
+        max: f64,
+    },
 }
 
 /// The client population and what it sends.
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Workload {
     pub clients: Option<Clients>,
     pub arrivals: Option<Arrivals>,
     /// Requests per connection: a number (default 1) or `{"geometric": mean}`.
     pub requests_per_connection: Option<RequestsPerConnection>,
     /// Pause between a response and the next request on the same connection (default 0).
+    #[schemars(transform = at_least(0.0))]
     pub think_time_ms: Option<f64>,
     /// Client protocol (default: the pool's).
+    #[schemars(transform = one_of(super::elb::PROTOCOLS))]
     pub protocol: Option<String>,
     /// Clients give up after this long (default 30000).
+    #[schemars(transform = above(0.0))]
     pub timeout_ms: Option<f64>,
     /// URI set for HTTP requests (URI hash).
     pub uris: Option<Uris>,
     /// QUIC connection behaviour.
     pub quic: Option<QuicWorkload>,
     /// Request methods and their shares, summing to 1 (default: every request is a GET).
+    #[schemars(transform = method_shares)]
     pub methods: Option<BTreeMap<String, f64>>,
 }
 
+/// `methods`: known method names, each share above 0.
+fn method_shares(s: &mut Schema) {
+    let names = crate::sim::Method::ALL.map(crate::sim::Method::as_str);
+    s.insert("propertyNames".into(), json!({"enum": names}));
+    let share = json!({"type": "number", "exclusiveMinimum": 0});
+    s.insert("additionalProperties".into(), share);
+}
+
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Clients {
     /// Distinct clients (default 1000).
+    #[schemars(transform = within(CLIENTS))]
     pub count: Option<u64>,
     /// `"uniform"` (default) or `{"zipf": s}`.
     pub popularity: Option<Popularity>,
     /// Client addresses are drawn from this block (default `100.64.0.0/10`).
     pub cidr: Option<String>,
     /// Clients share this many source addresses (NAT); default: one address each.
+    #[schemars(transform = at_least(1))]
     pub nat_addresses: Option<u64>,
 }
 
@@ -118,14 +195,17 @@ pub struct Clients {
 #[serde(rename_all = "lowercase", expecting = r#""uniform" or {"zipf": s}"#)]
 pub enum Popularity {
     Uniform,
-    Zipf(f64),
+    Zipf(#[schemars(transform = above(0.0))] f64),
 }
 
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Arrivals {
     /// `poisson` (default) or `constant`.
+    #[schemars(transform = one_of(PROCESSES))]
     pub process: Option<String>,
     /// New connections (TCP/UDP/QUIC) or requests (HTTP) per second (default 1000).
+    #[schemars(transform = above(0.0))]
     pub rate_per_s: Option<f64>,
     /// Rate changes over time.
     pub schedule: Option<Vec<RateStep>>,
@@ -138,8 +218,11 @@ pub struct Arrivals {
 }
 
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct RateStep {
+    #[schemars(transform = at_least(0.0))]
     pub at_s: f64,
+    #[schemars(transform = at_least(0.0))]
     pub rate_per_s: f64,
 }
 
@@ -149,29 +232,40 @@ pub struct RateStep {
     expecting = r#"must be a whole number of requests or {"geometric": mean}"#
 )]
 pub enum RequestsPerConnection {
-    Fixed(u64),
-    Geometric { geometric: f64 },
+    Fixed(#[schemars(transform = at_least(1))] u64),
+    #[schemars(transform = closed)]
+    Geometric {
+        #[schemars(transform = at_least(1.0))]
+        geometric: f64,
+    },
 }
 
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Uris {
     /// Distinct paths (default 1000).
+    #[schemars(transform = within(URIS))]
     pub count: Option<u64>,
     /// `"uniform"` (default) or `{"zipf": s}`.
     pub popularity: Option<Popularity>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct QuicWorkload {
     /// Destination connection ID length in bytes (default 8, RFC 9000 §7.2 minimum; 0..=20).
+    #[schemars(transform = within(DCID_LEN))]
     pub dcid_len: Option<u64>,
     /// Probability that a connection changes client address mid-way (NAT rebinding).
+    #[schemars(transform = within(0.0..=1.0))]
     pub migration_probability: Option<f64>,
 }
 
 /// One timeline entry: `at_s` plus exactly one action.
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Event {
+    #[schemars(required, transform = at_least(0.0))]
     pub at_s: Option<f64>,
     pub member_down: Option<String>,
     pub member_up: Option<String>,
@@ -182,31 +276,41 @@ pub struct Event {
     pub az_up: Option<String>,
     pub set_weight: Option<MemberWeight>,
     /// An add-members body (seed 004: `{"members": [...]}`), ELB or APIG members per dialect.
+    #[schemars(default, schema_with = "super::events::add_members_schema")]
     pub add_members: Option<serde_json::Value>,
     pub remove_member: Option<String>,
     /// An ELB `PUT /v3/{project_id}/elb/pools/{pool_id}` body (seed 000), applied live.
+    #[schemars(with = "Option<super::events::PoolBody>")]
     pub update_pool: Option<serde_json::Value>,
     /// A VPC channel `PUT` body (seed 003), with its overwrite semantics.
+    #[schemars(with = "Option<super::apig::VpcChannel>")]
     pub update_vpc_channel: Option<serde_json::Value>,
+    #[schemars(transform = above(0.0))]
     pub set_rate: Option<f64>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct MemberFactor {
     pub member: String,
     /// Service times are multiplied by this.
+    #[schemars(transform = above(0.0))]
     pub factor: f64,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct MemberFailure {
     pub member: String,
     pub failure: FailureMode,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct MemberWeight {
     pub member: String,
+    /// 0..=100 in a pool, 0..=10000 in a VPC channel.
+    #[schemars(transform = within(super::apig::MEMBER_WEIGHTS))]
     pub weight: i64,
 }
 
@@ -253,11 +357,17 @@ pub fn non_negative(f: &mut Findings, path: &str, value: Option<f64>) {
 
 /// `loadbalancer.undrained_connections`: the newer and the older reading of elb_faq_0125.
 pub const UNDRAINED: &[&str] = &["cut", "idle_timeout"];
-/// Largest `loadbalancer.forwarding_latency_ms`.
-pub const MAX_FORWARDING_LATENCY_MS: f64 = 10_000.0;
+/// `loadbalancer.forwarding_latency_ms`.
+pub const FORWARDING_LATENCY_MS: RangeInclusive<f64> = 0.0..=10_000.0;
 
-/// Largest `loadbalancer.traffic_weights` value.
-pub const MAX_TRAFFIC_WEIGHT: f64 = 1000.0;
+/// `loadbalancer.traffic_weights` values: relative weights; the bound keeps their sum in
+/// thousandths within 32 bits.
+pub const TRAFFIC_WEIGHTS: RangeInclusive<f64> = 0.0..=1000.0;
+
+/// `workload.arrivals.process`.
+pub const PROCESSES: &[&str] = &["poisson", "constant"];
+/// `workload.quic.dcid_len`, bytes (RFC 9000 §17.2).
+pub const DCID_LEN: RangeInclusive<u64> = 0..=20;
 
 /// Most LB nodes (`loadbalancer.availability_zones`): far more than any region has, and small
 /// enough that the nodes' weights in thousandths (at most 1000 each) sum within 32 bits.
@@ -299,9 +409,9 @@ impl LoadBalancer {
         for (zone, w) in self.traffic_weights.iter().flatten() {
             let path = format!("loadbalancer.traffic_weights.{zone}");
             non_negative(f, &path, Some(*w));
-            // relative weights; the bound keeps their sum in thousandths within 32 bits
-            if *w > MAX_TRAFFIC_WEIGHT {
-                let rule = format!("is above {MAX_TRAFFIC_WEIGHT} (weights are relative)");
+            let max = *TRAFFIC_WEIGHTS.end();
+            if *w > max {
+                let rule = format!("is above {max} (weights are relative)");
                 f.error(&path, *w, rule, NONE);
             }
             let known = self.availability_zones.as_deref().unwrap_or_default();
@@ -335,8 +445,9 @@ impl LoadBalancer {
         }
         if let Some(l) = self.forwarding_latency_ms {
             let path = "loadbalancer.forwarding_latency_ms";
-            if !(l.is_finite() && (0.0..=MAX_FORWARDING_LATENCY_MS).contains(&l)) {
-                let rule = format!("is outside 0..={MAX_FORWARDING_LATENCY_MS} ms");
+            if !(l.is_finite() && FORWARDING_LATENCY_MS.contains(&l)) {
+                let max = FORWARDING_LATENCY_MS.end();
+                let rule = format!("is outside 0..={max} ms");
                 f.error(path, l, rule, NONE);
             }
         }
@@ -433,7 +544,7 @@ impl Workload {
     pub fn validate(&self, f: &mut Findings) {
         if let Some(c) = &self.clients {
             if let Some(n) = c.count {
-                f.range("workload.clients.count", n, 1, MAX_CLIENTS, "", NONE);
+                f.range("workload.clients.count", n, CLIENTS, "", NONE);
             }
             if c.nat_addresses == Some(0) {
                 f.error(
@@ -461,12 +572,7 @@ impl Workload {
         }
         if let Some(a) = &self.arrivals {
             if let Some(p) = &a.process {
-                f.one_of(
-                    "workload.arrivals.process",
-                    p,
-                    &["poisson", "constant"],
-                    NONE,
-                );
+                f.one_of("workload.arrivals.process", p, PROCESSES, NONE);
             }
             positive(f, "workload.arrivals.rate_per_s", a.rate_per_s);
             if a.trace.is_some() {
@@ -528,7 +634,7 @@ impl Workload {
         }
         if let Some(u) = &self.uris {
             if let Some(n) = u.count {
-                f.range("workload.uris.count", n, 1, MAX_URIS, "", NONE);
+                f.range("workload.uris.count", n, URIS, "", NONE);
             }
             check_popularity(f, "workload.uris.popularity", &u.popularity);
         }
@@ -540,8 +646,7 @@ impl Workload {
                 f.range(
                     "workload.quic.dcid_len",
                     len,
-                    0,
-                    20,
+                    DCID_LEN,
                     "bytes (RFC 9000 §17.2)",
                     NONE,
                 );
@@ -604,6 +709,9 @@ fn check_popularity(f: &mut Findings, path: &str, p: &Option<Popularity>) {
 pub const MAX_CLIENTS: u64 = 10_000_000;
 /// The largest URI set (each member keeps a bit per URI).
 pub const MAX_URIS: u64 = 1_000_000;
+/// `workload.clients.count` and `workload.uris.count`.
+pub const CLIENTS: RangeInclusive<u64> = 1..=MAX_CLIENTS;
+pub const URIS: RangeInclusive<u64> = 1..=MAX_URIS;
 
 /// Default client population and address block.
 pub const DEFAULT_CLIENTS: u64 = 1000;

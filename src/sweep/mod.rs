@@ -18,7 +18,7 @@ pub mod results;
 mod tie;
 
 pub use aggregate::{summarise, SweepSummary};
-pub use plan::{Plan, Spec};
+pub use plan::{is_spec, json_schema, Plan, Spec};
 pub use report::headline;
 pub use results::{RunRecord, Shard};
 
@@ -140,6 +140,31 @@ fn record_bytes(config: &SimConfig) -> u64 {
     members
         .saturating_mul(buckets.saturating_mul(8).saturating_add(256))
         .saturating_add(16 << 10)
+}
+
+/// `lbsim validate` on a sweep spec: everything `lbsim sweep` checks before it runs anything
+/// (the spec, its base scenario and every point). `Err` holds each problem as an error finding
+/// of the spec file.
+pub fn validate_spec(spec: &Path) -> Result<Plan, Vec<Finding>> {
+    let file = spec.display().to_string();
+    let checked = Plan::load(spec).and_then(|plan| prepare(&plan).map(|_| plan));
+    let lines = match checked {
+        Ok(plan) => return Ok(plan),
+        Err(SweepError::Invalid(lines)) => lines,
+        Err(e) => e.to_string().lines().map(str::to_string).collect(),
+    };
+    let prefix = format!("{file}: ");
+    let finding = |line: String| Finding {
+        file: file.clone(),
+        path: String::new(),
+        value: String::new(),
+        rule: line
+            .strip_prefix(&prefix)
+            .map_or(line.clone(), str::to_string),
+        code: None,
+        severity: scenario::Severity::Error,
+    };
+    Err(lines.into_iter().map(finding).collect())
 }
 
 /// Ascending numbers as runs: `1–4, 7, 9–12`.

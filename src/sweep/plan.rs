@@ -8,6 +8,7 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -15,11 +16,16 @@ use std::path::{Path, PathBuf};
 use super::expr::Constraint;
 use super::SweepError;
 use crate::scenario::patch::{self, Setting};
+use crate::scenario::schema::{self, above, at_least, within};
 
 /// A sweep spec file as written (see `docs/sweep-format.md`).
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
+    /// The JSON Schema the file follows (`lbsim schema --sweep`), for editors; the sweep
+    /// ignores it.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub json_schema: Option<String>,
     /// Default: the spec's file name without extension.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -30,9 +36,11 @@ pub struct Spec {
     pub master_seed: u64,
     /// Runs per point; confidence intervals need at least 2.
     #[serde(default = "one_u32")]
+    #[schemars(transform = at_least(1))]
     pub replications: u32,
     /// Overrides the base scenario's `duration_s` for every run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = schema::duration)]
     pub duration_s: Option<f64>,
     pub parameters: Vec<Parameter>,
     pub objective: Objective,
@@ -49,8 +57,9 @@ fn one_u32() -> u32 {
 }
 
 /// One axis: a JSON path of the scenario (as `--set` takes) and exactly one way to give values.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = one_source_of_values)]
 pub struct Parameter {
     pub path: String,
     /// Shown instead of the path in reports (useful when the path is `events`).
@@ -67,23 +76,32 @@ pub struct Parameter {
     pub random: Option<Random>,
 }
 
+/// `values`, `range` or `random`: exactly one.
+const VALUE_SOURCES: &[&str] = &["values", "range", "random"];
+
+fn one_source_of_values(s: &mut schemars::Schema) {
+    s.insert("oneOf".into(), schema::exactly_one(VALUE_SOURCES));
+}
+
 /// `from`, `from + step`, … up to and including `to`. Whole `from` and `step` give integers
 /// (the vendor's integer fields reject `30.0`).
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Range {
     pub from: f64,
     pub to: f64,
+    #[schemars(transform = above(0.0))]
     pub step: f64,
 }
 
 /// `samples` uniform draws in `[from, to]`, sorted; seeded by the master seed and the
 /// parameter's position, so the same spec always gives the same values.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Random {
     pub from: f64,
     pub to: f64,
+    #[schemars(transform = within(1..=MAX_POINTS))]
     pub samples: u32,
     /// Round each draw to an integer (duplicates are dropped).
     #[serde(default)]
@@ -91,7 +109,7 @@ pub struct Random {
 }
 
 /// The report metric to optimise, e.g. `{"minimize": "summary.latency_ms.p99"}`.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, JsonSchema)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
 pub enum Objective {
     Minimize(String),
@@ -155,6 +173,38 @@ pub struct Plan {
     /// XXH3-64 of everything above and the lbsim version, in hex: shards of different plans
     /// never merge.
     pub hash: String,
+}
+
+/// Top-level keys only a sweep spec has: a file with one of them is a spec, not a scenario.
+pub const SPEC_KEYS: &[&str] = &[
+    "base",
+    "master_seed",
+    "replications",
+    "parameters",
+    "objective",
+    "constraints",
+];
+
+/// Whether `path` is a sweep spec rather than a scenario: a regular file within the scenario
+/// size limit holding a JSON object with a key only specs have. Anything else (standard input,
+/// a FIFO, a file that is not JSON) is left to the scenario loader to report.
+pub fn is_spec(path: &Path) -> bool {
+    let readable = std::fs::metadata(path)
+        .is_ok_and(|m| m.is_file() && m.len() <= crate::scenario::MAX_SCENARIO_BYTES);
+    let text = match readable {
+        true => std::fs::read_to_string(path).unwrap_or_default(),
+        false => return false,
+    };
+    match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Object(root)) => SPEC_KEYS.iter().any(|k| root.contains_key(*k)),
+        _ => false,
+    }
+}
+
+/// A JSON Schema of sweep spec files (`lbsim schema --sweep`).
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Spec);
+    serde_json::to_string_pretty(&schema).unwrap_or_default()
 }
 
 /// Most points a sweep may have: a typo in a step should fail, not queue a million runs.

@@ -102,8 +102,12 @@ fn schema_is_json_and_version_and_help_exit_0() {
     let out = lbsim(&["schema"]);
     assert_eq!(out.status.code(), Some(0));
     let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON schema");
-    assert!(schema["properties"]["pool"].is_object());
-    assert!(schema["properties"]["vpc_channel"].is_object());
+    assert!(schema["anyOf"][0]["properties"]["pool"].is_object());
+    assert!(schema["anyOf"][0]["properties"]["vpc_channel"].is_object());
+    let sweep = lbsim(&["schema", "--sweep"]);
+    assert_eq!(sweep.status.code(), Some(0));
+    let sweep: serde_json::Value = serde_json::from_slice(&sweep.stdout).expect("JSON schema");
+    assert!(sweep["properties"]["parameters"].is_object());
     let version = lbsim(&["--version"]);
     assert_eq!(version.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&version.stdout).starts_with("lbsim "));

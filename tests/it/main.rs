@@ -10,6 +10,7 @@ mod invariants;
 mod listener;
 mod regressions;
 mod scenarios;
+mod schema;
 mod sim;
 mod support;
 mod sweep;

@@ -1057,3 +1057,52 @@ fn client_block_must_hold_the_clients() {
     t.valid(&nat);
     t.check();
 }
+
+/// `validate` on a sweep spec checks it as `sweep` would (the spec, its base, every point) and
+/// says that it is one; scenarios given beside it are still checked as scenarios.
+#[test]
+fn validate_checks_a_sweep_spec_as_a_sweep() {
+    use crate::support::lbsim;
+    let spec = "scenarios/sweeps/health-check-timing.json";
+    let out = lbsim(&["validate", spec, "scenarios/gray-failure.json"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(&format!(
+            "{spec}: valid sweep spec (17 points x 3 replications = 51 runs)\n"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("scenarios/gray-failure.json: valid\n"),
+        "{text}"
+    );
+
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let sweeps = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps");
+    let base = std::fs::read_to_string(sweeps.join("tcp-health-check.json")).expect("base");
+    std::fs::write(dir.path().join("tcp-health-check.json"), base).expect("write base");
+    let mut bad: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(sweeps.join("health-check-timing.json")).expect("spec"),
+    )
+    .expect("JSON");
+    bad["parameters"][0]["values"] = serde_json::json!([1, 200]);
+    let bad_path = dir.path().join("bad.json");
+    std::fs::write(&bad_path, bad.to_string()).expect("write spec");
+    let bad_path = bad_path.to_str().expect("UTF-8 path");
+    let out = lbsim(&["validate", bad_path]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("pool.healthmonitor.delay: 200 is outside 1..=50 seconds"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(&format!("{bad_path}: invalid sweep spec (1 error)\n")),
+        "{text}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&lbsim(&["validate", "--json", bad_path]).stdout).expect("JSON");
+    assert_eq!(json[0]["file"], bad_path);
+    assert_eq!(json[0]["severity"], "error");
+}

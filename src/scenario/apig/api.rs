@@ -2,6 +2,7 @@
 //! SDK's `ApiCreate`) or just its `backend_api`, and its rules (listener-and-logs §4.1).
 
 use crate::scenario::diag::{Code, Findings, Show};
+use crate::scenario::schema::{one_of, vendor_body, within};
 use crate::sim::{FrontConfig, RetryPolicy};
 use crate::time::SimTime;
 use schemars::JsonSchema;
@@ -10,22 +11,27 @@ use serde::Deserialize;
 /// `api`: the API's definition as the vendor writes it; only `backend_api` and the request
 /// methods are simulated.
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[schemars(transform = vendor_body(API_NOT_MODELLED))]
 pub struct Api {
     /// The method clients call the API with: GET, POST, PUT, DELETE, HEAD, PATCH, OPTIONS, ANY.
+    #[schemars(transform = one_of(API_METHODS))]
     pub req_method: Option<String>,
     pub backend_api: Option<BackendApi>,
 }
 
 /// `backend_api`: how the gateway calls the channel's members.
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[schemars(transform = vendor_body(BACKEND_API_NOT_MODELLED))]
 pub struct BackendApi {
     /// Milliseconds the gateway waits for a member, 1..=60000 (up to 600000 when the gateway
     /// feature `backend_timeout.max_timeout` is raised); default 5000.
+    #[schemars(transform = within(1..=MAX_TIMEOUT_MS))]
     pub timeout: Option<i64>,
     /// `"-1"` (the default: idempotent methods retried once) or `"0"`..`"10"` retries; a
     /// number is accepted too.
     pub retry_count: Option<RetryCount>,
     /// The method the gateway calls the members with (ANY: the client's).
+    #[schemars(transform = one_of(API_METHODS))]
     pub req_method: Option<String>,
 }
 
@@ -34,8 +40,11 @@ pub struct BackendApi {
 #[serde(untagged, expecting = r#"must be a retry count, "-1" to "10""#)]
 pub enum RetryCount {
     Text(String),
-    Number(i64),
+    Number(#[schemars(transform = within(RETRIES))] i64),
 }
+
+/// `retry_count`: -1 (idempotent methods once) or 0 to 10 retries.
+const RETRIES: std::ops::RangeInclusive<i64> = -1..=10;
 
 impl Show for &RetryCount {
     /// As written: a string quoted, a number bare.
@@ -162,7 +171,7 @@ impl Api {
         }
         if let Some(t) = b.timeout {
             let path = format!("{bp}.timeout");
-            if f.range(&path, t, 1, MAX_TIMEOUT_MS, "ms", Code::APIG_RANGE)
+            if f.range(&path, t, 1..=MAX_TIMEOUT_MS, "ms", Code::APIG_RANGE)
                 && t > DEFAULT_MAX_TIMEOUT_MS
             {
                 let rule = format!("ms is above {DEFAULT_MAX_TIMEOUT_MS} ms, the default maximum: the gateway feature backend_timeout.max_timeout must be raised (up to {MAX_TIMEOUT_MS})");
@@ -178,7 +187,7 @@ impl Api {
                 "is not a whole number from -1 to 10",
                 Code::APIG_INVALID,
             ),
-            Some(n) if !(-1..=10).contains(&n) => {
+            Some(n) if !RETRIES.contains(&n) => {
                 f.error(&path, count, "is outside -1..=10", Code::APIG_RANGE)
             }
             // listener-and-logs §4.1: with a load-balance channel, retries must be fewer than
@@ -213,7 +222,7 @@ pub fn lower_api(api: Option<&Api>) -> FrontConfig {
     let retry = backend.and_then(|b| b.retry_count.as_ref()?.value());
     let wait = SimTime::from_millis(timeout.unwrap_or(DEFAULT_TIMEOUT_MS).max(1) as u64);
     FrontConfig {
-        retry: RetryPolicy::Apig(retry.unwrap_or(-1).clamp(-1, 10) as i8),
+        retry: RetryPolicy::Apig(retry.unwrap_or(-1).clamp(*RETRIES.start(), *RETRIES.end()) as i8),
         connect_timeout: wait,
         member_timeout: Some(wait),
         ..FrontConfig::apig_default()

@@ -14,8 +14,11 @@ pub use api::{
 pub use lower::{enabled_members, lower_channel, member_keys};
 pub use overwrite::{ChannelDiff, ChannelState};
 
+use super::diag::MAX_NAME_CHARS;
+use super::schema::{any_case, chars, max_chars, one_of, vendor_body, within};
 use schemars::JsonSchema;
 use serde::Deserialize;
+use std::ops::RangeInclusive;
 
 pub const CHANNEL_NOT_MODELLED: &[&str] = &[
     "id",
@@ -66,17 +69,25 @@ pub const HEALTH_NOT_MODELLED: &[&str] = &[
 
 /// A VPC channel body (`POST`/`PUT …/vpc-channels`).
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[schemars(transform = vendor_body(CHANNEL_NOT_MODELLED))]
 pub struct VpcChannel {
+    /// 3 to 64 letters, digits, `-`, `_` and `.`, starting with a letter.
+    #[schemars(required, transform = chars(NAME_CHARS))]
     pub name: Option<String>,
+    #[schemars(required, transform = within(CHANNEL_PORTS))]
     pub port: Option<i64>,
     /// 1 WRR, 2 WLC, 3 source hash, 4 URI hash.
+    #[schemars(required, transform = within(BALANCE_STRATEGIES))]
     pub balance_strategy: Option<i64>,
     /// `ip` or `ecs`.
+    #[schemars(required, transform = one_of(MEMBER_TYPES))]
     pub member_type: Option<String>,
     /// 2 server, 3 microservice (being discarded in favour of `vpc_channel_type`).
     #[serde(rename = "type")]
+    #[schemars(transform = one_of(CHANNEL_TYPES))]
     pub channel_type: Option<i64>,
     /// `builtin`, `microservice` or `reference`.
+    #[schemars(transform = one_of(VPC_CHANNEL_TYPES))]
     pub vpc_channel_type: Option<String>,
     pub members: Option<Vec<VpcMember>>,
     pub member_groups: Option<Vec<MemberGroup>>,
@@ -84,44 +95,81 @@ pub struct VpcChannel {
 }
 
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[schemars(transform = vendor_body(MEMBER_NOT_MODELLED))]
 pub struct VpcMember {
     /// IP address (member_type `ip`).
     pub host: Option<String>,
     /// ECS id (member_type `ecs`).
     pub ecs_id: Option<String>,
     /// 0..=10000.
+    #[schemars(transform = within(MEMBER_WEIGHTS))]
     pub weight: Option<i64>,
     /// Standby node: used only when every non-standby node is faulty.
     pub is_backup: Option<bool>,
     pub member_group_name: Option<String>,
     /// 1 enabled, 2 disabled.
+    #[schemars(transform = one_of(STATUSES))]
     pub status: Option<i64>,
     /// 0..=65535; 0 = the channel port.
+    #[schemars(transform = within(MEMBER_PORTS))]
     pub port: Option<i64>,
     /// Simulation-side: the AZ this backend runs in (not part of the vendor body).
+    #[schemars(transform = max_chars(MAX_NAME_CHARS))]
     pub availability_zone: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[schemars(transform = vendor_body(GROUP_NOT_MODELLED))]
 pub struct MemberGroup {
+    #[schemars(required, transform = chars(NAME_CHARS))]
     pub member_group_name: Option<String>,
     /// 0..=100; applied to the group's members' weights.
+    #[schemars(transform = within(GROUP_WEIGHTS))]
     pub member_group_weight: Option<i64>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[schemars(transform = vendor_body(HEALTH_NOT_MODELLED))]
 pub struct VpcHealthConfig {
     /// TCP, HTTP or HTTPS in any case.
+    #[schemars(required, transform = any_case(HEALTH_PROTOCOLS))]
     pub protocol: Option<String>,
     pub path: Option<String>,
+    #[schemars(required, transform = within(THRESHOLDS))]
     pub threshold_normal: Option<i64>,
+    #[schemars(required, transform = within(THRESHOLDS))]
     pub threshold_abnormal: Option<i64>,
+    /// Seconds between checks.
+    #[schemars(required, transform = within(INTERVAL_SECONDS))]
     pub time_interval: Option<i64>,
+    /// Seconds a check waits (less than `time_interval`).
+    #[schemars(required, transform = within(CHECK_TIMEOUT_SECONDS))]
     pub timeout: Option<i64>,
     pub http_code: Option<String>,
     /// 1 available, 2 unavailable.
+    #[schemars(transform = one_of(STATUSES))]
     pub status: Option<i64>,
 }
+
+/// Channel and member group names, characters (seed 001).
+pub const NAME_CHARS: RangeInclusive<usize> = 3..=64;
+pub const CHANNEL_PORTS: RangeInclusive<i64> = 1..=65535;
+/// A member's port: 0 means the channel's.
+pub const MEMBER_PORTS: RangeInclusive<i64> = 0..=65535;
+/// 1 WRR, 2 WLC, 3 source hash, 4 URI hash.
+pub const BALANCE_STRATEGIES: RangeInclusive<i64> = 1..=4;
+pub const MEMBER_TYPES: &[&str] = &["ip", "ecs"];
+pub const CHANNEL_TYPES: &[i64] = &[0, 2, 3];
+pub const VPC_CHANNEL_TYPES: &[&str] = &["builtin", "microservice", "reference"];
+pub const MEMBER_WEIGHTS: RangeInclusive<i64> = 0..=10000;
+pub const GROUP_WEIGHTS: RangeInclusive<i64> = 0..=100;
+/// A member's and a health check's `status`: 1 enabled, 2 disabled.
+pub const STATUSES: &[i64] = &[1, 2];
+pub const HEALTH_PROTOCOLS: &[&str] = &["TCP", "HTTP", "HTTPS"];
+/// `threshold_normal` and `threshold_abnormal`.
+pub const THRESHOLDS: RangeInclusive<i64> = 1..=10;
+pub const INTERVAL_SECONDS: RangeInclusive<i64> = 1..=300;
+pub const CHECK_TIMEOUT_SECONDS: RangeInclusive<i64> = 1..=30;
 
 impl VpcMember {
     /// The member's address: `host` for IP channels, `ecs_id` for ECS channels.

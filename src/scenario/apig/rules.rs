@@ -22,7 +22,7 @@ impl VpcChannel {
         }
         match self.port {
             Some(port) => {
-                f.range(&format!("{p}.port"), port, 1, 65535, "", RANGE);
+                f.range(&format!("{p}.port"), port, CHANNEL_PORTS, "", RANGE);
             }
             None => f.missing(&format!("{p}.port"), "", MISSING),
         }
@@ -31,8 +31,7 @@ impl VpcChannel {
                 f.range(
                     &format!("{p}.balance_strategy"),
                     s,
-                    1,
-                    4,
+                    BALANCE_STRATEGIES,
                     "(1 WRR, 2 WLC, 3 source hash, 4 URI hash)",
                     RANGE,
                 );
@@ -41,21 +40,17 @@ impl VpcChannel {
         }
         match &self.member_type {
             Some(t) => {
-                f.one_of(&format!("{p}.member_type"), t, &["ip", "ecs"], INVALID);
+                f.one_of(&format!("{p}.member_type"), t, MEMBER_TYPES, INVALID);
             }
             None => f.missing(&format!("{p}.member_type"), "", MISSING),
         }
         if let Some(t) = self.channel_type {
-            f.one_of_int(&format!("{p}.type"), t, &[0, 2, 3], INVALID);
+            f.one_of_int(&format!("{p}.type"), t, CHANNEL_TYPES, INVALID);
         }
         if let Some(vt) = &self.vpc_channel_type {
             let path = format!("{p}.vpc_channel_type");
-            if f.one_of(
-                &path,
-                vt,
-                &["builtin", "microservice", "reference"],
-                INVALID,
-            ) && self.channel_type.is_some_and(|t| t != 0)
+            if f.one_of(&path, vt, VPC_CHANNEL_TYPES, INVALID)
+                && self.channel_type.is_some_and(|t| t != 0)
             {
                 // Seed 001: "If vpc_channel_type is non-empty and type is non-empty or non-zero,
                 // an error occurs."
@@ -91,8 +86,7 @@ impl VpcChannel {
             f.opt_range(
                 &format!("{gp}.member_group_weight"),
                 g.member_group_weight,
-                0,
-                100,
+                GROUP_WEIGHTS,
                 "",
                 RANGE,
             );
@@ -150,10 +144,16 @@ impl VpcMember {
                 None => f.missing(&format!("{p}.host"), " when member_type is ip", MISSING),
             }
         }
-        f.opt_range(&format!("{p}.weight"), self.weight, 0, 10000, "", RANGE);
-        f.opt_range(&format!("{p}.port"), self.port, 0, 65535, "", RANGE);
+        f.opt_range(
+            &format!("{p}.weight"),
+            self.weight,
+            MEMBER_WEIGHTS,
+            "",
+            RANGE,
+        );
+        f.opt_range(&format!("{p}.port"), self.port, MEMBER_PORTS, "", RANGE);
         if let Some(s) = self.status {
-            f.one_of_int(&format!("{p}.status"), s, &[1, 2], INVALID);
+            f.one_of_int(&format!("{p}.status"), s, STATUSES, INVALID);
         }
         if let Some(g) = &self.member_group_name {
             if !groups
@@ -176,12 +176,8 @@ impl VpcHealthConfig {
         let protocol = self.protocol.as_deref().map(str::to_ascii_uppercase);
         match protocol.as_deref() {
             Some(proto) => {
-                if f.one_of(
-                    &format!("{p}.protocol"),
-                    proto,
-                    &["TCP", "HTTP", "HTTPS"],
-                    INVALID,
-                ) && proto != "TCP"
+                if f.one_of(&format!("{p}.protocol"), proto, HEALTH_PROTOCOLS, INVALID)
+                    && proto != "TCP"
                 {
                     if self.path.is_none() {
                         f.missing(&format!("{p}.path"), " for http(s) health checks", MISSING);
@@ -197,15 +193,25 @@ impl VpcHealthConfig {
             }
             None => f.missing(&format!("{p}.protocol"), "", MISSING),
         }
-        for (name, v, lo, hi, unit) in [
-            ("threshold_normal", self.threshold_normal, 1, 10, ""),
-            ("threshold_abnormal", self.threshold_abnormal, 1, 10, ""),
-            ("time_interval", self.time_interval, 1, 300, "seconds"),
-            ("timeout", self.timeout, 1, 30, "seconds"),
+        for (name, v, bounds, unit) in [
+            ("threshold_normal", self.threshold_normal, THRESHOLDS, ""),
+            (
+                "threshold_abnormal",
+                self.threshold_abnormal,
+                THRESHOLDS,
+                "",
+            ),
+            (
+                "time_interval",
+                self.time_interval,
+                INTERVAL_SECONDS,
+                "seconds",
+            ),
+            ("timeout", self.timeout, CHECK_TIMEOUT_SECONDS, "seconds"),
         ] {
             match v {
                 Some(v) => {
-                    f.range(&format!("{p}.{name}"), v, lo, hi, unit, RANGE);
+                    f.range(&format!("{p}.{name}"), v, bounds, unit, RANGE);
                 }
                 None => f.missing(&format!("{p}.{name}"), "", MISSING),
             }
@@ -226,7 +232,7 @@ impl VpcHealthConfig {
             }
         }
         if let Some(s) = self.status {
-            f.one_of_int(&format!("{p}.status"), s, &[1, 2], INVALID);
+            f.one_of_int(&format!("{p}.status"), s, STATUSES, INVALID);
         }
     }
 }
@@ -235,8 +241,11 @@ impl VpcHealthConfig {
 /// included, seed 001), then letters, digits, `-`, `_` and `.`.
 fn check_name(name: &str) -> Result<(), String> {
     let len = name.chars().count();
-    if !(3..=64).contains(&len) {
-        return Err(format!("is {len} characters long; 3 to 64 are allowed"));
+    if !NAME_CHARS.contains(&len) {
+        let (lo, hi) = (NAME_CHARS.start(), NAME_CHARS.end());
+        return Err(format!(
+            "is {len} characters long; {lo} to {hi} are allowed"
+        ));
     }
     if !name.chars().next().is_some_and(char::is_alphabetic) {
         return Err("must start with a letter".into());

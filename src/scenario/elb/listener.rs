@@ -3,32 +3,42 @@
 //! `CreateListenerOption`, and the listener/pool protocol table of huawei-semantics §8.
 
 use crate::scenario::diag::{Code, Findings};
+use crate::scenario::schema::{one_of, vendor_body, within};
 use crate::sim::{FrontConfig, FrontKind, RetryPolicy, ELB_CONNECT_TIMEOUT};
 use crate::time::SimTime;
 use schemars::JsonSchema;
 use serde::Deserialize;
+use std::ops::RangeInclusive;
 
 const ELB: Code = Code::ELB;
 
 /// `listener`: the create body's `listener` object (or the whole body, `{"listener": {…}}`).
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[schemars(transform = vendor_body(LISTENER_NOT_MODELLED))]
 pub struct Listener {
     /// TCP, UDP, HTTP, HTTPS, TERMINATED_HTTPS, QUIC, TLS, IP (default: the pool's own).
+    #[schemars(transform = one_of(LISTENER_PROTOCOLS))]
     pub protocol: Option<String>,
     /// 0..=65535; 0 listens on `port_ranges` (TCP, UDP and TLS listeners).
+    #[schemars(transform = within(LISTENER_PORTS))]
     pub protocol_port: Option<i64>,
     /// Retry a failed attempt on other members (default true; HTTP, HTTPS and QUIC only).
     pub enable_member_retry: Option<bool>,
     /// Seconds to wait for a member's response, 1..=300 (default 60; HTTP, HTTPS, QUIC).
+    #[schemars(transform = within(TIMEOUT_SECONDS))]
     pub member_timeout: Option<i64>,
     /// Seconds to wait for a client's request, 1..=300 (default 60; HTTP, HTTPS, QUIC).
+    #[schemars(transform = within(TIMEOUT_SECONDS))]
     pub client_timeout: Option<i64>,
     /// Idle client connections close after this many seconds: TCP, UDP, IP, TLS 10..=4000
     /// (default 300); HTTP, HTTPS, QUIC 0..=4000 (default 60).
+    #[schemars(transform = within(KEEPALIVE_SECONDS_L7))]
     pub keepalive_timeout: Option<i64>,
     /// Concurrent connections per AZ, 0..=1000000 (0, the default: unlimited).
+    #[schemars(transform = within(LIMITS))]
     pub connection: Option<i64>,
     /// New connections per second per AZ, 0..=1000000 (0, the default: unlimited).
+    #[schemars(transform = within(LIMITS))]
     pub cps: Option<i64>,
     /// HTTP/2 towards clients (HTTPS listeners; a GRPC pool needs it).
     pub http2_enable: Option<bool>,
@@ -162,8 +172,15 @@ pub fn default_keepalive(protocol: &str) -> i64 {
 
 /// Default `member_timeout` and `client_timeout` in seconds.
 pub const DEFAULT_MEMBER_TIMEOUT: i64 = 60;
-/// The largest `cps` and `connection`.
-const MAX_LIMIT: i64 = 1_000_000;
+/// `member_timeout` and `client_timeout`, seconds.
+const TIMEOUT_SECONDS: RangeInclusive<i64> = 1..=300;
+/// `keepalive_timeout` seconds on TCP, UDP, IP and TLS listeners, and on layer-7 ones.
+const KEEPALIVE_SECONDS_L4: RangeInclusive<i64> = 10..=4000;
+const KEEPALIVE_SECONDS_L7: RangeInclusive<i64> = 0..=4000;
+/// `protocol_port`: 0 listens on `port_ranges`.
+const LISTENER_PORTS: RangeInclusive<i64> = 0..=65535;
+/// `cps` and `connection` (0: unlimited).
+const LIMITS: RangeInclusive<i64> = 0..=1_000_000;
 
 impl Listener {
     /// The listener's rules in front of a pool of `pool_protocol`; `p` is its path.
@@ -222,7 +239,7 @@ impl Listener {
     fn validate_ports_and_limits(&self, p: &str, protocol: &str, f: &mut Findings) {
         if let Some(port) = self.protocol_port {
             let path = format!("{p}.protocol_port");
-            if f.range(&path, port, 0, 65535, "", ELB)
+            if f.range(&path, port, LISTENER_PORTS, "", ELB)
                 && port == 0
                 && !matches!(protocol, "TCP" | "UDP" | "TLS")
             {
@@ -230,18 +247,22 @@ impl Listener {
                 f.error(&path, 0i64, rule, ELB);
             }
         }
-        f.opt_range(&format!("{p}.cps"), self.cps, 0, MAX_LIMIT, "", ELB);
+        f.opt_range(&format!("{p}.cps"), self.cps, LIMITS, "", ELB);
         let connection = format!("{p}.connection");
-        f.opt_range(&connection, self.connection, 0, MAX_LIMIT, "", ELB);
+        f.opt_range(&connection, self.connection, LIMITS, "", ELB);
     }
 
     fn validate_timeouts(&self, p: &str, protocol: &str, f: &mut Findings) {
         if let Some(k) = self.keepalive_timeout {
             // HTTP listeners take 0 (the SDK's text and the console); OTC's English page says
             // 1..=4000 [conflict]
-            let lo = if is_l7(protocol) { 0 } else { 10 };
+            let bounds = if is_l7(protocol) {
+                KEEPALIVE_SECONDS_L7
+            } else {
+                KEEPALIVE_SECONDS_L4
+            };
             let unit = format!("seconds for {protocol} listeners");
-            f.range(&format!("{p}.keepalive_timeout"), k, lo, 4000, &unit, ELB);
+            f.range(&format!("{p}.keepalive_timeout"), k, bounds, &unit, ELB);
         }
         for (field, value) in [
             ("member_timeout", self.member_timeout),
@@ -249,7 +270,7 @@ impl Listener {
         ] {
             let Some(v) = value else { continue };
             let path = format!("{p}.{field}");
-            if f.range(&path, v, 1, 300, "seconds", ELB) && !is_l7(protocol) {
+            if f.range(&path, v, TIMEOUT_SECONDS, "seconds", ELB) && !is_l7(protocol) {
                 let rule = format!(
                     "has no effect on a {protocol} listener (HTTP, HTTPS and QUIC listeners take it)"
                 );
@@ -269,7 +290,7 @@ pub fn lower_listener(listener: Option<&Listener>, pool_protocol: &str) -> Front
     let protocol = protocol_of(Some(l), pool_protocol);
     let l7 = is_l7(protocol);
     let secs = |s: i64| SimTime::from_secs(s.max(0) as u64);
-    let limit = |v: Option<i64>| v.map_or(0, |v| v.clamp(0, MAX_LIMIT) as u32);
+    let limit = |v: Option<i64>| v.map_or(0, |v| v.clamp(*LIMITS.start(), *LIMITS.end()) as u32);
     FrontConfig {
         kind: if l7 {
             FrontKind::ElbL7

@@ -29,11 +29,16 @@ impl HealthMonitor {
             }
             None => f.missing(&format!("{p}.type"), "", ELB),
         }
-        for (name, v, lo, hi, required) in [
-            ("delay", self.delay, 1, 50, true),
-            ("timeout", self.timeout, 1, 50, true),
-            ("max_retries", self.max_retries, 1, 10, true),
-            ("max_retries_down", self.max_retries_down, 1, 10, false),
+        for (name, v, bounds, required) in [
+            ("delay", self.delay, PROBE_SECONDS, true),
+            ("timeout", self.timeout, PROBE_SECONDS, true),
+            ("max_retries", self.max_retries, PROBE_RETRIES, true),
+            (
+                "max_retries_down",
+                self.max_retries_down,
+                PROBE_RETRIES,
+                false,
+            ),
         ] {
             let path = format!("{p}.{name}");
             match v {
@@ -41,8 +46,7 @@ impl HealthMonitor {
                     f.range(
                         &path,
                         v,
-                        lo,
-                        hi,
+                        bounds,
                         if name == "delay" || name == "timeout" {
                             "seconds"
                         } else {
@@ -80,14 +84,13 @@ impl HealthMonitor {
         f.opt_range(
             &format!("{p}.monitor_port"),
             self.monitor_port,
-            1,
-            65535,
+            PORTS,
             "",
             ELB,
         );
         // "取值:GET、HEAD、POST"; the seed's own GET response shows "get", so case is free
         if let Some(m) = &self.http_method {
-            if !["GET", "HEAD", "POST"].contains(&m.to_ascii_uppercase().as_str()) {
+            if !PROBE_METHODS.contains(&m.to_ascii_uppercase().as_str()) {
                 f.error(
                     &format!("{p}.http_method"),
                     m,

@@ -68,10 +68,7 @@ impl Pool {
             }
         }
         if let Some(t) = &self.pool_type {
-            if f.one_of(&format!("{p}.type"), t, &["instance", "ip", ""], ELB)
-                && t == "ip"
-                && protocol == "IP"
-            {
+            if f.one_of(&format!("{p}.type"), t, POOL_TYPES, ELB) && t == "ip" && protocol == "IP" {
                 f.error(
                     &format!("{p}.type"),
                     t,
@@ -94,17 +91,17 @@ impl Pool {
             f.one_of(
                 &format!("{p}.protection_status"),
                 ps,
-                &["nonProtection", "consoleProtection"],
+                PROTECTION_STATUSES,
                 ELB,
             );
         }
         if let Some(reason) = &self.protection_reason {
             let path = format!("{p}.protection_reason");
-            if reason.chars().count() > 255 {
+            if reason.chars().count() > MAX_REASON_CHARS {
                 f.error(
                     &path,
                     reason.chars().count() as u64,
-                    "characters exceed the maximum of 255",
+                    format!("characters exceed the maximum of {MAX_REASON_CHARS}"),
                     ELB,
                 );
             }
@@ -122,8 +119,7 @@ impl Pool {
             f.opt_range(
                 &format!("{path}.duration"),
                 ss.duration,
-                30,
-                1200,
+                SLOW_START_SECONDS,
                 "seconds",
                 ELB,
             );
@@ -140,8 +136,7 @@ impl Pool {
             f.opt_range(
                 &format!("{path}.timeout"),
                 cd.timeout,
-                10,
-                4000,
+                DRAIN_SECONDS,
                 "seconds",
                 ELB,
             );
@@ -187,8 +182,8 @@ impl Pool {
         }
         if let Some(q) = &self.quic_cid_hash_strategy {
             let path = format!("{p}.quic_cid_hash_strategy");
-            f.opt_range(&format!("{path}.len"), q.len, 1, 20, "bytes", ELB);
-            f.opt_range(&format!("{path}.offset"), q.offset, 0, 19, "", ELB);
+            f.opt_range(&format!("{path}.len"), q.len, CID_LEN, "bytes", ELB);
+            f.opt_range(&format!("{path}.offset"), q.offset, CID_OFFSET, "", ELB);
             if algorithm != "QUIC_CID" {
                 f.warn(
                     &path,
@@ -203,8 +198,8 @@ impl Pool {
         if let Some(ph) = &self.pool_health {
             let path = format!("{p}.pool_health.minimum_healthy_member_count");
             if let Some(n) = ph.minimum_healthy_member_count {
-                if n != 0 && n != 1 {
-                    f.error(&path, n, "is not one of 0, 1", ELB);
+                if !MINIMUM_HEALTHY.contains(&n) {
+                    f.one_of_int(&path, n, MINIMUM_HEALTHY, ELB);
                 } else if n == 1 && self.az_affinity.as_ref().and_then(|a| a.enable) == Some(true) {
                     f.warn(&path, n, "is ignored while AZ affinity is enabled");
                 }
@@ -247,7 +242,7 @@ impl Pool {
         if let Some(zone) = &m.availability_zone {
             f.name_length(&format!("{mp}.availability_zone"), zone, Code::NONE);
         }
-        f.opt_range(&format!("{mp}.weight"), m.weight, 0, 100, "", ELB);
+        f.opt_range(&format!("{mp}.weight"), m.weight, MEMBER_WEIGHTS, "", ELB);
         if let Some(port) = m.protocol_port {
             if self.protocol() == "IP" {
                 if port != 0 {
@@ -259,7 +254,7 @@ impl Pool {
                     );
                 }
             } else {
-                f.range(&format!("{mp}.protocol_port"), port, 1, 65535, "", ELB);
+                f.range(&format!("{mp}.protocol_port"), port, PORTS, "", ELB);
             }
         } else if !any_port && self.protocol() != "IP" && m.address.is_some() {
             f.missing(
@@ -299,7 +294,7 @@ impl Pool {
     pub fn validate_role(mp: &str, m: &Member, f: &mut Findings) {
         match &m.role {
             Some(r) => {
-                f.one_of(&format!("{mp}.role"), r, &["master", "slave"], ELB);
+                f.one_of(&format!("{mp}.role"), r, ROLES, ELB);
             }
             None => f.missing(&format!("{mp}.role"), " in a master-slave pool", ELB),
         }
@@ -408,12 +403,7 @@ fn validate_persistence(
         return;
     };
     let tpath = format!("{path}.type");
-    if !f.one_of(
-        &tpath,
-        kind,
-        &["SOURCE_IP", "HTTP_COOKIE", "APP_COOKIE"],
-        ELB,
-    ) {
+    if !f.one_of(&tpath, kind, PERSISTENCE_TYPES, ELB) {
         return;
     }
     if algorithm == "SOURCE_IP" {
@@ -470,11 +460,11 @@ fn validate_persistence(
                 ELB,
             );
         }
-        Some(name) if name.chars().count() > 1024 => {
+        Some(name) if name.chars().count() > MAX_COOKIE_CHARS => {
             f.error(
                 &format!("{path}.cookie_name"),
                 name.chars().count() as u64,
-                "characters exceed the maximum of 1024",
+                format!("characters exceed the maximum of {MAX_COOKIE_CHARS}"),
                 ELB,
             );
         }
@@ -484,16 +474,15 @@ fn validate_persistence(
         _ => {}
     }
     if let Some(t) = sp.persistence_timeout {
-        let max = if matches!(protocol, "HTTP" | "HTTPS" | "GRPC") {
-            1440
+        let minutes = if matches!(protocol, "HTTP" | "HTTPS" | "GRPC") {
+            PERSISTENCE_MINUTES_L7
         } else {
-            60
+            PERSISTENCE_MINUTES_L4
         };
         f.range(
             &format!("{path}.persistence_timeout"),
             t,
-            1,
-            max,
+            minutes,
             "minutes",
             ELB,
         );
@@ -506,16 +495,14 @@ fn validate_az_affinity(path: &str, az: &AzAffinity, protocol: &str, f: &mut Fin
     f.opt_range(
         &format!("{path}.az_minimum_healthy_member_percentage"),
         pct,
-        -1,
-        100,
+        AZ_HEALTHY_PERCENTAGE,
         "",
         ELB,
     );
     f.opt_range(
         &format!("{path}.az_minimum_healthy_member_count"),
         count,
-        -1,
-        10000,
+        AZ_HEALTHY_COUNT,
         "",
         ELB,
     );
