@@ -1069,7 +1069,7 @@ fn validate_checks_a_sweep_spec_as_a_sweep() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(
         text.contains(&format!(
-            "{spec}: valid sweep spec (17 points x 3 replications = 51 runs)\n"
+            "{spec}: valid sweep spec (17 points x 8 replications = 136 runs)\n"
         )),
         "{text}"
     );
