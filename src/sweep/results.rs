@@ -106,7 +106,7 @@ impl Header {
 }
 
 /// What one run leaves behind: the report's summary metrics flattened to dotted paths, the
-/// latency distribution (for CDFs) and the per-member request counts per timeline bucket.
+/// latency distribution (for the percentile chart) and the per-member request counts per timeline bucket.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
     pub run: u64,

@@ -102,6 +102,11 @@ fn a_small_sweep_ranks_the_slow_members_weight() {
     );
     let html = String::from_utf8(read(&out, "report.html")).unwrap();
     assert!(html.contains("<svg"));
+    // the tail is read percentile by percentile, down to p99.99
+    assert!(html.contains("Latency by percentile"));
+    for p in ["p50", "p99", "p99.9", "p99.99"] {
+        assert!(html.contains(&format!(">{p}</text>")), "{p} on the x axis");
+    }
     // the traffic chart marks the scenario's event at 1 s and lists it
     assert!(
         html.contains("<td>1</td><td>1</td><td>member_slow {&quot;factor&quot;:2,&quot;member&quot;:&quot;web-b&quot;}</td>"),
@@ -526,7 +531,7 @@ fn a_sweep_without_completed_requests_reports() {
         // the legend wraps the note onto two lines
         html.contains(">recommended: point 1: no</text>")
             && html.contains(">completed requests</text>"),
-        "the CDF says why it is empty"
+        "the latency chart says why it is empty"
     );
 }
 
