@@ -13,6 +13,7 @@ use lbsim::scenario::patch::{self, Setting};
 use lbsim::scenario::{self, Finding, Severity};
 use lbsim::sim::{Limits, Observer, RequestObs};
 use lbsim::sweep::{self as sweeps, Plan, Shard, SweepError, SweepSummary};
+use lbsim::table::Width;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -224,6 +225,16 @@ fn main() -> ExitCode {
     }
 }
 
+/// How wide text tables may be: the terminal's width when stdout is one (80 columns when it
+/// cannot be read), no limit in a file or a pipe, so those get the full, deterministic table.
+fn stdout_width() -> Width {
+    if !std::io::stdout().is_terminal() {
+        return Width::Full;
+    }
+    let columns = console::Term::stdout().size_checked().map(|(_, c)| c);
+    Width::Terminal(columns.unwrap_or(80))
+}
+
 fn print(text: &str) -> std::io::Result<ExitCode> {
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)
@@ -323,7 +334,7 @@ fn run_compare(path: &Path, axes: &[Axis], json: bool, opts: Options) -> std::io
     print(&if json {
         comparison.to_json()
     } else {
-        comparison.to_text()
+        comparison.to_text(stdout_width())
     })
 }
 
@@ -447,7 +458,7 @@ fn run(
     print(&if json {
         report.to_json()
     } else {
-        report.to_text()
+        report.to_text(stdout_width())
     })
 }
 

@@ -13,4 +13,5 @@ mod scenarios;
 mod sim;
 mod support;
 mod sweep;
+mod text;
 mod validate;
