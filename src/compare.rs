@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -374,9 +375,15 @@ pub struct Comparison {
 }
 
 /// Loads every variant of `path` (all are validated before any runs), then runs every
-/// (variant, replication) pair in parallel. Results are collected in variant order, so the
-/// output does not depend on the number of threads.
-pub fn compare(path: &Path, axes: &[Axis], opts: Options) -> Result<Comparison, Refused> {
+/// (variant, replication) pair in parallel, calling `progress(done, total)` as each run ends.
+/// Results are collected in variant order, so the output does not depend on the number of
+/// threads.
+pub fn compare(
+    path: &Path,
+    axes: &[Axis],
+    opts: Options,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<Comparison, Refused> {
     for (i, a) in axes.iter().enumerate() {
         if axes[..i].iter().any(|b| b.path == a.path) {
             return Err(Refused(vec![format!(
@@ -432,6 +439,8 @@ pub fn compare(path: &Path, axes: &[Axis], opts: Options) -> Result<Comparison, 
     let jobs: Vec<(usize, u32)> = (0..configs.len())
         .flat_map(|v| (0..reps).map(move |r| (v, r)))
         .collect();
+    let total = jobs.len() as u64;
+    let done = AtomicU64::new(0);
     let runs: Vec<Result<Replication, String>> = jobs
         .par_iter()
         .map(|&(v, r)| {
@@ -439,6 +448,7 @@ pub fn compare(path: &Path, axes: &[Axis], opts: Options) -> Result<Comparison, 
             cfg.seed = replication_seed(cfg.seed, r);
             let run =
                 pipeline::simulate(&cfg, opts.limits, ()).map_err(|e| format!("{file}: {e}"))?;
+            progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
             Ok(Replication {
                 seed: cfg.seed,
                 report: run.report(&cfg),

@@ -17,7 +17,10 @@ use lbsim::table::Width;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Load-balancing simulator for Huawei Cloud ELB pools and APIG VPC channels.
 ///
@@ -29,6 +32,9 @@ use std::time::{Duration, Instant};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Draw no progress bar on stderr (none is drawn when stderr is not a terminal either).
+    #[arg(long, short, global = true)]
+    quiet: bool,
 }
 
 #[derive(Subcommand)]
@@ -163,10 +169,12 @@ fn main() -> ExitCode {
     // Ctrl-C, SIGTERM (timeout, Kubernetes, Slurm) or SIGHUP: remove the output files still
     // being written, so only complete files remain
     let _ = ctrlc::set_handler(|| {
+        clear_progress();
         output::discard_pending();
         std::process::exit(130);
     });
     let cli = Cli::parse();
+    let quiet = cli.quiet;
     let result = match cli.command {
         Command::Validate {
             files,
@@ -191,6 +199,7 @@ fn main() -> ExitCode {
                 force,
             },
             &overrides,
+            quiet,
         ),
         Command::Compare {
             scenario,
@@ -210,8 +219,9 @@ fn main() -> ExitCode {
                     max_events: overrides.max_events,
                 },
             },
+            quiet,
         ),
-        Command::Sweep(args) => sweep(args),
+        Command::Sweep(args) => sweep(args, quiet),
         Command::Schema => print(&(scenario::json_schema() + "\n")),
     };
     match result {
@@ -320,11 +330,23 @@ fn check_duration(duration: Option<f64>) -> Result<(), String> {
     }
 }
 
-fn run_compare(path: &Path, axes: &[Axis], json: bool, opts: Options) -> std::io::Result<ExitCode> {
+fn run_compare(
+    path: &Path,
+    axes: &[Axis],
+    json: bool,
+    opts: Options,
+    quiet: bool,
+) -> std::io::Result<ExitCode> {
     if let Err(e) = check_duration(opts.duration_s) {
         return refuse([e]);
     }
-    let comparison = match compare::compare(path, axes, opts) {
+    let bar = Progress::new(
+        quiet,
+        "{spinner} comparing [{bar:30}] {pos}/{len} runs  {elapsed}",
+    );
+    let compared = compare::compare(path, axes, opts, &|done, total| bar.show(done, total));
+    drop(bar);
+    let comparison = match compared {
         Ok(c) => c,
         Err(compare::Refused(lines)) => return refuse(lines),
     };
@@ -352,6 +374,7 @@ fn run(
     json: bool,
     Files { trace, html, force }: Files,
     overrides: &Overrides,
+    quiet: bool,
 ) -> std::io::Result<ExitCode> {
     let Overrides {
         seed,
@@ -408,7 +431,7 @@ fn run(
         Ok(t) => t.map(|tmp| TraceWriter::new(std::io::BufWriter::new(tmp), &config)),
         Err(e) => return refuse([format!("cannot write the trace: {e}")]),
     };
-    let progress = Progress::new(config.duration.as_secs_f64());
+    let progress = RunProgress::new(quiet, config.duration.as_secs_f64());
     let latency = LatencyTimeline::new(&config, html.is_some());
     let mut observer = ((progress, latency), writer);
     let ran = pipeline::simulate(&config, limits, &mut observer).map(|r| (r.output, r.recorder));
@@ -466,13 +489,13 @@ fn parse_shard(arg: &str) -> Result<Shard, String> {
     Shard::parse(arg, |name| std::env::var(name).ok())
 }
 
-fn sweep(args: SweepArgs) -> std::io::Result<ExitCode> {
+fn sweep(args: SweepArgs, quiet: bool) -> std::io::Result<ExitCode> {
     let (result, dir) = match (args.merge, args.spec, args.out) {
         (Some(SweepCommand::Merge { dirs, out }), _, _) => {
             (sweeps::merge(&dirs, &out).map(Some), out)
         }
         (None, Some(spec), Some(out)) => (
-            run_sweep(&spec, &out, args.shard, args.resume, args.threads),
+            run_sweep(&spec, &out, args.shard, args.resume, args.threads, quiet),
             out,
         ),
         _ => unreachable!("clap requires SPEC and --out without a subcommand"),
@@ -491,11 +514,12 @@ fn run_sweep(
     shard: Option<Shard>,
     resume: bool,
     threads: Option<u16>,
+    quiet: bool,
 ) -> Result<Option<SweepSummary>, SweepError> {
     let plan = Plan::load(spec)?;
     let inputs = sweeps::prepare(&plan)?;
     let shard = shard.unwrap_or(Shard::ALL);
-    let bar = Bar::new();
+    let bar = Progress::new(quiet, "[{bar:30}] {pos}/{len} runs  ETA {eta}");
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.map_or(0, usize::from))
         .build()
@@ -561,102 +585,103 @@ fn terminal_summary(s: &SweepSummary, dir: &Path) -> String {
     o
 }
 
-/// A progress bar with an ETA on stderr, only when stderr is a terminal.
-struct Bar {
-    started: Instant,
-    first: std::sync::Mutex<Option<u64>>,
-    enabled: bool,
-}
+/// The progress bar on stderr while one is drawn, for the Ctrl-C handler to clear.
+static DRAWN: Mutex<Option<ProgressBar>> = Mutex::new(None);
 
-impl Bar {
-    fn new() -> Bar {
-        Bar {
-            started: Instant::now(),
-            first: std::sync::Mutex::new(None),
-            enabled: std::io::stderr().is_terminal(),
-        }
-    }
-
-    fn show(&self, done: u64, total: u64) {
-        if !self.enabled {
-            return;
-        }
-        // runs a resume found already done do not count towards the speed
-        // a poisoned lock only loses the ETA's starting point
-        let first = match self.first.lock() {
-            Ok(mut f) => *f.get_or_insert(done),
-            Err(_) => done,
-        };
-        let width = 30;
-        let filled = (done * width).checked_div(total).unwrap_or(width) as usize;
-        let elapsed = self.started.elapsed().as_secs_f64();
-        let eta = if done > first {
-            let left = (total - done) as f64 * elapsed / (done - first) as f64;
-            format!("ETA {}:{:02}", left as u64 / 60, left as u64 % 60)
-        } else {
-            "ETA -".into()
-        };
-        eprint!(
-            "\r[{}{}] {done}/{total} runs  {eta}   ",
-            "#".repeat(filled),
-            ".".repeat(width as usize - filled)
-        );
-    }
-}
-
-impl Drop for Bar {
-    fn drop(&mut self) {
-        if self.enabled {
-            eprint!("\r\x1b[2K");
-        }
-    }
-}
-
-/// Shows how far a run has got on stderr, once it has taken more than two seconds and only when
-/// stderr is a terminal. Checks the clock once every 65,536 requests.
-struct Progress {
-    duration_s: f64,
-    started: Instant,
-    enabled: bool,
-    shown: bool,
-    count: u32,
-}
+/// A progress bar on stderr drawn with `template`, hidden with `--quiet` or when stderr is not a
+/// terminal, so neither stdout nor the output files ever hold any of it. Dropped, it clears
+/// its line.
+struct Progress(ProgressBar);
 
 impl Progress {
-    fn new(duration_s: f64) -> Progress {
-        Progress {
-            duration_s,
-            started: Instant::now(),
-            enabled: std::io::stderr().is_terminal(),
-            shown: false,
-            count: 0,
+    fn new(quiet: bool, template: &str) -> Progress {
+        if quiet || !std::io::stderr().is_terminal() {
+            return Progress(ProgressBar::hidden());
         }
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        // the templates are constants: a mistake shows as the default bar
+        let style = ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("#>.");
+        bar.set_style(style);
+        // keeps the spinner and the elapsed time moving while a long run makes no progress
+        bar.enable_steady_tick(Duration::from_millis(200));
+        if let Ok(mut drawn) = DRAWN.lock() {
+            *drawn = Some(bar.clone());
+        }
+        Progress(bar)
     }
-}
 
-impl Observer for Progress {
-    #[inline]
-    fn request(&mut self, obs: &RequestObs) {
-        self.count = self.count.wrapping_add(1);
-        if !self.enabled || !self.count.is_multiple_of(65_536) {
-            return;
-        }
-        if self.started.elapsed() > Duration::from_secs(2) {
-            let done = obs.arrival.as_secs_f64() / self.duration_s;
-            eprint!(
-                "\rsimulating: {:5.1} % of {} s",
-                100.0 * done.min(1.0),
-                self.duration_s
-            );
-            self.shown = true;
+    /// `done` of `total`; a report that arrives after a later one leaves the bar where it is.
+    fn show(&self, done: u64, total: u64) {
+        self.0.set_length(total);
+        let first = self.0.position() == 0;
+        self.0.set_position(done.max(self.0.position()));
+        if first {
+            // runs a resumed sweep found done do not count towards the speed
+            self.0.reset_eta();
         }
     }
 }
 
 impl Drop for Progress {
     fn drop(&mut self) {
-        if self.shown {
-            eprint!("\r\x1b[2K");
+        self.0.finish_and_clear();
+        if let Ok(mut drawn) = DRAWN.lock() {
+            *drawn = None;
         }
+    }
+}
+
+/// Clears the progress bar of an interrupted process, so the shell's prompt starts on a clean
+/// line.
+fn clear_progress() {
+    if let Some(bar) = DRAWN.lock().ok().and_then(|mut drawn| drawn.take()) {
+        bar.finish_and_clear();
+        eprintln!("lbsim: interrupted");
+    }
+}
+
+/// How far `lbsim run` has simulated, once it has taken more than two seconds (a short run
+/// draws nothing). Checks the clock once every 65,536 requests.
+struct RunProgress {
+    quiet: bool,
+    duration_s: f64,
+    started: Instant,
+    bar: Option<Progress>,
+    count: u32,
+}
+
+impl RunProgress {
+    fn new(quiet: bool, duration_s: f64) -> RunProgress {
+        RunProgress {
+            quiet,
+            duration_s,
+            started: Instant::now(),
+            bar: None,
+            count: 0,
+        }
+    }
+}
+
+impl Observer for RunProgress {
+    #[inline]
+    fn request(&mut self, obs: &RequestObs) {
+        self.count = self.count.wrapping_add(1);
+        if !self.count.is_multiple_of(65_536) || self.started.elapsed() < Duration::from_secs(2) {
+            return;
+        }
+        let template = format!(
+            "{{spinner}} simulating [{{bar:30}}] {{percent:>3}} % of {} s  {{elapsed}}",
+            self.duration_s
+        );
+        let bar = self
+            .bar
+            .get_or_insert_with(|| Progress::new(self.quiet, &template));
+        // in milliseconds of simulated time
+        bar.show(
+            (obs.arrival.as_secs_f64() * 1e3) as u64,
+            (self.duration_s * 1e3) as u64,
+        );
     }
 }

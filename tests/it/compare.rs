@@ -245,3 +245,25 @@ fn json_counts_are_integers() {
         check(&r["metrics"]);
     }
 }
+
+/// Progress goes to stderr only when it is a terminal: piped, stderr stays empty and stdout is
+/// the same with `--quiet` and without.
+#[test]
+fn progress_never_reaches_a_pipe() {
+    let args = [
+        "compare",
+        SCENARIO,
+        "--duration",
+        "2",
+        "--set",
+        "pool.lb_algorithm=ROUND_ROBIN,LEAST_CONNECTIONS",
+    ];
+    let plain = crate::support::ok(lbsim(&args));
+    assert!(
+        plain.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&plain.stderr)
+    );
+    let quiet = crate::support::ok(lbsim(&[&args[..], &["--quiet"]].concat()));
+    assert_eq!(plain.stdout, quiet.stdout);
+}

@@ -60,7 +60,8 @@ fn comparison(story: &Story) -> Comparison {
         replications: 1,
         limits: Limits::default(),
     };
-    compare::compare(&file, &axes, opts).unwrap_or_else(|e| panic!("{}: {e:?}", story.name))
+    compare::compare(&file, &axes, opts, &|_, _| ())
+        .unwrap_or_else(|e| panic!("{}: {e:?}", story.name))
 }
 
 /// The names real pools have: long, one of them in Chinese, on the report and its events.
