@@ -13,7 +13,7 @@ use lbsim::scenario::patch::{self, Setting};
 use lbsim::scenario::{self, Finding, Severity};
 use lbsim::sim::{Limits, Observer, RequestObs};
 use lbsim::sweep::{self as sweeps, Plan, Shard, SweepError, SweepSummary};
-use lbsim::table::Width;
+use lbsim::table::{prose, Column, TextTable, Width};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -501,7 +501,7 @@ fn sweep(args: SweepArgs, quiet: bool) -> std::io::Result<ExitCode> {
         _ => unreachable!("clap requires SPEC and --out without a subcommand"),
     };
     match result {
-        Ok(Some(summary)) => print(&terminal_summary(&summary, &dir)),
+        Ok(Some(summary)) => print(&terminal_summary(&summary, &dir, stdout_width())),
         Ok(None) => Ok(ExitCode::SUCCESS),
         Err(e) => refuse([format!("lbsim sweep: {e}")]),
     }
@@ -543,32 +543,38 @@ fn run_sweep(
     sweeps::finish(&plan, &records, out).map(Some)
 }
 
-fn terminal_summary(s: &SweepSummary, dir: &Path) -> String {
-    let mut o = format!(
-        "sweep {}: {} points x {} replications = {} runs, {} {}\n",
-        s.sweep,
-        s.points.len(),
-        s.replications,
-        s.runs,
-        s.objective.goal,
-        s.objective.metric
+fn terminal_summary(s: &SweepSummary, dir: &Path, width: Width) -> String {
+    let mut o = prose(
+        &format!(
+            "sweep {}: {} points x {} replications = {} runs, {} {}",
+            s.sweep,
+            s.points.len(),
+            s.replications,
+            s.runs,
+            s.objective.goal,
+            s.objective.metric
+        ),
+        width,
     );
+    let mut top = TextTable::new(vec![
+        Column::number("rank"),
+        Column::number("point"),
+        Column::number(&format!("{} ± 95 % CI", s.objective.metric)),
+        Column::text("configuration"),
+    ]);
     for &i in s.ranking.iter().take(5) {
         let p = &s.points[i];
-        o.push_str(&format!(
-            "{:>3}. point {:<4} {:>12.4} ± {:<10.4} {}{}\n",
-            p.rank,
-            p.point,
-            p.objective.mean,
-            p.objective.ci95,
-            p.label,
-            if p.feasible {
-                ""
-            } else {
-                "  (breaks a constraint)"
-            }
-        ));
+        top.push(vec![
+            p.rank.to_string(),
+            p.point.to_string(),
+            format!("{:.4} ± {:.4}", p.objective.mean, p.objective.ci95),
+            match p.feasible {
+                true => p.label.clone(),
+                false => format!("{}  (breaks a constraint)", p.label),
+            },
+        ]);
     }
+    o.push_str(&top.render(width).text);
     match &s.recommendation {
         Some(r) => o.push_str(&format!(
             "best: point {} ({} API call{}); reports in {}\n",
