@@ -3,7 +3,7 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use lbsim::compare::{self, Axis, Options};
 use lbsim::output::{self, Pending};
 use lbsim::pipeline::{self, Source};
@@ -28,7 +28,18 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 /// the workload and a timeline of events. Exit status: 0 on success, 2 on invalid input or a
 /// usage error.
 #[derive(Parser)]
-#[command(version, about, long_about)]
+#[command(
+    version,
+    about,
+    long_about,
+    after_help = "Examples:
+  lbsim validate my-pool.json
+  lbsim run scenarios/standby-failover.json
+  lbsim compare scenarios/heterogeneous-backends.json --set pool.lb_algorithm=ROUND_ROBIN,LEAST_CONNECTIONS
+  lbsim sweep scenarios/sweeps/az-threshold-x-fallback.json --out sweep-az
+
+Scenario stories with the question each answers: scenarios/README.md"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -43,6 +54,9 @@ enum Command {
     ///
     /// Every error of every file is reported with its JSON path, value and rule, and the vendor
     /// error code where the real API has one. Exit 0 when all files are valid, 2 otherwise.
+    #[command(after_help = "Examples:
+  lbsim validate scenarios/api-examples/*.json
+  lbsim validate --json --verbose my-pool.json")]
     Validate {
         /// Scenario files.
         #[arg(required = true)]
@@ -57,6 +71,11 @@ enum Command {
     /// Simulate a scenario and print its report.
     ///
     /// The same scenario and seed give a byte-identical report on any machine.
+    #[command(after_help = "Examples:
+  lbsim run scenarios/standby-failover.json
+  lbsim run scenarios/standby-failover.json --json --seed 7 > report.json
+  lbsim run scenarios/heterogeneous-backends.json --set pool.lb_algorithm=LEAST_CONNECTIONS \\
+      --html run.html --trace requests.csv")]
     Run {
         /// Scenario file.
         scenario: PathBuf,
@@ -86,6 +105,11 @@ enum Command {
     /// The variants are the cartesian product of the --set value lists (the first --set varies
     /// slowest). Every variant runs with the same seed, so differences come from the
     /// configuration, not from noise. Any invalid variant stops everything before it runs.
+    #[command(after_help = "Examples:
+  lbsim compare scenarios/heterogeneous-backends.json \\
+      --set pool.lb_algorithm=ROUND_ROBIN,LEAST_CONNECTIONS
+  lbsim compare scenarios/health-check-tuning.json --set pool.healthmonitor.delay=2,5,10 \\
+      --set listener.enable_member_retry=true,false --replications 10")]
     Compare {
         /// Scenario file.
         scenario: PathBuf,
@@ -109,9 +133,37 @@ enum Command {
     /// Writes DIR/results.jsonl (each run appended as it ends), DIR/summary.json, DIR/report.md
     /// and DIR/report.html. With --shard only that shard's runs and results.jsonl; combine the
     /// shards with `lbsim sweep merge`. The spec format is in docs/sweep-format.md.
+    #[command(after_help = "Examples:
+  lbsim sweep scenarios/sweeps/az-threshold-x-fallback.json --out sweep-az
+  lbsim sweep spec.json --shard 0/8 --resume --out shard-0
+  lbsim sweep merge shard-* --out merged")]
     Sweep(SweepArgs),
     /// Print a JSON Schema of the scenario format (for editors).
+    #[command(after_help = "Example:
+  lbsim schema > lbsim.schema.json")]
     Schema,
+    /// Print a shell completion script.
+    ///
+    /// Generated from the command definitions, so it always matches this binary.
+    #[command(after_help = "Examples:
+  lbsim completions bash > ~/.local/share/bash-completion/completions/lbsim
+  lbsim completions zsh > ~/.zfunc/_lbsim     # with fpath+=~/.zfunc before compinit
+  lbsim completions fish > ~/.config/fish/completions/lbsim.fish")]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page lbsim(1), or write a page for every command into DIR.
+    ///
+    /// Generated from the command definitions, so it always matches this binary.
+    #[command(after_help = "Examples:
+  lbsim man | man -l -
+  lbsim man ~/.local/share/man/man1     # lbsim.1, lbsim-run.1, lbsim-compare.1, …")]
+    Man {
+        /// Write lbsim.1 and lbsim-COMMAND.1 for every command into this directory.
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// What `run` and `compare` may override in the scenario, and the work limit of each run.
@@ -155,6 +207,8 @@ struct SweepArgs {
 enum SweepCommand {
     /// Combine shard directories into one: checks that every run is present exactly once and
     /// that all shards ran the same plan, then writes the same files an unsharded sweep writes.
+    #[command(after_help = "Example:
+  lbsim sweep merge shard-0 shard-1 shard-2 --out merged")]
     Merge {
         /// Shard output directories.
         #[arg(required = true)]
@@ -223,6 +277,12 @@ fn main() -> ExitCode {
         ),
         Command::Sweep(args) => sweep(args, quiet),
         Command::Schema => print(&(scenario::json_schema() + "\n")),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "lbsim", &mut script);
+            print(&String::from_utf8_lossy(&script))
+        }
+        Command::Man { dir } => man(dir.as_deref()),
     };
     match result {
         Ok(code) => code,
@@ -243,6 +303,22 @@ fn stdout_width() -> Width {
     }
     let columns = console::Term::stdout().size_checked().map(|(_, c)| c);
     Width::Terminal(columns.unwrap_or(80))
+}
+
+/// Prints lbsim(1), or writes it and a page per command into `dir`.
+fn man(dir: Option<&Path>) -> std::io::Result<ExitCode> {
+    let Some(dir) = dir else {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+        return print(&String::from_utf8_lossy(&page));
+    };
+    match clap_mangen::generate_to(Cli::command(), dir) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => refuse([format!(
+            "{}: cannot write the manual pages: {e}",
+            dir.display()
+        )]),
+    }
 }
 
 fn print(text: &str) -> std::io::Result<ExitCode> {
