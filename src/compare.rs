@@ -11,8 +11,8 @@
 //! reads as noise.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -26,6 +26,8 @@ use crate::scenario::patch::Setting;
 use crate::scenario::Finding;
 use crate::sim::{Failure, Limits, Notice, NoticeKind};
 use crate::stats;
+use crate::table::{fits, prose, Column, TextTable, Width};
+use crate::text::printable;
 
 /// One `--set`: a JSON path and the values it takes across variants.
 #[derive(Clone, Debug, PartialEq)]
@@ -79,63 +81,131 @@ pub fn replication_seed(seed: u64, r: u32) -> u64 {
     }
 }
 
-/// The metrics the side-by-side table shows, in row order: (JSON key, table label).
-pub const METRICS: [(&str, &str); 20] = [
-    ("throughput_rps", "throughput req/s"),
-    ("client_error_share", "client error share"),
-    ("failed", "failed"),
-    ("rejected", "rejected"),
-    ("reset", "reset"),
-    ("status_499", "HTTP 499"),
-    ("status_500", "HTTP 500"),
-    ("status_502", "HTTP 502"),
-    ("status_503", "HTTP 503"),
-    ("status_504", "HTTP 504"),
-    ("status_none", "no response"),
-    ("retries", "retries"),
-    ("retried_ok", "retried then ok"),
-    ("p50_ms", "p50 ms"),
-    ("p99_ms", "p99 ms"),
-    ("p999_ms", "p99.9 ms"),
-    ("max_member_share", "max member share"),
-    ("cross_az_fraction", "cross-AZ fraction"),
-    ("detection_s", "detection s"),
-    ("failover_s", "failover s"),
+/// A key metric: its JSON key, its label in the text table, and when the table shows its row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Metric {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub shown: Shown,
+}
+
+/// When the text table shows a metric's row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shown {
+    Always,
+    /// When some variant has a value other than 0 in some row of this group: status codes no
+    /// client saw and connection counters of a workload that never drains, cuts, migrates or
+    /// drops a connection are left out, so the table shows what happened; rows of one group
+    /// come together, so a 0 beside its counterpart (no drain resets against cuts) stays.
+    UnlessZero(&'static str),
+}
+
+const fn always(key: &'static str, label: &'static str) -> Metric {
+    Metric {
+        key,
+        label,
+        shown: Shown::Always,
+    }
+}
+
+const fn unless_zero(group: &'static str, key: &'static str, label: &'static str) -> Metric {
+    Metric {
+        key,
+        label,
+        shown: Shown::UnlessZero(group),
+    }
+}
+
+/// The metrics the side-by-side table shows, in row order.
+pub const METRICS: [Metric; 29] = [
+    always("throughput_rps", "throughput req/s"),
+    always("client_error_share", "client error share"),
+    always("failed", "failed"),
+    always("rejected", "rejected"),
+    always("reset", "reset"),
+    unless_zero("status_499", "status_499", "HTTP 499"),
+    unless_zero("status_500", "status_500", "HTTP 500"),
+    unless_zero("status_502", "status_502", "HTTP 502"),
+    unless_zero("status_503", "status_503", "HTTP 503"),
+    unless_zero("status_504", "status_504", "HTTP 504"),
+    unless_zero("status_none", "status_none", "no response"),
+    always("retries", "retries"),
+    always("retried_ok", "retried then ok"),
+    always("p50_ms", "p50 ms"),
+    always("p99_ms", "p99 ms"),
+    always("p999_ms", "p99.9 ms"),
+    always("max_member_share", "max member share"),
+    always("min_member_share", "min member share"),
+    always("cross_az_fraction", "cross-AZ fraction"),
+    unless_zero("uris", "distinct_uris", "URIs held (sum)"),
+    always("connections_opened", "connections"),
+    unless_zero("connections", "connection_cuts", "connections cut"),
+    unless_zero("connections", "drain_resets", "drain resets"),
+    unless_zero("connections", "migrations", "migrated"),
+    unless_zero("connections", "migration_resets", "migration resets"),
+    unless_zero("listener", "connections_dropped", "dropped by limits"),
+    unless_zero("listener", "idle_closes", "closed idle"),
+    always("detection_s", "detection s"),
+    always("failover_s", "failover s"),
 ];
 
-/// The rows of [`METRICS`] the text table leaves out when every variant has 0: the error
-/// status codes (`status_*`), so the table shows the codes the clients saw.
-fn hidden_when_zero(key: &str) -> bool {
-    key.starts_with("status_")
+/// One metric of one run: a count (an integer in the JSON) or a measured quantity.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Figure {
+    Count(u64),
+    Measure(f64),
+}
+
+impl Figure {
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Figure::Count(n) => n as f64,
+            Figure::Measure(x) => x,
+        }
+    }
 }
 
 /// The key metrics of one run, in [`METRICS`] order; `None` where the run has nothing to measure
 /// (no member went down, no backup tier).
-pub fn key_metrics(r: &Report) -> [Option<f64>; METRICS.len()] {
+pub fn key_metrics(r: &Report) -> [Option<Figure>; METRICS.len()] {
+    use Figure::{Count, Measure};
     let s = &r.summary;
-    let max_share = r.members.iter().map(|m| m.share).fold(0.0, f64::max);
-    let code = |c: &str| Some(s.status_codes.get(c).copied().unwrap_or(0) as f64);
+    let c = &s.connections;
+    let shares = r.members.iter().map(|m| m.share);
+    let max_share = shares.clone().fold(0.0, f64::max);
+    let min_share = shares.reduce(f64::min).unwrap_or(0.0);
+    let code = |c: &str| Some(Count(s.status_codes.get(c).copied().unwrap_or(0)));
     [
-        Some(s.throughput_rps),
-        Some(s.client_error_share),
-        Some(s.failed as f64),
-        Some(s.rejected as f64),
-        Some(s.reset as f64),
+        Some(Measure(s.throughput_rps)),
+        Some(Measure(s.client_error_share)),
+        Some(Count(s.failed)),
+        Some(Count(s.rejected)),
+        Some(Count(s.reset)),
         code("499"),
         code("500"),
         code("502"),
         code("503"),
         code("504"),
         code("none"),
-        Some(s.retries as f64),
-        Some(s.retried_ok as f64),
-        Some(s.latency_ms.p50),
-        Some(s.latency_ms.p99),
-        Some(s.latency_ms.p999),
-        Some(max_share),
-        Some(s.cross_az_fraction),
-        detection_s(r),
-        failover_s(r),
+        Some(Count(s.retries)),
+        Some(Count(s.retried_ok)),
+        Some(Measure(s.latency_ms.p50)),
+        Some(Measure(s.latency_ms.p99)),
+        Some(Measure(s.latency_ms.p999)),
+        Some(Measure(max_share)),
+        Some(Measure(min_share)),
+        Some(Measure(s.cross_az_fraction)),
+        Some(Count(r.members.iter().map(|m| m.distinct_uris).sum())),
+        Some(Count(c.opened)),
+        Some(Count(c.cuts)),
+        Some(Count(c.drain_resets)),
+        Some(Count(c.migrations)),
+        Some(Count(c.migration_resets)),
+        Some(Count(c.dropped)),
+        Some(Count(c.idle_closes)),
+        detection_s(r).map(Measure),
+        failover_s(r).map(Measure),
     ]
 }
 
@@ -284,7 +354,14 @@ impl VariantResult {
     pub fn aggregates(&self) -> Vec<Option<Aggregate>> {
         let all: Vec<_> = self.runs.iter().map(|r| key_metrics(&r.report)).collect();
         (0..METRICS.len())
-            .map(|i| Aggregate::of(&all.iter().filter_map(|m| m[i]).collect::<Vec<_>>()))
+            .map(|i| {
+                let measured: Vec<f64> = all
+                    .iter()
+                    .filter_map(|m| m[i])
+                    .map(Figure::as_f64)
+                    .collect();
+                Aggregate::of(&measured)
+            })
             .collect()
     }
 }
@@ -298,9 +375,15 @@ pub struct Comparison {
 }
 
 /// Loads every variant of `path` (all are validated before any runs), then runs every
-/// (variant, replication) pair in parallel. Results are collected in variant order, so the
-/// output does not depend on the number of threads.
-pub fn compare(path: &Path, axes: &[Axis], opts: Options) -> Result<Comparison, Refused> {
+/// (variant, replication) pair in parallel, calling `progress(done, total)` as each run ends.
+/// Results are collected in variant order, so the output does not depend on the number of
+/// threads.
+pub fn compare(
+    path: &Path,
+    axes: &[Axis],
+    opts: Options,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<Comparison, Refused> {
     for (i, a) in axes.iter().enumerate() {
         if axes[..i].iter().any(|b| b.path == a.path) {
             return Err(Refused(vec![format!(
@@ -356,6 +439,8 @@ pub fn compare(path: &Path, axes: &[Axis], opts: Options) -> Result<Comparison, 
     let jobs: Vec<(usize, u32)> = (0..configs.len())
         .flat_map(|v| (0..reps).map(move |r| (v, r)))
         .collect();
+    let total = jobs.len() as u64;
+    let done = AtomicU64::new(0);
     let runs: Vec<Result<Replication, String>> = jobs
         .par_iter()
         .map(|&(v, r)| {
@@ -363,6 +448,7 @@ pub fn compare(path: &Path, axes: &[Axis], opts: Options) -> Result<Comparison, 
             cfg.seed = replication_seed(cfg.seed, r);
             let run =
                 pipeline::simulate(&cfg, opts.limits, ()).map_err(|e| format!("{file}: {e}"))?;
+            progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
             Ok(Replication {
                 seed: cfg.seed,
                 report: run.report(&cfg),
@@ -398,7 +484,7 @@ struct JsonVariant<'a> {
     set: BTreeMap<&'a str, &'a Value>,
     /// One replication: its key metrics; several: their aggregates.
     #[serde(skip_serializing_if = "Option::is_none")]
-    metrics: Option<BTreeMap<&'static str, Option<f64>>>,
+    metrics: Option<BTreeMap<&'static str, Option<Figure>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     report: Option<&'a Report>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -410,12 +496,12 @@ struct JsonVariant<'a> {
 #[derive(Serialize)]
 struct JsonReplication<'a> {
     seed: u64,
-    metrics: BTreeMap<&'static str, Option<f64>>,
+    metrics: BTreeMap<&'static str, Option<Figure>>,
     report: &'a Report,
 }
 
 fn named<T>(values: impl IntoIterator<Item = T>) -> BTreeMap<&'static str, T> {
-    METRICS.iter().map(|(k, _)| *k).zip(values).collect()
+    METRICS.iter().map(|m| m.key).zip(values).collect()
 }
 
 impl Comparison {
@@ -459,83 +545,92 @@ impl Comparison {
     }
 
     /// The side-by-side table: one row per metric, one column per variant (headed by its
-    /// values; the paths are listed above the table). Cells are `mean ± half-width` with several
-    /// replications, `-` where nothing was measured. A status-code row is shown when some
-    /// variant's clients saw that code.
-    pub fn to_text(&self) -> String {
-        let mut o = String::new();
+    /// values; the paths are named above the table). Cells are `mean ± half-width` with several
+    /// replications, `-` where nothing was measured; rows are shown as [`Metric::shown`] says. On a terminal too narrow for every
+    /// variant side by side, the variants are shown in blocks, each with the metric labels.
+    pub fn to_text(&self, width: Width) -> String {
         let Some(first) = self.variants.first() else {
-            return o;
+            return String::new();
         };
         let reps = first.runs.len();
         let report = &first.runs[0].report;
         let paths: Vec<&str> = first.set.iter().map(|s| s.path.as_str()).collect();
-        // writing to a String cannot fail
-        let _ = writeln!(
-            o,
-            "scenario {} ({} s), {} variant(s) of {}, seed {}{}",
-            report.scenario.name,
-            report.scenario.duration_s,
-            self.variants.len(),
-            if paths.is_empty() {
-                "nothing".to_string()
-            } else {
-                paths.join(" × ")
-            },
-            report.scenario.seed,
-            if reps > 1 {
-                format!(", {reps} replications: mean ± 95 % CI half-width")
-            } else {
-                String::new()
-            }
+        let mut o = prose(
+            &format!(
+                "scenario {} ({} s), {} variant(s) of {}, seed {}{}",
+                printable(&report.scenario.name),
+                report.scenario.duration_s,
+                self.variants.len(),
+                if paths.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    paths.join(" × ")
+                },
+                report.scenario.seed,
+                if reps > 1 {
+                    format!(", {reps} replications: mean ± 95 % CI half-width")
+                } else {
+                    String::new()
+                }
+            ),
+            width,
         );
-        let header: Vec<String> = self
-            .variants
-            .iter()
-            .map(|v| {
-                let l: Vec<String> = v.set.iter().map(|s| label(&s.value)).collect();
-                l.join(", ")
-            })
-            .collect();
         let aggregates: Vec<_> = self.variants.iter().map(|v| v.aggregates()).collect();
-        let cells: Vec<Vec<String>> = aggregates
-            .iter()
-            .map(|v| {
-                v.iter()
-                    .map(|a| match a {
-                        None => "-".to_string(),
-                        Some(a) if reps > 1 => format!("{} ± {}", fmt(a.mean), fmt(a.ci95)),
-                        Some(a) => fmt(a.mean),
-                    })
-                    .collect()
+        let nonzero = |row: usize| {
+            aggregates
+                .iter()
+                .any(|a| a[row].is_some_and(|a| a.mean != 0.0))
+        };
+        let rows: Vec<usize> = (0..METRICS.len())
+            .filter(|&row| match METRICS[row].shown {
+                Shown::Always => true,
+                Shown::UnlessZero(group) => (0..METRICS.len())
+                    .any(|r| METRICS[r].shown == Shown::UnlessZero(group) && nonzero(r)),
             })
             .collect();
-        let label_w = METRICS.iter().map(|(_, l)| l.len()).max().unwrap_or(0);
-        let widths: Vec<usize> = header
-            .iter()
-            .zip(&cells)
-            .map(|(h, c)| {
-                c.iter()
-                    .map(|s| s.chars().count())
-                    .fold(h.chars().count(), usize::max)
-                    .min(crate::report::MAX_COLUMN)
-            })
-            .collect();
-        let _ = write!(o, "\n{:label_w$}", "");
-        for (h, w) in header.iter().zip(&widths) {
-            let _ = write!(o, "  {h:>w$}");
-        }
-        o.push('\n');
-        for (row, (key, name)) in METRICS.iter().enumerate() {
-            let zero = |a: &Vec<Option<Aggregate>>| a[row].is_none_or(|a| a.mean == 0.0);
-            if hidden_when_zero(key) && aggregates.iter().all(zero) {
-                continue;
+        let column = |v: usize| -> (String, Vec<String>) {
+            let labels: Vec<String> = self.variants[v]
+                .set
+                .iter()
+                .map(|s| label(&s.value))
+                .collect();
+            let cells = rows
+                .iter()
+                .map(|&row| match aggregates[v][row] {
+                    None => "-".to_string(),
+                    Some(a) if reps > 1 => format!("{} ± {}", fmt(a.mean), fmt(a.ci95)),
+                    Some(a) => fmt(a.mean),
+                })
+                .collect();
+            (printable(&labels.join(", ")).into_owned(), cells)
+        };
+        let columns: Vec<_> = (0..self.variants.len()).map(column).collect();
+        let block = |variants: &[(String, Vec<String>)]| {
+            let headers = std::iter::once(Column::text("").whole())
+                .chain(variants.iter().map(|(h, _)| Column::number(h)));
+            let mut t = TextTable::new(headers.collect());
+            for (i, &row) in rows.iter().enumerate() {
+                let cells = variants.iter().map(|(_, c)| c[i].clone());
+                t.push(
+                    std::iter::once(METRICS[row].label.to_string())
+                        .chain(cells)
+                        .collect(),
+                );
             }
-            let _ = write!(o, "{name:label_w$}");
-            for (c, w) in cells.iter().zip(&widths) {
-                let _ = write!(o, "  {:>w$}", c[row]);
+            t.render(width).text
+        };
+        // the most variants per block that fit, down to one
+        let mut per_block = columns.len();
+        let blocks = loop {
+            let blocks: Vec<String> = columns.chunks(per_block).map(block).collect();
+            if per_block == 1 || blocks.iter().all(|b| fits(b, width)) {
+                break blocks;
             }
+            per_block -= 1;
+        };
+        for b in blocks {
             o.push('\n');
+            o.push_str(&b);
         }
         o
     }

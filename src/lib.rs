@@ -18,6 +18,7 @@ pub mod scenario;
 pub mod sim;
 pub mod stats;
 pub mod sweep;
+pub mod table;
 #[doc(hidden)]
 pub mod testkit;
 pub mod text;

@@ -3,7 +3,7 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use lbsim::compare::{self, Axis, Options};
 use lbsim::output::{self, Pending};
 use lbsim::pipeline::{self, Source};
@@ -13,10 +13,14 @@ use lbsim::scenario::patch::{self, Setting};
 use lbsim::scenario::{self, Finding, Severity};
 use lbsim::sim::{Limits, Observer, RequestObs};
 use lbsim::sweep::{self as sweeps, Plan, Shard, SweepError, SweepSummary};
+use lbsim::table::{prose, Column, TextTable, Width};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Load-balancing simulator for Huawei Cloud ELB pools and APIG VPC channels.
 ///
@@ -24,10 +28,24 @@ use std::time::{Duration, Instant};
 /// the workload and a timeline of events. Exit status: 0 on success, 2 on invalid input or a
 /// usage error.
 #[derive(Parser)]
-#[command(version, about, long_about)]
+#[command(
+    version,
+    about,
+    long_about,
+    after_help = "Examples:
+  lbsim validate my-pool.json
+  lbsim run scenarios/standby-failover.json
+  lbsim compare scenarios/heterogeneous-backends.json --set pool.lb_algorithm=ROUND_ROBIN,LEAST_CONNECTIONS
+  lbsim sweep scenarios/sweeps/az-threshold-x-fallback.json --out sweep-az
+
+Scenario stories with the question each answers: scenarios/README.md"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Draw no progress bar on stderr (none is drawn when stderr is not a terminal either).
+    #[arg(long, short, global = true)]
+    quiet: bool,
 }
 
 #[derive(Subcommand)]
@@ -38,6 +56,10 @@ enum Command {
     /// error code where the real API has one. A sweep spec (a file with `base`, `parameters`, …)
     /// is checked as `lbsim sweep` checks it: the spec, its base and every point. Exit 0 when
     /// all files are valid, 2 otherwise.
+    #[command(after_help = "Examples:
+  lbsim validate scenarios/api-examples/*.json
+  lbsim validate --json --verbose my-pool.json
+  lbsim validate scenarios/sweeps/health-check-timing.json")]
     Validate {
         /// Scenario files or sweep specs.
         #[arg(required = true)]
@@ -52,6 +74,11 @@ enum Command {
     /// Simulate a scenario and print its report.
     ///
     /// The same scenario and seed give a byte-identical report on any machine.
+    #[command(after_help = "Examples:
+  lbsim run scenarios/standby-failover.json
+  lbsim run scenarios/standby-failover.json --json --seed 7 > report.json
+  lbsim run scenarios/heterogeneous-backends.json --set pool.lb_algorithm=LEAST_CONNECTIONS \\
+      --html run.html --trace requests.csv")]
     Run {
         /// Scenario file.
         scenario: PathBuf,
@@ -81,6 +108,11 @@ enum Command {
     /// The variants are the cartesian product of the --set value lists (the first --set varies
     /// slowest). Every variant runs with the same seed, so differences come from the
     /// configuration, not from noise. Any invalid variant stops everything before it runs.
+    #[command(after_help = "Examples:
+  lbsim compare scenarios/heterogeneous-backends.json \\
+      --set pool.lb_algorithm=ROUND_ROBIN,LEAST_CONNECTIONS
+  lbsim compare scenarios/health-check-tuning.json --set pool.healthmonitor.delay=2,5,10 \\
+      --set listener.enable_member_retry=true,false --replications 10")]
     Compare {
         /// Scenario file.
         scenario: PathBuf,
@@ -104,17 +136,44 @@ enum Command {
     /// Writes DIR/results.jsonl (each run appended as it ends), DIR/summary.json, DIR/report.md
     /// and DIR/report.html. With --shard only that shard's runs and results.jsonl; combine the
     /// shards with `lbsim sweep merge`. The spec format is in docs/sweep-format.md.
+    #[command(after_help = "Examples:
+  lbsim sweep scenarios/sweeps/az-threshold-x-fallback.json --out sweep-az
+  lbsim sweep spec.json --shard 0/8 --resume --out shard-0
+  lbsim sweep merge shard-* --out merged")]
     Sweep(SweepArgs),
     /// Print a JSON Schema (draft 2020-12) of scenario files, or with --sweep of sweep specs.
     ///
     /// For editors and CI: it checks field names, types, enumerations, ranges and which fields
     /// go together; `lbsim validate` also checks the rules between values (docs/scenario-format.md).
-    ///
-    /// Example: lbsim schema > lbsim-scenario.schema.json; lbsim schema --sweep > lbsim-sweep.schema.json
+    #[command(after_help = "Examples:
+  lbsim schema > lbsim-scenario.schema.json
+  lbsim schema --sweep > lbsim-sweep.schema.json")]
     Schema {
         /// The schema of sweep specs instead of scenario files.
         #[arg(long)]
         sweep: bool,
+    },
+    /// Print a shell completion script.
+    ///
+    /// Generated from the command definitions, so it always matches this binary.
+    #[command(after_help = "Examples:
+  lbsim completions bash > ~/.local/share/bash-completion/completions/lbsim
+  lbsim completions zsh > ~/.zfunc/_lbsim     # with fpath+=~/.zfunc before compinit
+  lbsim completions fish > ~/.config/fish/completions/lbsim.fish")]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page lbsim(1), or write a page for every command into DIR.
+    ///
+    /// Generated from the command definitions, so it always matches this binary.
+    #[command(after_help = "Examples:
+  lbsim man | man -l -
+  lbsim man ~/.local/share/man/man1     # lbsim.1, lbsim-run.1, lbsim-compare.1, …")]
+    Man {
+        /// Write lbsim.1 and lbsim-COMMAND.1 for every command into this directory.
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
     },
 }
 
@@ -159,6 +218,8 @@ struct SweepArgs {
 enum SweepCommand {
     /// Combine shard directories into one: checks that every run is present exactly once and
     /// that all shards ran the same plan, then writes the same files an unsharded sweep writes.
+    #[command(after_help = "Example:
+  lbsim sweep merge shard-0 shard-1 shard-2 --out merged")]
     Merge {
         /// Shard output directories.
         #[arg(required = true)]
@@ -173,10 +234,12 @@ fn main() -> ExitCode {
     // Ctrl-C, SIGTERM (timeout, Kubernetes, Slurm) or SIGHUP: remove the output files still
     // being written, so only complete files remain
     let _ = ctrlc::set_handler(|| {
+        clear_progress();
         output::discard_pending();
         std::process::exit(130);
     });
     let cli = Cli::parse();
+    let quiet = cli.quiet;
     let result = match cli.command {
         Command::Validate {
             files,
@@ -201,6 +264,7 @@ fn main() -> ExitCode {
                 force,
             },
             &overrides,
+            quiet,
         ),
         Command::Compare {
             scenario,
@@ -220,10 +284,17 @@ fn main() -> ExitCode {
                     max_events: overrides.max_events,
                 },
             },
+            quiet,
         ),
-        Command::Sweep(args) => sweep(args),
+        Command::Sweep(args) => sweep(args, quiet),
         Command::Schema { sweep: false } => print(&(scenario::json_schema() + "\n")),
         Command::Schema { sweep: true } => print(&(sweeps::json_schema() + "\n")),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "lbsim", &mut script);
+            print(&String::from_utf8_lossy(&script))
+        }
+        Command::Man { dir } => man(dir.as_deref()),
     };
     match result {
         Ok(code) => code,
@@ -233,6 +304,32 @@ fn main() -> ExitCode {
             eprintln!("lbsim: {e}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// How wide text tables may be: the terminal's width when stdout is one (80 columns when it
+/// cannot be read), no limit in a file or a pipe, so those get the full, deterministic table.
+fn stdout_width() -> Width {
+    if !std::io::stdout().is_terminal() {
+        return Width::Full;
+    }
+    let columns = console::Term::stdout().size_checked().map(|(_, c)| c);
+    Width::Terminal(columns.unwrap_or(80))
+}
+
+/// Prints lbsim(1), or writes it and a page per command into `dir`.
+fn man(dir: Option<&Path>) -> std::io::Result<ExitCode> {
+    let Some(dir) = dir else {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+        return print(&String::from_utf8_lossy(&page));
+    };
+    match clap_mangen::generate_to(Cli::command(), dir) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => refuse([format!(
+            "{}: cannot write the manual pages: {e}",
+            dir.display()
+        )]),
     }
 }
 
@@ -362,11 +459,23 @@ fn check_duration(duration: Option<f64>) -> Result<(), String> {
     }
 }
 
-fn run_compare(path: &Path, axes: &[Axis], json: bool, opts: Options) -> std::io::Result<ExitCode> {
+fn run_compare(
+    path: &Path,
+    axes: &[Axis],
+    json: bool,
+    opts: Options,
+    quiet: bool,
+) -> std::io::Result<ExitCode> {
     if let Err(e) = check_duration(opts.duration_s) {
         return refuse([e]);
     }
-    let comparison = match compare::compare(path, axes, opts) {
+    let bar = Progress::new(
+        quiet,
+        "{spinner} comparing [{bar:30}] {pos}/{len} runs  {elapsed}",
+    );
+    let compared = compare::compare(path, axes, opts, &|done, total| bar.show(done, total));
+    drop(bar);
+    let comparison = match compared {
         Ok(c) => c,
         Err(compare::Refused(lines)) => return refuse(lines),
     };
@@ -376,7 +485,7 @@ fn run_compare(path: &Path, axes: &[Axis], json: bool, opts: Options) -> std::io
     print(&if json {
         comparison.to_json()
     } else {
-        comparison.to_text()
+        comparison.to_text(stdout_width())
     })
 }
 
@@ -394,6 +503,7 @@ fn run(
     json: bool,
     Files { trace, html, force }: Files,
     overrides: &Overrides,
+    quiet: bool,
 ) -> std::io::Result<ExitCode> {
     let Overrides {
         seed,
@@ -450,7 +560,7 @@ fn run(
         Ok(t) => t.map(|tmp| TraceWriter::new(std::io::BufWriter::new(tmp), &config)),
         Err(e) => return refuse([format!("cannot write the trace: {e}")]),
     };
-    let progress = Progress::new(config.duration.as_secs_f64());
+    let progress = RunProgress::new(quiet, config.duration.as_secs_f64());
     let latency = LatencyTimeline::new(&config, html.is_some());
     let mut observer = ((progress, latency), writer);
     let ran = pipeline::simulate(&config, limits, &mut observer).map(|r| (r.output, r.recorder));
@@ -500,7 +610,7 @@ fn run(
     print(&if json {
         report.to_json()
     } else {
-        report.to_text()
+        report.to_text(stdout_width())
     })
 }
 
@@ -508,19 +618,19 @@ fn parse_shard(arg: &str) -> Result<Shard, String> {
     Shard::parse(arg, |name| std::env::var(name).ok())
 }
 
-fn sweep(args: SweepArgs) -> std::io::Result<ExitCode> {
+fn sweep(args: SweepArgs, quiet: bool) -> std::io::Result<ExitCode> {
     let (result, dir) = match (args.merge, args.spec, args.out) {
         (Some(SweepCommand::Merge { dirs, out }), _, _) => {
             (sweeps::merge(&dirs, &out).map(Some), out)
         }
         (None, Some(spec), Some(out)) => (
-            run_sweep(&spec, &out, args.shard, args.resume, args.threads),
+            run_sweep(&spec, &out, args.shard, args.resume, args.threads, quiet),
             out,
         ),
         _ => unreachable!("clap requires SPEC and --out without a subcommand"),
     };
     match result {
-        Ok(Some(summary)) => print(&terminal_summary(&summary, &dir)),
+        Ok(Some(summary)) => print(&terminal_summary(&summary, &dir, stdout_width())),
         Ok(None) => Ok(ExitCode::SUCCESS),
         Err(e) => refuse([format!("lbsim sweep: {e}")]),
     }
@@ -533,11 +643,12 @@ fn run_sweep(
     shard: Option<Shard>,
     resume: bool,
     threads: Option<u16>,
+    quiet: bool,
 ) -> Result<Option<SweepSummary>, SweepError> {
     let plan = Plan::load(spec)?;
     let inputs = sweeps::prepare(&plan)?;
     let shard = shard.unwrap_or(Shard::ALL);
-    let bar = Bar::new();
+    let bar = Progress::new(quiet, "[{bar:30}] {pos}/{len} runs  ETA {eta}");
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.map_or(0, usize::from))
         .build()
@@ -561,32 +672,38 @@ fn run_sweep(
     sweeps::finish(&plan, &records, out).map(Some)
 }
 
-fn terminal_summary(s: &SweepSummary, dir: &Path) -> String {
-    let mut o = format!(
-        "sweep {}: {} points x {} replications = {} runs, {} {}\n",
-        s.sweep,
-        s.points.len(),
-        s.replications,
-        s.runs,
-        s.objective.goal,
-        s.objective.metric
+fn terminal_summary(s: &SweepSummary, dir: &Path, width: Width) -> String {
+    let mut o = prose(
+        &format!(
+            "sweep {}: {} points x {} replications = {} runs, {} {}",
+            s.sweep,
+            s.points.len(),
+            s.replications,
+            s.runs,
+            s.objective.goal,
+            s.objective.metric
+        ),
+        width,
     );
+    let mut top = TextTable::new(vec![
+        Column::number("rank"),
+        Column::number("point"),
+        Column::number(&format!("{} ± 95 % CI", s.objective.metric)),
+        Column::text("configuration"),
+    ]);
     for &i in s.ranking.iter().take(5) {
         let p = &s.points[i];
-        o.push_str(&format!(
-            "{:>3}. point {:<4} {:>12.4} ± {:<10.4} {}{}\n",
-            p.rank,
-            p.point,
-            p.objective.mean,
-            p.objective.ci95,
-            p.label,
-            if p.feasible {
-                ""
-            } else {
-                "  (breaks a constraint)"
-            }
-        ));
+        top.push(vec![
+            p.rank.to_string(),
+            p.point.to_string(),
+            format!("{:.4} ± {:.4}", p.objective.mean, p.objective.ci95),
+            match p.feasible {
+                true => p.label.clone(),
+                false => format!("{}  (breaks a constraint)", p.label),
+            },
+        ]);
     }
+    o.push_str(&top.render(width).text);
     for line in sweeps::headline(s) {
         o.push_str(&format!("{line}\n"));
     }
@@ -606,102 +723,103 @@ fn terminal_summary(s: &SweepSummary, dir: &Path) -> String {
     o
 }
 
-/// A progress bar with an ETA on stderr, only when stderr is a terminal.
-struct Bar {
-    started: Instant,
-    first: std::sync::Mutex<Option<u64>>,
-    enabled: bool,
-}
+/// The progress bar on stderr while one is drawn, for the Ctrl-C handler to clear.
+static DRAWN: Mutex<Option<ProgressBar>> = Mutex::new(None);
 
-impl Bar {
-    fn new() -> Bar {
-        Bar {
-            started: Instant::now(),
-            first: std::sync::Mutex::new(None),
-            enabled: std::io::stderr().is_terminal(),
-        }
-    }
-
-    fn show(&self, done: u64, total: u64) {
-        if !self.enabled {
-            return;
-        }
-        // runs a resume found already done do not count towards the speed
-        // a poisoned lock only loses the ETA's starting point
-        let first = match self.first.lock() {
-            Ok(mut f) => *f.get_or_insert(done),
-            Err(_) => done,
-        };
-        let width = 30;
-        let filled = (done * width).checked_div(total).unwrap_or(width) as usize;
-        let elapsed = self.started.elapsed().as_secs_f64();
-        let eta = if done > first {
-            let left = (total - done) as f64 * elapsed / (done - first) as f64;
-            format!("ETA {}:{:02}", left as u64 / 60, left as u64 % 60)
-        } else {
-            "ETA -".into()
-        };
-        eprint!(
-            "\r[{}{}] {done}/{total} runs  {eta}   ",
-            "#".repeat(filled),
-            ".".repeat(width as usize - filled)
-        );
-    }
-}
-
-impl Drop for Bar {
-    fn drop(&mut self) {
-        if self.enabled {
-            eprint!("\r\x1b[2K");
-        }
-    }
-}
-
-/// Shows how far a run has got on stderr, once it has taken more than two seconds and only when
-/// stderr is a terminal. Checks the clock once every 65,536 requests.
-struct Progress {
-    duration_s: f64,
-    started: Instant,
-    enabled: bool,
-    shown: bool,
-    count: u32,
-}
+/// A progress bar on stderr drawn with `template`, hidden with `--quiet` or when stderr is not a
+/// terminal, so neither stdout nor the output files ever hold any of it. Dropped, it clears
+/// its line.
+struct Progress(ProgressBar);
 
 impl Progress {
-    fn new(duration_s: f64) -> Progress {
-        Progress {
-            duration_s,
-            started: Instant::now(),
-            enabled: std::io::stderr().is_terminal(),
-            shown: false,
-            count: 0,
+    fn new(quiet: bool, template: &str) -> Progress {
+        if quiet || !std::io::stderr().is_terminal() {
+            return Progress(ProgressBar::hidden());
         }
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        // the templates are constants: a mistake shows as the default bar
+        let style = ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("#>.");
+        bar.set_style(style);
+        // keeps the spinner and the elapsed time moving while a long run makes no progress
+        bar.enable_steady_tick(Duration::from_millis(200));
+        if let Ok(mut drawn) = DRAWN.lock() {
+            *drawn = Some(bar.clone());
+        }
+        Progress(bar)
     }
-}
 
-impl Observer for Progress {
-    #[inline]
-    fn request(&mut self, obs: &RequestObs) {
-        self.count = self.count.wrapping_add(1);
-        if !self.enabled || !self.count.is_multiple_of(65_536) {
-            return;
-        }
-        if self.started.elapsed() > Duration::from_secs(2) {
-            let done = obs.arrival.as_secs_f64() / self.duration_s;
-            eprint!(
-                "\rsimulating: {:5.1} % of {} s",
-                100.0 * done.min(1.0),
-                self.duration_s
-            );
-            self.shown = true;
+    /// `done` of `total`; a report that arrives after a later one leaves the bar where it is.
+    fn show(&self, done: u64, total: u64) {
+        self.0.set_length(total);
+        let first = self.0.position() == 0;
+        self.0.set_position(done.max(self.0.position()));
+        if first {
+            // runs a resumed sweep found done do not count towards the speed
+            self.0.reset_eta();
         }
     }
 }
 
 impl Drop for Progress {
     fn drop(&mut self) {
-        if self.shown {
-            eprint!("\r\x1b[2K");
+        self.0.finish_and_clear();
+        if let Ok(mut drawn) = DRAWN.lock() {
+            *drawn = None;
         }
+    }
+}
+
+/// Clears the progress bar of an interrupted process, so the shell's prompt starts on a clean
+/// line.
+fn clear_progress() {
+    if let Some(bar) = DRAWN.lock().ok().and_then(|mut drawn| drawn.take()) {
+        bar.finish_and_clear();
+        eprintln!("lbsim: interrupted");
+    }
+}
+
+/// How far `lbsim run` has simulated, once it has taken more than two seconds (a short run
+/// draws nothing). Checks the clock once every 65,536 requests.
+struct RunProgress {
+    quiet: bool,
+    duration_s: f64,
+    started: Instant,
+    bar: Option<Progress>,
+    count: u32,
+}
+
+impl RunProgress {
+    fn new(quiet: bool, duration_s: f64) -> RunProgress {
+        RunProgress {
+            quiet,
+            duration_s,
+            started: Instant::now(),
+            bar: None,
+            count: 0,
+        }
+    }
+}
+
+impl Observer for RunProgress {
+    #[inline]
+    fn request(&mut self, obs: &RequestObs) {
+        self.count = self.count.wrapping_add(1);
+        if !self.count.is_multiple_of(65_536) || self.started.elapsed() < Duration::from_secs(2) {
+            return;
+        }
+        let template = format!(
+            "{{spinner}} simulating [{{bar:30}}] {{percent:>3}} % of {} s  {{elapsed}}",
+            self.duration_s
+        );
+        let bar = self
+            .bar
+            .get_or_insert_with(|| Progress::new(self.quiet, &template));
+        // in milliseconds of simulated time
+        bar.show(
+            (obs.arrival.as_secs_f64() * 1e3) as u64,
+            (self.duration_s * 1e3) as u64,
+        );
     }
 }

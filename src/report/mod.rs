@@ -16,10 +16,6 @@ pub use trace::TraceWriter;
 use crate::model::MemberIdx;
 use std::collections::BTreeMap;
 
-/// The widest a text column pads to: a longer value is printed whole and shifts its row
-/// (formatting pads to at most 65,535 characters and panics beyond).
-pub const MAX_COLUMN: usize = 64;
-
 use hdrhistogram::Histogram;
 use serde::Serialize;
 

@@ -1,10 +1,9 @@
 //! The readable form of a run report (`lbsim run`): the summary an SRE reads first, the member
-//! table and the notable events.
+//! table, the failed attempts by cause and the notable events.
 
-use std::fmt::Write as _;
-
-use super::{MemberReport, Report, Summary, MAX_COLUMN};
+use super::{MemberReport, Report, Summary};
 use crate::sim::Outcome;
+use crate::table::{dropped_note, prose, Column, TextTable, Width};
 use crate::text::{grouped, printable};
 
 /// What the clients got, by status code, and the share of errors:
@@ -49,133 +48,154 @@ pub fn attempt_causes(members: &[MemberReport]) -> Vec<&'static str> {
 }
 
 impl Report {
-    /// The readable report `lbsim run` prints: summary, member table, notable events.
-    pub fn to_text(&self) -> String {
-        let mut o = String::new();
+    /// The readable report `lbsim run` prints: summary, member table, failed attempts by cause,
+    /// notable events; complete with [`Width::Full`], fitted to a terminal otherwise.
+    pub fn to_text(&self, width: Width) -> String {
         let s = &self.summary;
         let l = &s.latency_ms;
         let sc = &self.scenario;
-        // writing to a String cannot fail
-        let _ = writeln!(
-            o,
-            "scenario {} (seed {}, {} s, warmup {} s), lbsim {}",
-            printable(&sc.name),
-            sc.seed,
-            sc.duration_s,
-            sc.warmup_s,
-            self.lbsim.version
-        );
-        let _ = writeln!(
-            o,
-            "requests {}  completed {}  failed {}  rejected {}  reset {}",
-            s.requests, s.completed, s.failed, s.rejected, s.reset
-        );
-        let _ = writeln!(o, "clients: {}", clients_line(s));
-        let _ = writeln!(
-            o,
-            "attempts {}  retries {}  retried then ok {}",
-            grouped(s.attempts),
-            grouped(s.retries),
-            grouped(s.retried_ok)
-        );
-        let _ = writeln!(
-            o,
-            "throughput {:.1} req/s  cross-AZ {:.2} %  in system {:.2}",
-            s.throughput_rps,
-            s.cross_az_fraction * 100.0,
-            s.mean_in_system
-        );
-        let _ = writeln!(
-            o,
-            "latency ms  mean {:.3}  p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
-            l.mean, l.p50, l.p90, l.p99, l.p999, l.max
-        );
         let c = &s.connections;
+        let mut lines = vec![
+            format!(
+                "scenario {} (seed {}, {} s, warmup {} s), lbsim {}",
+                printable(&sc.name),
+                sc.seed,
+                sc.duration_s,
+                sc.warmup_s,
+                self.lbsim.version
+            ),
+            format!(
+                "requests {}  completed {}  failed {}  rejected {}  reset {}",
+                s.requests, s.completed, s.failed, s.rejected, s.reset
+            ),
+            format!("clients: {}", clients_line(s)),
+            format!(
+                "attempts {}  retries {}  retried then ok {}",
+                grouped(s.attempts),
+                grouped(s.retries),
+                grouped(s.retried_ok)
+            ),
+            format!(
+                "throughput {:.1} req/s  cross-AZ {:.2} %  in system {:.2}",
+                s.throughput_rps,
+                s.cross_az_fraction * 100.0,
+                s.mean_in_system
+            ),
+            format!(
+                "latency ms  mean {:.3}  p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
+                l.mean, l.p50, l.p90, l.p99, l.p999, l.max
+            ),
+        ];
         if c.drain_resets + c.cuts + c.migrations > 0 {
-            let _ = writeln!(
-                o,
+            lines.push(format!(
                 "connections {}  drain resets {}  cut {}  migrated {} (reset {})",
                 c.opened, c.drain_resets, c.cuts, c.migrations, c.migration_resets
-            );
+            ));
         }
         if c.dropped + c.idle_closes > 0 {
-            let _ = writeln!(
-                o,
+            lines.push(format!(
                 "connections {}  dropped by the listener's limits {}  closed idle {}",
                 c.opened, c.dropped, c.idle_closes
-            );
+            ));
         }
-        self.member_table(&mut o);
+        let mut o: String = lines.iter().map(|line| prose(line, width)).collect();
+        let members = self.member_table().render(width);
+        o.push('\n');
+        o.push_str(&members.text);
+        o.push_str(&dropped_note(&members, width));
+        if let Some(causes) = self.cause_table() {
+            o.push_str("\nfailed attempts by cause\n");
+            o.push_str(&causes.render(width).text);
+        }
         if !self.events.is_empty() {
-            let _ = writeln!(o, "\nevents");
-            for e in &self.events {
-                let _ = writeln!(
-                    o,
-                    "{:>10.3} s  {:16}  {}  {}",
-                    e.t_s,
-                    e.kind,
-                    printable(e.member.as_deref().unwrap_or("-")),
-                    printable(&e.detail)
-                );
-            }
+            o.push_str("\nevents\n");
+            o.push_str(&self.event_table().render(width).text);
         }
         o
     }
 
-    /// One row per member; failed attempts by cause in one column per cause any member has,
-    /// under a heading of their own.
-    fn member_table(&self, o: &mut String) {
-        let width = |f: &dyn Fn(&MemberReport) -> usize, min: usize| {
-            self.members
-                .iter()
-                .map(f)
-                .max()
-                .unwrap_or(0)
-                .clamp(min, MAX_COLUMN)
-        };
-        let id_w = width(&|m| printable(&m.id).len(), 6);
-        let az_w = width(&|m| printable(&m.az).len(), 2);
-        let causes = attempt_causes(&self.members);
-        let cause_w: Vec<usize> = causes.iter().map(|c| c.len().max(6)).collect();
-        let fixed = format!(
-            "{:id_w$}  {:az_w$}  {:7}  {:>6}  {:>10}  {:>6}  {:>10}  {:>10}  {:>8}  {:>8}  {:>8}  {:>5}  {:>8}  {:>8}",
-            "member", "az", "tier", "weight", "requests", "share", "attempts", "completed", "failed",
-            "rejected", "reset", "peak", "p50 ms", "p99 ms"
-        );
-        o.push('\n');
-        if !causes.is_empty() {
-            let _ = writeln!(o, "{:w$}  failed attempts by cause", "", w = fixed.len());
-        }
-        o.push_str(&fixed);
-        for (c, w) in causes.iter().zip(&cause_w) {
-            let _ = write!(o, "  {c:>w$}");
-        }
-        o.push('\n');
+    /// One row per member. On a narrow terminal the columns go in this order: peak, p50 ms,
+    /// attempts, completed, weight, az, tier, reset, rejected; member, requests, share, failed
+    /// and p99 ms always stay.
+    fn member_table(&self) -> TextTable {
+        let mut t = TextTable::new(vec![
+            Column::text("member"),
+            Column::text("az").droppable(6),
+            Column::text("tier").droppable(7),
+            Column::number("weight").droppable(5),
+            Column::number("requests"),
+            Column::number("share"),
+            Column::number("attempts").droppable(3),
+            Column::number("completed").droppable(4),
+            Column::number("failed"),
+            Column::number("rejected").droppable(9),
+            Column::number("reset").droppable(8),
+            Column::number("peak").droppable(1),
+            Column::number("p50 ms").droppable(2),
+            Column::number("p99 ms"),
+        ]);
         for m in &self.members {
-            let _ = write!(
-                o,
-                "{:id_w$}  {:az_w$}  {:7}  {:>6}  {:>10}  {:>5.1}%  {:>10}  {:>10}  {:>8}  {:>8}  {:>8}  {:>5}  {:>8.3}  {:>8.3}",
-                printable(&m.id),
-                printable(&m.az),
-                m.tier.as_str(),
-                m.weight,
-                m.requests,
-                m.share * 100.0,
-                m.attempts,
-                m.completed,
-                m.failed,
-                m.rejected,
-                m.reset,
-                m.peak_connections,
-                m.latency_ms.p50,
-                m.latency_ms.p99
-            );
-            for (c, w) in causes.iter().zip(&cause_w) {
-                let n = m.attempt_failures.get(c).copied().unwrap_or(0);
-                let _ = write!(o, "  {n:>w$}");
-            }
-            o.push('\n');
+            t.push(vec![
+                printable(&m.id).into_owned(),
+                printable(&m.az).into_owned(),
+                m.tier.as_str().to_string(),
+                m.weight.to_string(),
+                m.requests.to_string(),
+                format!("{:.1}%", m.share * 100.0),
+                m.attempts.to_string(),
+                m.completed.to_string(),
+                m.failed.to_string(),
+                m.rejected.to_string(),
+                m.reset.to_string(),
+                m.peak_connections.to_string(),
+                format!("{:.3}", m.latency_ms.p50),
+                format!("{:.3}", m.latency_ms.p99),
+            ]);
         }
+        t
+    }
+
+    /// Failed attempts per member, one column per cause any member has; `None` when no
+    /// attempt failed.
+    fn cause_table(&self) -> Option<TextTable> {
+        let causes = attempt_causes(&self.members);
+        if causes.is_empty() {
+            return None;
+        }
+        let columns = std::iter::once(Column::text("member"))
+            .chain(causes.iter().map(|c| Column::number(c)))
+            .collect();
+        let mut t = TextTable::new(columns);
+        for m in &self.members {
+            let counts = causes
+                .iter()
+                .map(|c| m.attempt_failures.get(c).copied().unwrap_or(0).to_string());
+            t.push(
+                std::iter::once(printable(&m.id).into_owned())
+                    .chain(counts)
+                    .collect(),
+            );
+        }
+        Some(t)
+    }
+
+    /// The notable events, one per row: time, kind, member, detail.
+    fn event_table(&self) -> TextTable {
+        let mut t = TextTable::new(vec![
+            Column::number(""),
+            Column::text(""),
+            Column::text(""),
+            Column::text(""),
+        ]);
+        for e in &self.events {
+            t.push(vec![
+                format!("{:.3} s", e.t_s),
+                e.kind.to_string(),
+                printable(e.member.as_deref().unwrap_or("-")).into_owned(),
+                printable(&e.detail).into_owned(),
+            ]);
+        }
+        t
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::support::{command, json, lbsim};
+use crate::support::{command, json, lbsim, ok};
 
 /// Runs the binary, which must succeed and print a JSON document.
 fn json_of(args: &[&str]) -> serde_json::Value {
@@ -619,4 +619,63 @@ fn inputs_are_regular_files_or_standard_input() {
     assert_eq!(out.status.code(), Some(0));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(report["scenario"]["name"], "wrr-64");
+}
+
+/// Every command's `--help`, the listed ones and `sweep merge`, ends with an example of it.
+#[test]
+fn every_command_help_shows_an_example() {
+    let top = String::from_utf8(ok(lbsim(&["--help"])).stdout).expect("UTF-8");
+    let commands: Vec<&str> = top
+        .lines()
+        .skip_while(|l| *l != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .collect();
+    assert!(commands.len() >= 7, "{commands:?}");
+    let mut helps = vec![(String::new(), top.clone())];
+    for command in commands
+        .iter()
+        .map(|c| vec![*c])
+        .chain([vec!["sweep", "merge"]])
+    {
+        let out = ok(lbsim(&[&command[..], &["--help"]].concat()));
+        helps.push((
+            command.join(" "),
+            String::from_utf8(out.stdout).expect("UTF-8"),
+        ));
+    }
+    for (command, help) in helps {
+        let examples = help
+            .split("Example")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{command}: {help}"));
+        assert!(
+            examples.contains(&format!("lbsim {command}")),
+            "{command}: {examples}"
+        );
+    }
+}
+
+/// Completion scripts and the manual come from the command definitions: they know every
+/// command and option.
+#[test]
+fn completions_and_man_pages_are_generated_from_the_commands() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let script = String::from_utf8(ok(lbsim(&["completions", shell])).stdout).expect("UTF-8");
+        for word in ["compare", "sweep", "replications", "quiet"] {
+            assert!(script.contains(word), "{shell}: {word}");
+        }
+    }
+    let page = String::from_utf8(ok(lbsim(&["man"])).stdout).expect("UTF-8");
+    assert!(page.contains(".TH lbsim 1"), "{page}");
+    assert!(page.contains("lbsim\\-compare(1)") && page.contains("Examples:"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    ok(lbsim(&["man", dir.path().to_str().expect("UTF-8 path")]));
+    let compare = std::fs::read_to_string(dir.path().join("lbsim-compare.1")).expect("page");
+    assert!(compare.contains("\\-\\-replications"), "{compare}");
+    let refused = lbsim(&["man", "/nonexistent/lbsim-man"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("cannot write the manual pages"));
 }

@@ -166,7 +166,7 @@ fn a_bad_path_or_repeated_path_is_a_usage_error() {
 }
 
 /// A variant label longer than 65,535 characters (a `--set` value) panicked the text table
-/// (formatting pads to at most 65,535): the label is printed whole, next to the short one.
+/// (formatting pads to at most 65,535): the label is cut with `…` and the table stays whole.
 #[test]
 fn a_very_long_label_does_not_break_the_table() {
     let long = "d".repeat(70_000);
@@ -180,7 +180,11 @@ fn a_very_long_label_does_not_break_the_table() {
         &set,
     ]));
     let text = String::from_utf8(out.stdout).expect("UTF-8");
-    assert!(text.contains(&long) && text.contains("short"));
+    let header = text.lines().nth(2).expect("header");
+    assert!(header.contains(&format!("{}…  ", &long[..4000])), "cut");
+    assert!(header.ends_with("short"));
+    let p99 = text.lines().find(|l| l.starts_with("p99 ms")).expect("p99");
+    assert_eq!(p99.split_whitespace().count(), 4, "{p99}");
 }
 
 /// `compare --replications` on a long run held every report's timeline until memory ran out;
@@ -200,4 +204,66 @@ fn the_reports_a_comparison_holds_are_bounded_up_front() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("replications would hold about"), "{err}");
+}
+
+/// Counts are integers in `compare --json`, in each replication's metrics too; measured
+/// quantities stay numbers with a fraction.
+#[test]
+fn json_counts_are_integers() {
+    let counts = [
+        "failed",
+        "rejected",
+        "reset",
+        "retries",
+        "retried_ok",
+        "status_502",
+        "connections_opened",
+        "connection_cuts",
+        "drain_resets",
+        "migrations",
+        "migration_resets",
+        "connections_dropped",
+        "idle_closes",
+        "distinct_uris",
+    ];
+    let check = |metrics: &Value| {
+        for key in counts {
+            assert!(metrics[key].is_u64(), "{key}: {}", metrics[key]);
+        }
+        assert!(metrics["throughput_rps"].is_f64());
+        assert!(metrics["p99_ms"].is_f64());
+    };
+    let one = compare_json(&["--set", "pool.lb_algorithm=ROUND_ROBIN,LEAST_CONNECTIONS"]);
+    for v in one["variants"].as_array().expect("variants") {
+        check(&v["metrics"]);
+    }
+    let reps = compare_json(&["--replications", "2"]);
+    for r in reps["variants"][0]["replications"]
+        .as_array()
+        .expect("replications")
+    {
+        check(&r["metrics"]);
+    }
+}
+
+/// Progress goes to stderr only when it is a terminal: piped, stderr stays empty and stdout is
+/// the same with `--quiet` and without.
+#[test]
+fn progress_never_reaches_a_pipe() {
+    let args = [
+        "compare",
+        SCENARIO,
+        "--duration",
+        "2",
+        "--set",
+        "pool.lb_algorithm=ROUND_ROBIN,LEAST_CONNECTIONS",
+    ];
+    let plain = crate::support::ok(lbsim(&args));
+    assert!(
+        plain.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&plain.stderr)
+    );
+    let quiet = crate::support::ok(lbsim(&[&args[..], &["--quiet"]].concat()));
+    assert_eq!(plain.stdout, quiet.stdout);
 }

@@ -14,4 +14,5 @@ mod schema;
 mod sim;
 mod support;
 mod sweep;
+mod text;
 mod validate;

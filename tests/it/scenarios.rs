@@ -38,7 +38,8 @@ fn grid(name: &str, axes: &[(&str, &[Value])]) -> Vec<Report> {
         replications: 1,
         limits: Limits::default(),
     };
-    let c = compare::compare(&file, &axes, opts).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    let c = compare::compare(&file, &axes, opts, &|_, _| ())
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
     c.variants
         .into_iter()
         .map(|mut v| v.runs.remove(0).report)
