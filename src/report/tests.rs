@@ -126,6 +126,9 @@ fn text_report_leads_with_what_the_clients_saw() {
         .find(|l| l.starts_with("member "))
         .expect("table");
     assert!(header.contains(" attempts "), "{header}");
+    // member a completed nothing: no latency, rather than a latency of 0
+    let a = text.lines().find(|l| l.starts_with("a ")).expect("a's row");
+    assert!(a.ends_with("—       —"), "{a}");
     let causes = text
         .lines()
         .skip_while(|l| *l != "failed attempts by cause")

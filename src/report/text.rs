@@ -148,8 +148,8 @@ impl Report {
                 m.rejected.to_string(),
                 m.reset.to_string(),
                 m.peak_connections.to_string(),
-                format!("{:.3}", m.latency_ms.p50),
-                format!("{:.3}", m.latency_ms.p99),
+                ms(m, m.latency_ms.p50),
+                ms(m, m.latency_ms.p99),
             ]);
         }
         t
@@ -196,6 +196,14 @@ impl Report {
             ]);
         }
         t
+    }
+}
+
+/// A member's latency figure; "—" for a member that completed no request (it has none, not 0).
+fn ms(m: &super::MemberReport, v: f64) -> String {
+    match m.completed {
+        0 => "—".into(),
+        _ => format!("{v:.3}"),
     }
 }
 
