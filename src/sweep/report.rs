@@ -615,11 +615,11 @@ pub fn html(plan: &Plan, s: &SweepSummary, records: &[RunRecord]) -> String {
         &markers,
     ));
     if !events.is_empty() {
-        body.push_str("<table><tr><th>#</th><th>t (s)</th><th>event of the scenario</th></tr>");
+        body.push_str("<table><tr><th>#</th><th>t (s)</th><th class=\"l\">event of the scenario</th></tr>");
         for (i, (t, what)) in events.iter().enumerate() {
             let _ = write!(
                 body,
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>",
                 i + 1,
                 crate::text::number(*t),
                 esc(what)
@@ -627,13 +627,13 @@ pub fn html(plan: &Plan, s: &SweepSummary, records: &[RunRecord]) -> String {
         }
         body.push_str("</table>");
     }
-    body.push_str("<h2>Ranking</h2><table><tr><th>rank</th><th>point</th><th>settings</th><th>objective mean ± 95 % CI</th><th>verdict</th><th>feasible</th><th>client errors %</th><th>p99 ms</th><th>failed</th><th>throughput req/s</th></tr>");
+    body.push_str("<h2>Ranking</h2><table><tr><th>rank</th><th>point</th><th class=\"l\">settings</th><th>objective mean ± 95 % CI</th><th class=\"l\">verdict</th><th class=\"l\">feasible</th><th>client errors %</th><th>p99 ms</th><th>failed</th><th>throughput req/s</th></tr>");
     for &i in s.ranking.iter().take(SHOWN) {
         let p = &s.points[i];
         let m = |k: &str| p.metrics.get(k).map_or("-".into(), |v| sig3(v.mean));
         let _ = write!(
             body,
-            "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr{}><td>{}</td><td>{}</td><td class=\"l\">{}</td><td>{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             if Some(i) == s.best { " class=\"top\"" } else { "" },
             p.rank,
             p.point,
