@@ -109,7 +109,7 @@ fn a_small_sweep_ranks_the_slow_members_weight() {
     }
     // the traffic chart marks the scenario's event at 1 s and lists it
     assert!(
-        html.contains("<td>1</td><td>1</td><td>member_slow {&quot;factor&quot;:2,&quot;member&quot;:&quot;web-b&quot;}</td>"),
+        html.contains("<td>1</td><td>1</td><td class=\"l\">member_slow {&quot;factor&quot;:2,&quot;member&quot;:&quot;web-b&quot;}</td>"),
         "{html}"
     );
     assert!(
