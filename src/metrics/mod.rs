@@ -86,6 +86,17 @@ pub struct Attempts {
     pub retried_ok: u64,
 }
 
+impl Attempts {
+    /// A request that made other than one attempt: none (no member) or retries.
+    #[cold]
+    fn add(&mut self, o: &RequestObs) {
+        let tries = u64::from(o.attempts);
+        self.attempts += tries;
+        self.retries += tries.saturating_sub(1);
+        self.retried_ok += u64::from(tries > 1 && o.outcome == Outcome::Ok);
+    }
+}
+
 /// What was recorded for one member.
 #[derive(Clone, Debug)]
 pub struct MemberRecord {
@@ -246,10 +257,11 @@ impl Observer for Recorder {
             return;
         }
         self.total.add(o.outcome);
-        let tries = u64::from(o.attempts);
-        self.attempts.attempts += tries;
-        self.attempts.retries += tries.saturating_sub(1);
-        self.attempts.retried_ok += u64::from(tries > 1 && o.outcome == Outcome::Ok);
+        if o.attempts == 1 {
+            self.attempts.attempts += 1;
+        } else {
+            self.attempts.add(o);
+        }
         // an arrival exactly at the end of the run falls just past the last bucket
         let b = (((o.arrival - self.warmup).0 / self.bucket.0) as usize).min(self.buckets - 1);
         if o.outcome != Outcome::Ok {
