@@ -615,7 +615,9 @@ pub fn html(plan: &Plan, s: &SweepSummary, records: &[RunRecord]) -> String {
         &markers,
     ));
     if !events.is_empty() {
-        body.push_str("<table><tr><th>#</th><th>t (s)</th><th class=\"l\">event of the scenario</th></tr>");
+        body.push_str(
+            "<table><tr><th>#</th><th>t (s)</th><th class=\"l\">event of the scenario</th></tr>",
+        );
         for (i, (t, what)) in events.iter().enumerate() {
             let _ = write!(
                 body,
