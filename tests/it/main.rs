@@ -5,6 +5,7 @@ mod balancer;
 mod cli;
 mod compare;
 mod degenerate;
+mod fidelity;
 mod front;
 mod invariants;
 mod listener;

@@ -279,10 +279,13 @@ fn elb_session_persistence() {
         "pool.session_persistence",
         "cannot be set with lb_algorithm SOURCE_IP",
     );
-    t.error(
+    // the API accepts it; only the cookie types take effect on HTTP pools (huawei-semantics §3,
+    // the SDKs' SessionPersistence.type: "当后端云服务器的protocol为HTTP时，只按HTTP_COOKIE或
+    // APP_COOKIE生效")
+    t.warning(
         &pool("HTTP", r#""session_persistence": {"type": "SOURCE_IP"}"#),
         "pool.session_persistence.type",
-        "not allowed on HTTP pools",
+        "has no effect on HTTP pools",
     );
     t.warning(
         &pool("TCP", r#""session_persistence": {"type": "HTTP_COOKIE"}"#),

@@ -415,12 +415,17 @@ fn validate_persistence(
         );
     }
     match protocol {
+        // accepted by the API, without effect: "when the pool's protocol is HTTP, only
+        // HTTP_COOKIE or APP_COOKIE take effect" (the SDKs' `type` description;
+        // huawei-semantics §3)
         "HTTP" | "HTTPS" | "GRPC" if kind == "SOURCE_IP" => {
-            f.error(
+            f.warn(
                 &tpath,
                 kind,
-                format!("is not allowed on {protocol} pools (HTTP_COOKIE or APP_COOKIE)"),
-                ELB,
+                format!(
+                    "has no effect on {protocol} pools (only HTTP_COOKIE and APP_COOKIE take \
+                     effect there): simulated without session persistence"
+                ),
             );
         }
         "TCP" | "UDP" if kind != "SOURCE_IP" => {
