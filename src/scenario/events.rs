@@ -335,6 +335,7 @@ fn add_members(
             for (i, m) in b.members.iter().enumerate() {
                 m.validate(&members_at(i), ecs, groups, f);
             }
+            apig::warn_duplicate_members(&b.members, at, f);
             Some(Given::AddChannelMembers(b.members))
         }
     }

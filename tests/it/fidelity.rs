@@ -51,3 +51,57 @@ fn source_ip_persistence_on_an_http_pool_is_accepted_without_effect() {
     );
     assert_eq!(persistent, Some(true));
 }
+
+/// Seed 004 (adding or updating backend servers of a VPC channel): "If the request body contains
+/// multiple backend instance definitions with duplicate addresses, the first definition is
+/// used." An `add_members` body repeating an address added the last definition (weight 9)
+/// without a word; an address the channel has is updated by the body's first definition.
+#[test]
+fn add_members_to_a_channel_uses_the_first_of_duplicate_definitions() {
+    let text = r#"{"vpc_channel": {"name": "chan", "port": 80, "balance_strategy": 1,
+          "member_type": "ip", "type": 2,
+          "members": [{"host": "10.0.0.1", "weight": 1}, {"host": "10.0.0.2", "weight": 1}]},
+        "events": [{"at_s": 1, "add_members": {"members": [
+            {"host": "10.0.0.3", "weight": 1}, {"host": "10.0.0.3", "weight": 9},
+            {"host": "10.0.0.2", "weight": 5}, {"host": "10.0.0.2", "weight": 7}]}}]}"#;
+    let source = Source::Text {
+        file: "f.json",
+        text,
+        trace: None,
+    };
+    let prepared = pipeline::prepare(&source, &[], Overrides::default()).expect("valid");
+    let warned: Vec<String> = prepared
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning && f.rule.contains("first definition wins"))
+        .map(|f| f.path.clone())
+        .collect();
+    assert_eq!(
+        warned,
+        [
+            "events[0].add_members.members[1]",
+            "events[0].add_members.members[3]"
+        ]
+    );
+    let mut weights: Vec<(String, u32)> = prepared
+        .config
+        .timeline
+        .iter()
+        .flat_map(|e| match &e.action {
+            lbsim::sim::Action::AddMembers(added) => added
+                .iter()
+                .map(|(m, _)| (m.key.clone(), m.weight))
+                .collect(),
+            lbsim::sim::Action::SetWeight { member, weight } => {
+                vec![(format!("#{member}"), *weight)]
+            }
+            _ => Vec::new(),
+        })
+        .collect();
+    weights.sort();
+    // 10.0.0.3 joins with its first weight; 10.0.0.2 (member 1) takes the body's first, 5
+    assert_eq!(
+        weights,
+        [("#1".to_string(), 5), ("10.0.0.3".to_string(), 1)]
+    );
+}

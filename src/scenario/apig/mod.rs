@@ -13,6 +13,7 @@ pub use api::{
 };
 pub use lower::{enabled_members, lower_channel, member_keys};
 pub use overwrite::{ChannelDiff, ChannelState};
+pub(crate) use rules::warn_duplicate_members;
 
 use super::diag::MAX_NAME_CHARS;
 use super::schema::{any_case, chars, max_chars, one_of, vendor_body, within};

@@ -105,7 +105,8 @@ impl ChannelState {
         diff
     }
 
-    /// Seed 004: a member whose address the channel has is updated, the others are added.
+    /// Seed 004: a member whose address the channel has is updated, the others are added; of
+    /// several definitions of one address in the body, the first is used.
     pub fn add_members(&mut self, added: Vec<VpcMember>, zones: &[String]) -> ChannelDiff {
         self.compact();
         let mut update = self.channel.clone();
@@ -116,8 +117,14 @@ impl ChannelState {
                 at.entry(canonical(addr).into_owned()).or_insert(i);
             }
         }
+        let mut defined = std::collections::BTreeSet::new();
         for m in added {
             let key = m.address().map(|a| canonical(a).into_owned());
+            if let Some(k) = &key {
+                if !defined.insert(k.clone()) {
+                    continue;
+                }
+            }
             match key.as_ref().and_then(|k| at.get(k)) {
                 Some(&i) => list[i] = m,
                 None => {

@@ -95,28 +95,26 @@ impl VpcChannel {
         for (i, m) in self.members.iter().flatten().enumerate() {
             m.validate(&format!("{p}.members[{i}]"), ecs, groups, f);
         }
-        self.warn_duplicate_members(p, f);
+        warn_duplicate_members(self.members.as_deref().unwrap_or_default(), p, f);
         if let Some(hc) = &self.vpc_health_config {
             hc.validate(&format!("{p}.vpc_health_config"), f);
         }
     }
+}
 
-    /// Seed 004: duplicate addresses in one request — the first definition wins.
-    fn warn_duplicate_members(&self, p: &str, f: &mut Findings) {
-        let members = self.members.as_deref().unwrap_or_default();
-        let mut firsts: std::collections::BTreeMap<Cow<str>, usize> = Default::default();
-        for (i, m) in members.iter().enumerate() {
-            let Some(addr) = m.address() else { continue };
-            let first = *firsts.entry(keys::canonical(addr)).or_insert(i);
-            if first != i {
-                f.warn(
-                    &format!("{p}.members[{i}]"),
-                    addr,
-                    format!(
-                        "duplicates {p}.members[{first}]: the first definition wins (seed 004)"
-                    ),
-                );
-            }
+/// Seed 004: "If the request body contains multiple backend instance definitions with duplicate
+/// addresses, the first definition is used" — a warning at each later one.
+pub(crate) fn warn_duplicate_members(members: &[VpcMember], p: &str, f: &mut Findings) {
+    let mut firsts: std::collections::BTreeMap<Cow<str>, usize> = Default::default();
+    for (i, m) in members.iter().enumerate() {
+        let Some(addr) = m.address() else { continue };
+        let first = *firsts.entry(keys::canonical(addr)).or_insert(i);
+        if first != i {
+            f.warn(
+                &format!("{p}.members[{i}]"),
+                addr,
+                format!("duplicates {p}.members[{first}]: the first definition wins (seed 004)"),
+            );
         }
     }
 }
