@@ -30,7 +30,11 @@ pub(super) enum Given {
     SetRate(f64),
     AddElbMembers(Vec<elb::Member>),
     AddChannelMembers(Vec<apig::VpcMember>),
-    UpdatePool(Box<elb::Pool>),
+    /// A pool update body, and whether it set `"session_persistence": null`.
+    UpdatePool {
+        body: Box<elb::Pool>,
+        clears_persistence: bool,
+    },
     UpdateChannel(Box<apig::VpcChannel>),
 }
 
@@ -214,7 +218,12 @@ fn check(
         })
         .or_else(|| e.set_rate.map(Given::SetRate))
         .or(add_members)
-        .or_else(|| update_pool.map(|p| Given::UpdatePool(Box::new(p))))
+        .or_else(|| {
+            update_pool.map(|(body, clears_persistence)| Given::UpdatePool {
+                body: Box::new(body),
+                clears_persistence,
+            })
+        })
         .or_else(|| update_channel.map(|c| Given::UpdateChannel(Box::new(c))))
 }
 
@@ -266,7 +275,7 @@ fn update_pool(
     body: &Value,
     at: &str,
     f: &mut Findings,
-) -> Option<elb::Pool> {
+) -> Option<(elb::Pool, bool)> {
     let Some(PoolDef::Elb(base)) = pool else {
         f.error(at, "", "applies only to a pool scenario", Code::NONE);
         return None;
@@ -287,7 +296,11 @@ fn update_pool(
         );
     }
     let update = deserialize_at::<PoolBody>(body, at, &[], f)?;
-    let merged = elb::apply_pool_update(base, &update.pool);
+    // in the vendor's PUT a null turns persistence off; serde reads null and absent alike
+    let clears_persistence = body
+        .pointer("/pool/session_persistence")
+        .is_some_and(Value::is_null);
+    let merged = elb::apply_pool_update(base, &update.pool, clears_persistence);
     let mut sub = Findings::new("");
     merged.validate_update("pool", master_slave, &mut sub);
     for item in sub
@@ -298,7 +311,7 @@ fn update_pool(
         let path = item.path.replacen("pool", &format!("{at}.pool"), 1);
         f.push(item.severity, &path, item.value, item.rule, item.code);
     }
-    Some(update.pool)
+    Some((update.pool, clears_persistence))
 }
 
 /// Seed 004: `{"members": [...]}`, ELB or channel members per dialect.

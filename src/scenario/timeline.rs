@@ -145,7 +145,7 @@ impl<'a> Timeline<'a> {
             zones,
             elb: match pool {
                 Some(PoolDef::Elb(p)) => {
-                    let settings = elb::apply_pool_update(p, &elb::Pool::default());
+                    let settings = elb::apply_pool_update(p, &elb::Pool::default(), false);
                     Some((settings, ElbMembers::new(p, zones, f)))
                 }
                 _ => None,
@@ -235,9 +235,12 @@ impl<'a> Timeline<'a> {
                     .add_members(members.clone(), self.zones);
                 self.channel_change(diff, None)
             }
-            Given::UpdatePool(update) => {
+            Given::UpdatePool {
+                body,
+                clears_persistence,
+            } => {
                 let (current, _) = self.elb.as_mut()?;
-                *current = elb::apply_pool_update(current, update);
+                *current = elb::apply_pool_update(current, body, *clears_persistence);
                 EventAction::UpdatePool(Box::new(current.clone()))
             }
             Given::UpdateChannel(update) => {

@@ -105,3 +105,40 @@ fn add_members_to_a_channel_uses_the_first_of_duplicate_definitions() {
         [("#1".to_string(), 5), ("10.0.0.3".to_string(), 1)]
     );
 }
+
+/// In the vendor's `PUT …/pools/{id}` (seed 000, whose own example answers
+/// `"session_persistence": null` for a pool without it) a null turns session persistence off;
+/// a field left out keeps the pool's. The update was read as if the field were absent, and
+/// persistence stayed on.
+#[test]
+fn update_pool_with_null_session_persistence_turns_it_off() {
+    let persistence_after = |update: &str| {
+        let text = format!(
+            r#"{{"pool": {{"protocol": "HTTP", "session_persistence": {{"type": "HTTP_COOKIE"}},
+                  "members": [{{"address": "10.0.0.1", "protocol_port": 80}}]}},
+                "events": [{{"at_s": 1, "update_pool": {{"pool": {update}}}}}]}}"#
+        );
+        let source = Source::Text {
+            file: "f.json",
+            text: &text,
+            trace: None,
+        };
+        let config = pipeline::prepare(&source, &[], Overrides::default())
+            .expect("valid")
+            .config;
+        let [lbsim::sim::Action::UpdatePool(pool)] = &config
+            .timeline
+            .iter()
+            .map(|e| e.action.clone())
+            .collect::<Vec<_>>()[..]
+        else {
+            panic!("one update");
+        };
+        pool.persistence.is_some()
+    };
+    assert!(!persistence_after(r#"{"session_persistence": null}"#));
+    assert!(persistence_after(r#"{"name": "renamed"}"#), "absent: kept");
+    assert!(persistence_after(
+        r#"{"session_persistence": {"type": "APP_COOKIE", "cookie_name": "s"}}"#
+    ));
+}

@@ -29,7 +29,10 @@ pub fn member_keys(members: &[Member]) -> Vec<String> {
 /// Seed 000 update semantics: fields present in the `PUT` body replace the pool's; the health
 /// monitor is a separate resource and stays, and the protocol is fixed at creation. Members are
 /// a separate resource too: the result has none (`None`), so an update costs nothing per member.
-pub fn apply_pool_update(base: &Pool, update: &Pool) -> Pool {
+///
+/// `clears_persistence`: the body set `"session_persistence": null`, which in the vendor's
+/// PUT turns session persistence off (a field left out keeps the pool's).
+pub fn apply_pool_update(base: &Pool, update: &Pool, clears_persistence: bool) -> Pool {
     let u = update.clone();
     let b = Pool {
         admin_state_up: base.admin_state_up,
@@ -56,7 +59,7 @@ pub fn apply_pool_update(base: &Pool, update: &Pool) -> Pool {
         pool_type: u.pool_type.or(b.pool_type),
         members: b.members,
         healthmonitor: b.healthmonitor,
-        session_persistence: if update.session_persistence.is_some() {
+        session_persistence: if update.session_persistence.is_some() || clears_persistence {
             u.session_persistence
         } else {
             b.session_persistence
