@@ -187,6 +187,17 @@ fn check(
         let canon = [Seg::Key("vpc_channel".into())];
         let ch = deserialize_at::<apig::VpcChannel>(body, &at, &canon, f)?;
         ch.validate(&at, f);
+        if ch.members.is_none() {
+            // seed 003 lists `members` as optional, yet its own example answers a body without
+            // them with APIG.2001 "parameter name:members"; an empty list deletes them all
+            f.warn(
+                &at,
+                "",
+                "has no members: the vendor's docs disagree on such a body (seed 003: optional, \
+                 yet answered APIG.2001 \"parameter name:members\" in its example); the run \
+                 keeps the channel's members (\"members\": [] deletes them all)",
+            );
+        }
         Some(ch)
     });
     if actions.len() != 1 {

@@ -142,3 +142,46 @@ fn update_pool_with_null_session_persistence_turns_it_off() {
         r#"{"session_persistence": {"type": "APP_COOKIE", "cookie_name": "s"}}"#
     ));
 }
+
+/// Seed 003 (updating a VPC channel): "If the VPC channel is overwritten with an empty backend
+/// instance list, all the existing backend instances will be deleted", `members` optional, yet
+/// its own 400 example answers APIG.2001 "parameter name:members". A body without `members`
+/// deleted every member silently, as `[]` does; it now keeps them, with a warning naming the
+/// disagreement, while `[]` still deletes them all.
+#[test]
+fn update_vpc_channel_without_members_keeps_them() {
+    let run = |update: &str| {
+        let text = format!(
+            r#"{{"vpc_channel": {{"name": "chan", "port": 80, "balance_strategy": 1,
+                  "member_type": "ip", "type": 2,
+                  "members": [{{"host": "10.0.0.1"}}, {{"host": "10.0.0.2"}}]}},
+                "events": [{{"at_s": 1, "update_vpc_channel": {update}}}]}}"#
+        );
+        let source = Source::Text {
+            file: "f.json",
+            text: &text,
+            trace: None,
+        };
+        let prepared = pipeline::prepare(&source, &[], Overrides::default()).expect("valid");
+        let removed = prepared
+            .config
+            .timeline
+            .iter()
+            .filter(|e| matches!(e.action, lbsim::sim::Action::RemoveMember(_)))
+            .count();
+        let warned = prepared.findings.iter().any(|f| {
+            f.severity == Severity::Warning
+                && f.path == "events[0].update_vpc_channel"
+                && f.rule.contains("has no members")
+        });
+        (removed, warned)
+    };
+    let body = |members: &str| {
+        format!(
+            r#"{{"name": "chan", "port": 80, "balance_strategy": 2, "member_type": "ip",
+                 "type": 2{members}}}"#
+        )
+    };
+    assert_eq!(run(&body("")), (0, true));
+    assert_eq!(run(&body(r#", "members": []"#)), (2, false));
+}

@@ -64,10 +64,14 @@ impl ChannelState {
         self.reindex();
     }
 
-    /// Seed 003: the body's member list replaces the channel's. Members are matched by address
-    /// (as the API compares them: `keys::canonical`).
-    pub fn update(&mut self, update: VpcChannel, zones: &[String]) -> ChannelDiff {
+    /// Seed 003: the body's member list replaces the channel's; a body without `members` keeps
+    /// them (validation warns: the seed disagrees with itself there). Members are matched by
+    /// address (as the API compares them: `keys::canonical`).
+    pub fn update(&mut self, mut update: VpcChannel, zones: &[String]) -> ChannelDiff {
         self.compact();
+        if update.members.is_none() {
+            update.members.clone_from(&self.channel.members);
+        }
         let old = lower_channel(&self.channel, zones).members;
         let new = lower_channel(&update, zones).members;
         let by_address = |members: &[model::Member]| -> BTreeMap<String, usize> {
