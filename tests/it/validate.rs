@@ -1109,3 +1109,24 @@ fn validate_checks_a_sweep_spec_as_a_sweep() {
     assert_eq!(json[0]["file"], bad_path);
     assert_eq!(json[0]["severity"], "error");
 }
+
+/// Seed 002 and huawei-semantics "Other pool fields": `ip_version` is `v4`, `v6` or
+/// `dualstack`, and an HTTP pool's is `v4` ("当协议为HTTP时,ip_version为v4"). Any string was
+/// accepted before.
+#[test]
+fn elb_pool_ip_version() {
+    let mut t = Cases::default();
+    t.error(
+        &pool("TCP", r#""ip_version": "foo""#),
+        "pool.ip_version",
+        "is not one of",
+    );
+    t.warning(
+        &pool("HTTP", r#""ip_version": "dualstack""#),
+        "pool.ip_version",
+        "is v4 on HTTP pools",
+    );
+    t.valid(&pool("TCP", r#""ip_version": "dualstack""#));
+    t.valid(&pool("HTTP", r#""ip_version": "v4""#));
+    t.check();
+}

@@ -51,6 +51,7 @@ pub fn apply_pool_update(base: &Pool, update: &Pool, clears_persistence: bool) -
         member_deletion_protection_enable: base.member_deletion_protection_enable,
         protection_status: base.protection_status.clone(),
         protection_reason: base.protection_reason.clone(),
+        ip_version: base.ip_version.clone(),
     };
     Pool {
         admin_state_up: u.admin_state_up.or(b.admin_state_up),
@@ -75,6 +76,8 @@ pub fn apply_pool_update(base: &Pool, update: &Pool, clears_persistence: bool) -
             .or(b.member_deletion_protection_enable),
         protection_status: u.protection_status.or(b.protection_status),
         protection_reason: u.protection_reason.or(b.protection_reason),
+        // not a field of the update body (seed 000 UpdatePoolOption)
+        ip_version: b.ip_version,
     }
 }
 

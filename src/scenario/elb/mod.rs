@@ -61,7 +61,6 @@ pub const POOL_NOT_MODELLED: &[&str] = &[
     "public_border_group",
     "provisioning_status",
     "operating_status",
-    "ip_version",
 ];
 
 pub const MEMBER_NOT_MODELLED: &[&str] = &[
@@ -124,6 +123,9 @@ pub struct Pool {
     pub protection_status: Option<String>,
     #[schemars(transform = max_chars(MAX_REASON_CHARS))]
     pub protection_reason: Option<String>,
+    /// `v4`, `v6` or `dualstack`: checked, not simulated (the members' addresses are).
+    #[schemars(transform = one_of(IP_VERSIONS))]
+    pub ip_version: Option<String>,
 }
 
 /// An ELB member (`POST …/pools/{id}/members` body, or a master-slave member with `role`).
@@ -258,6 +260,9 @@ pub const FALLBACKS: &[&str] = &[
     "forward_to_all_member",
 ];
 pub const POOL_TYPES: &[&str] = &["instance", "ip", ""];
+/// huawei-semantics "Other pool fields": `dualstack` or `v4` on dedicated load balancers, `v6`
+/// in the Terraform provider.
+pub const IP_VERSIONS: &[&str] = &["v4", "v6", "dualstack"];
 pub const PROTECTION_STATUSES: &[&str] = &["nonProtection", "consoleProtection"];
 pub const MAX_REASON_CHARS: usize = 255;
 pub const ROLES: &[&str] = &["master", "slave"];

@@ -39,6 +39,17 @@ impl Pool {
                 ELB,
             );
         }
+        if let Some(v) = &self.ip_version {
+            let path = format!("{p}.ip_version");
+            // seed 002: "当协议为HTTP时,ip_version为v4" (an HTTP pool's ip_version is v4)
+            if f.one_of(&path, v, IP_VERSIONS, ELB) && protocol == "HTTP" && v != "v4" {
+                f.warn(
+                    &path,
+                    v,
+                    "is v4 on HTTP pools (seed 002); the run does not use the field",
+                );
+            }
+        }
         let algorithm = self.algorithm();
         let algo_path = format!("{p}.lb_algorithm");
         if f.one_of(&algo_path, algorithm, ALGORITHMS, ELB) && protocol_ok {
