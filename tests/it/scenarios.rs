@@ -2,11 +2,8 @@
 //! outcome that line promises. Expected values come from the scenario's numbers (rates, weights,
 //! probe settings), never from a previous run.
 
-use std::path::Path;
-
-use lbsim::compare::{self, failover_s, Axis, Options};
+use lbsim::compare::{self, failover_s, Axis};
 use lbsim::report::{MemberReport, Report};
-use lbsim::sim::Limits;
 use serde_json::{json, Value};
 
 /// Runs `compare` on `scenarios/NAME.json` with one axis (or none) and returns one report per
@@ -22,9 +19,6 @@ fn variants(name: &str, path: &str, values: &[Value]) -> Vec<Report> {
 /// Runs `compare` on `scenarios/NAME.json` over the cartesian product of the axes (the first
 /// varies slowest), one report per variant.
 fn grid(name: &str, axes: &[(&str, &[Value])]) -> Vec<Report> {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios")
-        .join(format!("{name}.json"));
     let axes: Vec<Axis> = axes
         .iter()
         .map(|(path, values)| Axis {
@@ -32,15 +26,8 @@ fn grid(name: &str, axes: &[(&str, &[Value])]) -> Vec<Report> {
             values: values.to_vec(),
         })
         .collect();
-    let opts = Options {
-        seed: None,
-        duration_s: None,
-        replications: 1,
-        limits: Limits::default(),
-    };
-    let c = compare::compare(&file, &axes, opts, &|_, _| ())
-        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
-    c.variants
+    crate::support::compare_story(name, axes)
+        .variants
         .into_iter()
         .map(|mut v| v.runs.remove(0).report)
         .collect()

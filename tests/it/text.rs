@@ -4,10 +4,9 @@
 
 use std::path::Path;
 
-use lbsim::compare::{self, Axis, Comparison, Options};
+use lbsim::compare::{Axis, Comparison};
 use lbsim::report::Report;
 use lbsim::scenario::patch;
-use lbsim::sim::Limits;
 use lbsim::table::Width;
 use unicode_width::UnicodeWidthStr;
 
@@ -45,9 +44,6 @@ fn stories() -> Vec<Story> {
 }
 
 fn comparison(story: &Story) -> Comparison {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios")
-        .join(format!("{}.json", story.name));
     let axes: Vec<Axis> = story
         .sets
         .iter()
@@ -56,14 +52,7 @@ fn comparison(story: &Story) -> Comparison {
             Axis { path, values }
         })
         .collect();
-    let opts = Options {
-        seed: None,
-        duration_s: None,
-        replications: 1,
-        limits: Limits::default(),
-    };
-    compare::compare(&file, &axes, opts, &|_, _| ())
-        .unwrap_or_else(|e| panic!("{}: {e:?}", story.name))
+    crate::support::compare_story(&story.name, axes)
 }
 
 /// The names real pools have: long, one of them in Chinese, on the report and its events.
