@@ -809,13 +809,14 @@ impl Observer for RunProgress {
         if !self.count.is_multiple_of(65_536) || self.started.elapsed() < Duration::from_secs(2) {
             return;
         }
-        let template = format!(
-            "{{spinner}} simulating [{{bar:30}}] {{percent:>3}} % of {} s  {{elapsed}}",
-            self.duration_s
-        );
-        let bar = self
-            .bar
-            .get_or_insert_with(|| Progress::new(self.quiet, &template));
+        let (quiet, duration_s) = (self.quiet, self.duration_s);
+        // the template is made once, with the bar
+        let bar = self.bar.get_or_insert_with(|| {
+            let template = format!(
+                "{{spinner}} simulating [{{bar:30}}] {{percent:>3}} % of {duration_s} s  {{elapsed}}"
+            );
+            Progress::new(quiet, &template)
+        });
         // in milliseconds of simulated time
         bar.show(
             (obs.arrival.as_secs_f64() * 1e3) as u64,
