@@ -125,6 +125,25 @@ fn bench_picks(c: &mut Criterion) {
                     black_box(b.pick(T0, &request(algorithm, next_client(&mut k), &mut buf)))
                 })
             });
+            if name == "least_conn" {
+                // Steady state as in a run: each pick opens a connection on its member and the
+                // pick n picks earlier closes, so about one request per member is in flight.
+                let mut in_flight = std::collections::VecDeque::with_capacity(n + 1);
+                let mut b = ready(algorithm, n);
+                group.bench_function(BenchmarkId::new("balancer_open_close", n), |bench| {
+                    bench.iter(|| {
+                        let m = b
+                            .pick(T0, &request(algorithm, 0, &mut buf))
+                            .map_or(0, |p| p.member);
+                        b.on_open(m);
+                        in_flight.push_back(m);
+                        if in_flight.len() > n {
+                            b.on_close(in_flight.pop_front().unwrap_or(m));
+                        }
+                        black_box(m)
+                    })
+                });
+            }
             if name == "source_ip" {
                 // 4096 recurring clients: the Maglev lines they hit stay in cache.
                 group.bench_function(BenchmarkId::new("balancer_4096_clients", n), |bench| {
@@ -140,8 +159,6 @@ fn bench_picks(c: &mut Criterion) {
             let active: Vec<u64> = (0..n).map(|i| (i * 7 % 5) as u64).collect();
             let mut naive = Naive {
                 current: vec![0; n],
-                stamp: vec![0; n],
-                clock: 0,
             };
             group.bench_function(BenchmarkId::new("naive_scan", n), |bench| {
                 bench.iter(|| {
@@ -176,8 +193,6 @@ fn routing_key(algorithm: Algorithm, req: &Request<'_>) -> u64 {
 /// The O(n) scans the indexed pickers replace.
 struct Naive {
     current: Vec<i64>,
-    stamp: Vec<u64>,
-    clock: u64,
 }
 
 impl Naive {
@@ -196,20 +211,36 @@ impl Naive {
         best
     }
 
-    /// IPVS `ip_vs_wlc_schedule` with the round-robin tie-break.
+    /// nginx `ngx_http_upstream_get_least_conn_peer`: the lowest `conns / weight`, ties by
+    /// weighted round robin.
     fn wlc(&mut self, weights: &[i64], active: &[u64]) -> usize {
-        let mut best = 0;
+        let (mut first, mut many) = (0, false);
         for i in 1..weights.len() {
             let (lhs, rhs) = (
-                active[i] * weights[best] as u64,
-                active[best] * weights[i] as u64,
+                active[i] * weights[first] as u64,
+                active[first] * weights[i] as u64,
             );
-            if lhs < rhs || (lhs == rhs && self.stamp[i] < self.stamp[best]) {
+            if lhs < rhs {
+                (first, many) = (i, false);
+            } else if lhs == rhs {
+                many = true;
+            }
+        }
+        if !many {
+            return first;
+        }
+        let (mut best, mut total) = (first, 0);
+        for i in first..weights.len() {
+            if active[i] * weights[first] as u64 != active[first] * weights[i] as u64 {
+                continue;
+            }
+            self.current[i] += weights[i];
+            total += weights[i];
+            if self.current[i] > self.current[best] {
                 best = i;
             }
         }
-        self.clock += 1;
-        self.stamp[best] = self.clock;
+        self.current[best] -= total;
         best
     }
 
