@@ -227,16 +227,24 @@ impl Findings {
 /// names (AZs, the scenario) keep the same limit.
 pub const MAX_NAME_CHARS: usize = 255;
 
-/// The vendor error code a rule maps to (`Code::NONE` for lbsim-only rules).
+/// The vendor error code a rule maps to: the code the seeds' examples or the vendor's error-code
+/// table give for that rule, and `Code::NONE` where the vendor documents none (every ELB rule
+/// but one, and lbsim's own rules): no code is better than a guessed one.
 #[derive(Clone, Copy, Debug)]
 pub struct Code(pub Option<&'static str>);
 
 impl Code {
     pub const NONE: Code = Code(None);
-    /// ELB v3's generic validation error, seen in practice (huawei-semantics §14).
-    pub const ELB: Code = Code(Some("ELB.8902"));
-    /// APIG: a required parameter is missing.
+    /// ELB v3 drain without a timeout: the one message ELB.8902 is observed with ("Connection
+    /// drain timeout must be explict defined.", huawei-semantics §5 and §14). The vendor's
+    /// table documents no ELB.89xx code, so ELB.8902 is not used for any other rule.
+    pub const ELB_DRAIN_TIMEOUT: Code = Code(Some("ELB.8902"));
+    /// APIG: a required parameter is missing (APIG error table; seed 003's example for a
+    /// missing `members`).
     pub const APIG_MISSING: Code = Code(Some("APIG.2001"));
+    /// APIG: a VPC channel without `name` (seed 001's own example answers APIG.2011, "The
+    /// request parameters must be specified,parameterName:name").
+    pub const APIG_MISSING_NAME: Code = Code(Some("APIG.2011"));
     /// APIG: the parameter value is outside the allowable range.
     pub const APIG_RANGE: Code = Code(Some("APIG.2004"));
     /// APIG: invalid parameter value (does not match the rule).

@@ -346,7 +346,7 @@ fn add_members(
                     elb::Pool::validate_role(&members_at(i), m, f);
                 } else if let Some(role) = &m.role {
                     let rule = "is a field of master-slave pool members only (seed 002)";
-                    f.error(&format!("{}.role", members_at(i)), role, rule, Code::ELB);
+                    f.error(&format!("{}.role", members_at(i)), role, rule, Code::NONE);
                 }
             }
             Some(Given::AddElbMembers(b.members))

@@ -272,7 +272,7 @@ impl<'a> Timeline<'a> {
                     "with port {port} is already a member of the pool ({})",
                     self.roster.keys[i as usize]
                 );
-                f.error(&format!("{mp}.address"), &m.address, rule, Code::ELB);
+                f.error(&format!("{mp}.address"), &m.address, rule, Code::NONE);
                 continue;
             }
             let role = match tier {
@@ -284,7 +284,7 @@ impl<'a> Timeline<'a> {
                 let rule = format!(
                     "adds a second {name}: a master-slave pool has one master and one slave (seed 002)"
                 );
-                f.error(&format!("{mp}.role"), name, rule, Code::ELB);
+                f.error(&format!("{mp}.role"), name, rule, Code::NONE);
                 continue;
             }
             if self.roster.index(&m.key).is_some() {

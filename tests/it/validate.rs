@@ -120,7 +120,7 @@ fn error_lines_name_file_path_value_rule_and_code() {
     let json = pool("HTTP", r#""slow_start": {"enable": true, "duration": 20}"#);
     assert_eq!(
         errors(&json),
-        vec!["t.json: pool.slow_start.duration: 20 is outside 30..=1200 seconds [ELB.8902]"]
+        vec!["t.json: pool.slow_start.duration: 20 is outside 30..=1200 seconds"]
     );
 }
 

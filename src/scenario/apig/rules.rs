@@ -18,7 +18,7 @@ impl VpcChannel {
                     f.error(&format!("{p}.name"), name, why, INVALID);
                 }
             }
-            None => f.missing(&format!("{p}.name"), "", MISSING),
+            None => f.missing(&format!("{p}.name"), "", Code::APIG_MISSING_NAME),
         }
         match self.port {
             Some(port) => {

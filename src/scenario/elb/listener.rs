@@ -10,8 +10,6 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use std::ops::RangeInclusive;
 
-const ELB: Code = Code::ELB;
-
 /// `listener`: the create body's `listener` object (or the whole body, `{"listener": {…}}`).
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
 #[schemars(transform = vendor_body(LISTENER_NOT_MODELLED))]
@@ -198,14 +196,14 @@ impl Listener {
             ),
             Some(given) => {
                 let known_pool = super::PROTOCOLS.contains(&pool_protocol);
-                if f.one_of(&at("protocol"), given, LISTENER_PROTOCOLS, ELB) && known_pool {
+                if f.one_of(&at("protocol"), given, LISTENER_PROTOCOLS, Code::NONE) && known_pool {
                     let takes = pool_protocols(given);
                     if !takes.contains(&pool_protocol) {
                         let rule = format!(
                             "cannot forward to the pool (protocol {pool_protocol}): a {given} listener takes only {} pools (huawei-semantics §8)",
                             takes.join(", ")
                         );
-                        f.error(&at("protocol"), given, rule, ELB);
+                        f.error(&at("protocol"), given, rule, Code::NONE);
                     }
                 }
             }
@@ -219,7 +217,7 @@ impl Listener {
             if !is_l7(protocol) {
                 let rule =
                     format!("is only accepted on HTTP, HTTPS and QUIC listeners, not {protocol}");
-                f.error(&at("enable_member_retry"), retry, rule, ELB);
+                f.error(&at("enable_member_retry"), retry, rule, Code::NONE);
             }
         }
         match (protocol, self.http2_enable) {
@@ -230,7 +228,7 @@ impl Listener {
             ),
             ("HTTPS" | "TERMINATED_HTTPS", h) if pool_protocol == "GRPC" && h != Some(true) => {
                 let rule = "must be true: a GRPC pool needs HTTP/2 on its HTTPS listener (huawei-semantics §8)";
-                f.error(&at("http2_enable"), h.unwrap_or(false), rule, ELB);
+                f.error(&at("http2_enable"), h.unwrap_or(false), rule, Code::NONE);
             }
             _ => {}
         }
@@ -239,17 +237,17 @@ impl Listener {
     fn validate_ports_and_limits(&self, p: &str, protocol: &str, f: &mut Findings) {
         if let Some(port) = self.protocol_port {
             let path = format!("{p}.protocol_port");
-            if f.range(&path, port, LISTENER_PORTS, "", ELB)
+            if f.range(&path, port, LISTENER_PORTS, "", Code::NONE)
                 && port == 0
                 && !matches!(protocol, "TCP" | "UDP" | "TLS")
             {
                 let rule = format!("(listening on port_ranges) is only for TCP, UDP and TLS listeners, not {protocol}");
-                f.error(&path, 0i64, rule, ELB);
+                f.error(&path, 0i64, rule, Code::NONE);
             }
         }
-        f.opt_range(&format!("{p}.cps"), self.cps, LIMITS, "", ELB);
+        f.opt_range(&format!("{p}.cps"), self.cps, LIMITS, "", Code::NONE);
         let connection = format!("{p}.connection");
-        f.opt_range(&connection, self.connection, LIMITS, "", ELB);
+        f.opt_range(&connection, self.connection, LIMITS, "", Code::NONE);
     }
 
     fn validate_timeouts(&self, p: &str, protocol: &str, f: &mut Findings) {
@@ -262,7 +260,13 @@ impl Listener {
                 KEEPALIVE_SECONDS_L4
             };
             let unit = format!("seconds for {protocol} listeners");
-            f.range(&format!("{p}.keepalive_timeout"), k, bounds, &unit, ELB);
+            f.range(
+                &format!("{p}.keepalive_timeout"),
+                k,
+                bounds,
+                &unit,
+                Code::NONE,
+            );
         }
         for (field, value) in [
             ("member_timeout", self.member_timeout),
@@ -270,7 +274,7 @@ impl Listener {
         ] {
             let Some(v) = value else { continue };
             let path = format!("{p}.{field}");
-            if f.range(&path, v, TIMEOUT_SECONDS, "seconds", ELB) && !is_l7(protocol) {
+            if f.range(&path, v, TIMEOUT_SECONDS, "seconds", Code::NONE) && !is_l7(protocol) {
                 let rule = format!(
                     "has no effect on a {protocol} listener (HTTP, HTTPS and QUIC listeners take it)"
                 );

@@ -124,14 +124,11 @@ pub fn lower_pool(pool: &Pool, zones: &[String]) -> PoolConfig {
         None
     } else {
         match protocol {
-            // §3: TCP/UDP ignore `type` and act as SOURCE_IP; QUIC requires SOURCE_IP. API
-            // default timeout 1 minute.
-            Protocol::Tcp | Protocol::Udp | Protocol::Quic => {
-                let explicit = sp.is_some();
-                (explicit || protocol == Protocol::Quic).then(|| Persistence::SourceIp {
-                    timeout: minutes(sp.and_then(|s| s.persistence_timeout).unwrap_or(1)),
-                })
-            }
+            // §3: TCP/UDP ignore `type` and act as SOURCE_IP; QUIC requires SOURCE_IP (validation
+            // refuses a QUIC pool without it). API default timeout 1 minute.
+            Protocol::Tcp | Protocol::Udp | Protocol::Quic => sp.map(|s| Persistence::SourceIp {
+                timeout: minutes(s.persistence_timeout.unwrap_or(1)),
+            }),
             Protocol::Http | Protocol::Https | Protocol::Grpc => {
                 sp.and_then(|s| match s.persistence_type.as_deref() {
                     Some("HTTP_COOKIE") => Some(Persistence::HttpCookie {

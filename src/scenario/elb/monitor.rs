@@ -4,8 +4,6 @@
 use super::*;
 use crate::scenario::diag::{Code, Findings};
 
-const ELB: Code = Code::ELB;
-
 impl HealthMonitor {
     pub fn validate(&self, p: &str, protocol: &str, f: &mut Findings) {
         let allowed: &[&str] = match protocol {
@@ -23,11 +21,11 @@ impl HealthMonitor {
                             "is not allowed for a {protocol} pool (allowed: {})",
                             allowed.join(", ")
                         ),
-                        ELB,
+                        Code::NONE,
                     );
                 }
             }
-            None => f.missing(&format!("{p}.type"), "", ELB),
+            None => f.missing(&format!("{p}.type"), "", Code::NONE),
         }
         for (name, v, bounds, required) in [
             ("delay", self.delay, PROBE_SECONDS, true),
@@ -52,10 +50,10 @@ impl HealthMonitor {
                         } else {
                             ""
                         },
-                        ELB,
+                        Code::NONE,
                     );
                 }
-                None if required => f.missing(&path, "", ELB),
+                None if required => f.missing(&path, "", Code::NONE),
                 None => {}
             }
         }
@@ -68,12 +66,17 @@ impl HealthMonitor {
             let grpc = self.monitor_type.as_deref() == Some("GRPC");
             let (lo, hi) = if grpc { (0, 99) } else { (200, 599) };
             if let Err(why) = check_code_list(codes, lo, hi, 5) {
-                f.error(&format!("{p}.expected_codes"), codes, why, ELB);
+                f.error(&format!("{p}.expected_codes"), codes, why, Code::NONE);
             }
         }
         if let Some(url) = &self.url_path {
             if !url.starts_with('/') {
-                f.error(&format!("{p}.url_path"), url, "must start with /", ELB);
+                f.error(
+                    &format!("{p}.url_path"),
+                    url,
+                    "must start with /",
+                    Code::NONE,
+                );
             }
         }
         self.validate_unmodelled(p, f);
@@ -86,7 +89,7 @@ impl HealthMonitor {
             self.monitor_port,
             PORTS,
             "",
-            ELB,
+            Code::NONE,
         );
         // "取值:GET、HEAD、POST"; the seed's own GET response shows "get", so case is free
         if let Some(m) = &self.http_method {
@@ -95,7 +98,7 @@ impl HealthMonitor {
                     &format!("{p}.http_method"),
                     m,
                     "is not one of GET, HEAD, POST",
-                    ELB,
+                    Code::NONE,
                 );
             }
         }
@@ -111,7 +114,7 @@ impl HealthMonitor {
                     &format!("{p}.domain_name"),
                     d,
                     "must start with a letter or digit and hold only letters, digits, '-' and '.'",
-                    ELB,
+                    Code::NONE,
                 );
             }
         }

@@ -4,8 +4,6 @@ use super::*;
 use crate::scenario::diag::{Code, Findings};
 use crate::scenario::keys;
 
-const ELB: Code = Code::ELB;
-
 impl Pool {
     pub fn validate(&self, p: &str, f: &mut Findings) {
         self.validate_as(p, Some(self.is_master_slave()), f);
@@ -30,19 +28,19 @@ impl Pool {
             );
         }
         let protocol = self.protocol();
-        let protocol_ok = f.one_of(&format!("{p}.protocol"), protocol, PROTOCOLS, ELB);
+        let protocol_ok = f.one_of(&format!("{p}.protocol"), protocol, PROTOCOLS, Code::NONE);
         if self.admin_state_up == Some(false) {
             f.error(
                 &format!("{p}.admin_state_up"),
                 false,
                 "can only be true (seed 000)",
-                ELB,
+                Code::NONE,
             );
         }
         if let Some(v) = &self.ip_version {
             let path = format!("{p}.ip_version");
             // seed 002: "当协议为HTTP时,ip_version为v4" (an HTTP pool's ip_version is v4)
-            if f.one_of(&path, v, IP_VERSIONS, ELB) && protocol == "HTTP" && v != "v4" {
+            if f.one_of(&path, v, IP_VERSIONS, Code::NONE) && protocol == "HTTP" && v != "v4" {
                 f.warn(
                     &path,
                     v,
@@ -52,13 +50,13 @@ impl Pool {
         }
         let algorithm = self.algorithm();
         let algo_path = format!("{p}.lb_algorithm");
-        if f.one_of(&algo_path, algorithm, ALGORITHMS, ELB) && protocol_ok {
+        if f.one_of(&algo_path, algorithm, ALGORITHMS, Code::NONE) && protocol_ok {
             if algorithm == "QUIC_CID" && protocol != "QUIC" {
                 f.error(
                     &algo_path,
                     algorithm,
                     format!("is only allowed on QUIC pools, not {protocol}"),
-                    ELB,
+                    Code::NONE,
                 );
             }
             if algorithm.ends_with("_TUPLE_HASH") && protocol != "IP" {
@@ -66,25 +64,30 @@ impl Pool {
                     &algo_path,
                     algorithm,
                     format!("is only allowed on IP pools, not {protocol}"),
-                    ELB,
+                    Code::NONE,
                 );
             }
+            // huawei-semantics §1 documents the tuple hashes as IP-only, not IP pools as
+            // tuple-only: the API is not known to refuse another algorithm there
             if protocol == "IP" && !algorithm.ends_with("_TUPLE_HASH") {
-                f.error(
+                f.warn(
                     &algo_path,
                     algorithm,
-                    "is not allowed on IP pools (use a tuple hash)",
-                    ELB,
+                    "is not one the vendor documents for IP pools (2_TUPLE_HASH, 3_TUPLE_HASH, \
+                     5_TUPLE_HASH); simulated as given",
                 );
             }
         }
         if let Some(t) = &self.pool_type {
-            if f.one_of(&format!("{p}.type"), t, POOL_TYPES, ELB) && t == "ip" && protocol == "IP" {
+            if f.one_of(&format!("{p}.type"), t, POOL_TYPES, Code::NONE)
+                && t == "ip"
+                && protocol == "IP"
+            {
                 f.error(
                     &format!("{p}.type"),
                     t,
                     "is not allowed when the pool protocol is IP",
-                    ELB,
+                    Code::NONE,
                 );
             }
         }
@@ -103,7 +106,7 @@ impl Pool {
                 &format!("{p}.protection_status"),
                 ps,
                 PROTECTION_STATUSES,
-                ELB,
+                Code::NONE,
             );
         }
         if let Some(reason) = &self.protection_reason {
@@ -113,11 +116,11 @@ impl Pool {
                     &path,
                     reason.chars().count() as u64,
                     format!("characters exceed the maximum of {MAX_REASON_CHARS}"),
-                    ELB,
+                    Code::NONE,
                 );
             }
             if reason.contains(['<', '>']) {
-                f.error(&path, reason, "must not contain < or >", ELB);
+                f.error(&path, reason, "must not contain < or >", Code::NONE);
             }
         }
     }
@@ -132,11 +135,11 @@ impl Pool {
                 ss.duration,
                 SLOW_START_SECONDS,
                 "seconds",
-                ELB,
+                Code::NONE,
             );
             if ss.enable == Some(true) {
                 if !http_like {
-                    f.error(&path, "", format!("is only allowed on HTTP, HTTPS and GRPC pools, not {protocol} (seed 000)"), ELB);
+                    f.error(&path, "", format!("is only allowed on HTTP, HTTPS and GRPC pools, not {protocol} (seed 000)"), Code::NONE);
                 } else if algorithm != "ROUND_ROBIN" {
                     f.warn(&path, "", format!("has no effect with {algorithm}: slow start works only with ROUND_ROBIN"));
                 }
@@ -149,7 +152,7 @@ impl Pool {
                 cd.timeout,
                 DRAIN_SECONDS,
                 "seconds",
-                ELB,
+                Code::NONE,
             );
             if cd.enable == Some(true) {
                 if !l4 {
@@ -157,11 +160,11 @@ impl Pool {
                         &path,
                         "",
                         format!("is only allowed on TCP, UDP and QUIC pools, not {protocol}"),
-                        ELB,
+                        Code::NONE,
                     );
                 }
                 if cd.timeout.is_none() {
-                    f.missing(&format!("{path}.timeout"), " when drain is enabled (\"Connection drain timeout must be explict defined.\")", ELB);
+                    f.missing(&format!("{path}.timeout"), " when drain is enabled (\"Connection drain timeout must be explict defined.\")", Code::ELB_DRAIN_TIMEOUT);
                 }
             }
         }
@@ -170,7 +173,7 @@ impl Pool {
                 &format!("{p}.any_port_enable"),
                 true,
                 format!("is only allowed on TCP, UDP and QUIC pools, not {protocol}"),
-                ELB,
+                Code::NONE,
             );
         }
         if let Some(sp) = &self.session_persistence {
@@ -189,12 +192,24 @@ impl Pool {
                 );
             }
         } else if protocol == "QUIC" && algorithm != "SOURCE_IP" {
-            f.warn(&format!("{p}.session_persistence"), "", "is mandatory on QUIC pools with type SOURCE_IP; simulating it with the default 1-minute timeout");
+            // huawei-semantics §3: on a QUIC pool "session persistence is mandatory, with type
+            // SOURCE_IP"
+            f.missing(
+                &format!("{p}.session_persistence"),
+                " on QUIC pools, with type SOURCE_IP (unless lb_algorithm is SOURCE_IP)",
+                Code::NONE,
+            );
         }
         if let Some(q) = &self.quic_cid_hash_strategy {
             let path = format!("{p}.quic_cid_hash_strategy");
-            f.opt_range(&format!("{path}.len"), q.len, CID_LEN, "bytes", ELB);
-            f.opt_range(&format!("{path}.offset"), q.offset, CID_OFFSET, "", ELB);
+            f.opt_range(&format!("{path}.len"), q.len, CID_LEN, "bytes", Code::NONE);
+            f.opt_range(
+                &format!("{path}.offset"),
+                q.offset,
+                CID_OFFSET,
+                "",
+                Code::NONE,
+            );
             if algorithm != "QUIC_CID" {
                 f.warn(
                     &path,
@@ -210,7 +225,7 @@ impl Pool {
             let path = format!("{p}.pool_health.minimum_healthy_member_count");
             if let Some(n) = ph.minimum_healthy_member_count {
                 if !MINIMUM_HEALTHY.contains(&n) {
-                    f.one_of_int(&path, n, MINIMUM_HEALTHY, ELB);
+                    f.one_of_int(&path, n, MINIMUM_HEALTHY, Code::NONE);
                 } else if n == 1 && self.az_affinity.as_ref().and_then(|a| a.enable) == Some(true) {
                     f.warn(&path, n, "is ignored while AZ affinity is enabled");
                 }
@@ -236,7 +251,7 @@ impl Pool {
                     &format!("{mp}.address"),
                     addr,
                     format!("with port {port} duplicates {p}.members[{first}]"),
-                    ELB,
+                    Code::NONE,
                 );
             } else {
                 seen.insert(at, i);
@@ -248,12 +263,18 @@ impl Pool {
     pub fn validate_member(&self, mp: &str, m: &Member, f: &mut Findings) {
         let any_port = self.any_port_enable == Some(true);
         if let Some(name) = &m.name {
-            f.name_length(&format!("{mp}.name"), name, ELB);
+            f.name_length(&format!("{mp}.name"), name, Code::NONE);
         }
         if let Some(zone) = &m.availability_zone {
             f.name_length(&format!("{mp}.availability_zone"), zone, Code::NONE);
         }
-        f.opt_range(&format!("{mp}.weight"), m.weight, MEMBER_WEIGHTS, "", ELB);
+        f.opt_range(
+            &format!("{mp}.weight"),
+            m.weight,
+            MEMBER_WEIGHTS,
+            "",
+            Code::NONE,
+        );
         if let Some(port) = m.protocol_port {
             if self.protocol() == "IP" {
                 if port != 0 {
@@ -261,17 +282,17 @@ impl Pool {
                         &format!("{mp}.protocol_port"),
                         port,
                         "must be 0 in IP pools",
-                        ELB,
+                        Code::NONE,
                     );
                 }
             } else {
-                f.range(&format!("{mp}.protocol_port"), port, PORTS, "", ELB);
+                f.range(&format!("{mp}.protocol_port"), port, PORTS, "", Code::NONE);
             }
         } else if !any_port && self.protocol() != "IP" && m.address.is_some() {
             f.missing(
                 &format!("{mp}.protocol_port"),
                 " unless the pool has any_port_enable",
-                ELB,
+                Code::NONE,
             );
         }
         if m.admin_state_up == Some(false) {
@@ -279,7 +300,7 @@ impl Pool {
                 &format!("{mp}.admin_state_up"),
                 false,
                 "can only be true in requests",
-                ELB,
+                Code::NONE,
             );
         }
         match &m.address {
@@ -294,7 +315,7 @@ impl Pool {
                         &format!("{mp}.address"),
                         addr,
                         "is not an IPv4 or IPv6 address",
-                        ELB,
+                        Code::NONE,
                     );
                 }
             }
@@ -305,9 +326,9 @@ impl Pool {
     pub fn validate_role(mp: &str, m: &Member, f: &mut Findings) {
         match &m.role {
             Some(r) => {
-                f.one_of(&format!("{mp}.role"), r, ROLES, ELB);
+                f.one_of(&format!("{mp}.role"), r, ROLES, Code::NONE);
             }
-            None => f.missing(&format!("{mp}.role"), " in a master-slave pool", ELB),
+            None => f.missing(&format!("{mp}.role"), " in a master-slave pool", Code::NONE),
         }
     }
 
@@ -338,21 +359,21 @@ impl Pool {
                 &format!("{p}.members"),
                 members.len() as u64,
                 "members given: a master-slave pool needs exactly one master and one slave",
-                ELB,
+                Code::NONE,
             );
         }
         if self.healthmonitor.is_none() {
             f.missing(
                 &format!("{p}.healthmonitor"),
                 " in a master-slave pool",
-                ELB,
+                Code::NONE,
             );
         } else if self.healthmonitor.as_ref().and_then(|h| h.admin_state_up) == Some(false) {
             f.error(
                 &format!("{p}.healthmonitor.admin_state_up"),
                 false,
                 "cannot be disabled in a master-slave pool",
-                ELB,
+                Code::NONE,
             );
         }
         // seed 002, healthmonitor.type: "取值:TCP、UDP_CONNECT、HTTP、HTTPS"
@@ -366,23 +387,31 @@ impl Pool {
                     &format!("{p}.healthmonitor.type"),
                     t,
                     "is not one of TCP, UDP_CONNECT, HTTP, HTTPS (master-slave pool)",
-                    ELB,
+                    Code::NONE,
                 );
             }
         }
         // seed 002 marks both mandatory in the master-slave create body
         if self.protocol.is_none() {
-            f.missing(&format!("{p}.protocol"), " in a master-slave pool", ELB);
+            f.missing(
+                &format!("{p}.protocol"),
+                " in a master-slave pool",
+                Code::NONE,
+            );
         }
         if self.lb_algorithm.is_none() {
-            f.missing(&format!("{p}.lb_algorithm"), " in a master-slave pool", ELB);
+            f.missing(
+                &format!("{p}.lb_algorithm"),
+                " in a master-slave pool",
+                Code::NONE,
+            );
         }
         if !matches!(protocol, "TCP" | "UDP" | "QUIC" | "TLS") {
             f.error(
                 &format!("{p}.protocol"),
                 protocol,
                 "is not one of TCP, UDP, QUIC, TLS (master-slave pool)",
-                ELB,
+                Code::NONE,
             );
         }
         if !matches!(
@@ -393,11 +422,11 @@ impl Pool {
                 &format!("{p}.lb_algorithm"),
                 algorithm,
                 "is not allowed in a master-slave pool",
-                ELB,
+                Code::NONE,
             );
         }
         if self.pool_type.is_none() {
-            f.missing(&format!("{p}.type"), " in a master-slave pool", ELB);
+            f.missing(&format!("{p}.type"), " in a master-slave pool", Code::NONE);
         }
     }
 }
@@ -410,11 +439,11 @@ fn validate_persistence(
     f: &mut Findings,
 ) {
     let Some(kind) = &sp.persistence_type else {
-        f.missing(&format!("{path}.type"), "", ELB);
+        f.missing(&format!("{path}.type"), "", Code::NONE);
         return;
     };
     let tpath = format!("{path}.type");
-    if !f.one_of(&tpath, kind, PERSISTENCE_TYPES, ELB) {
+    if !f.one_of(&tpath, kind, PERSISTENCE_TYPES, Code::NONE) {
         return;
     }
     if algorithm == "SOURCE_IP" {
@@ -422,7 +451,7 @@ fn validate_persistence(
             path,
             "",
             "cannot be set with lb_algorithm SOURCE_IP (the algorithm already binds by source IP)",
-            ELB,
+            Code::NONE,
         );
     }
     match protocol {
@@ -451,7 +480,7 @@ fn validate_persistence(
                 &tpath,
                 kind,
                 "is not allowed on QUIC pools (SOURCE_IP only)",
-                ELB,
+                Code::NONE,
             );
         }
         // accepted (seed 002 allows it on TLS master-slave pools) but documented for no such pool
@@ -473,7 +502,7 @@ fn validate_persistence(
                 &format!("{path}.cookie_name"),
                 name,
                 "is only allowed with type APP_COOKIE",
-                ELB,
+                Code::NONE,
             );
         }
         Some(name) if name.chars().count() > MAX_COOKIE_CHARS => {
@@ -481,12 +510,14 @@ fn validate_persistence(
                 &format!("{path}.cookie_name"),
                 name.chars().count() as u64,
                 format!("characters exceed the maximum of {MAX_COOKIE_CHARS}"),
-                ELB,
+                Code::NONE,
             );
         }
-        None if kind == "APP_COOKIE" => {
-            f.missing(&format!("{path}.cookie_name"), " with type APP_COOKIE", ELB)
-        }
+        None if kind == "APP_COOKIE" => f.missing(
+            &format!("{path}.cookie_name"),
+            " with type APP_COOKIE",
+            Code::NONE,
+        ),
         _ => {}
     }
     if let Some(t) = sp.persistence_timeout {
@@ -500,7 +531,7 @@ fn validate_persistence(
             t,
             minutes,
             "minutes",
-            ELB,
+            Code::NONE,
         );
     }
 }
@@ -513,21 +544,21 @@ fn validate_az_affinity(path: &str, az: &AzAffinity, protocol: &str, f: &mut Fin
         pct,
         AZ_HEALTHY_PERCENTAGE,
         "",
-        ELB,
+        Code::NONE,
     );
     f.opt_range(
         &format!("{path}.az_minimum_healthy_member_count"),
         count,
         AZ_HEALTHY_COUNT,
         "",
-        ELB,
+        Code::NONE,
     );
     if let Some(s) = &az.az_unhealthy_fallback_strategy {
         f.one_of(
             &format!("{path}.az_unhealthy_fallback_strategy"),
             s,
             FALLBACKS,
-            ELB,
+            Code::NONE,
         );
     }
     if az.enable == Some(true) {
@@ -536,7 +567,7 @@ fn validate_az_affinity(path: &str, az: &AzAffinity, protocol: &str, f: &mut Fin
                 path,
                 "",
                 format!("is only allowed on IP, TCP and UDP pools, not {protocol}"),
-                ELB,
+                Code::NONE,
             );
         }
         let unset = [pct, count]
@@ -544,7 +575,7 @@ fn validate_az_affinity(path: &str, az: &AzAffinity, protocol: &str, f: &mut Fin
             .filter(|v| **v == Some(-1) || v.is_none())
             .count();
         if unset != 1 {
-            f.error(path, "", "needs exactly one of az_minimum_healthy_member_percentage and az_minimum_healthy_member_count set to -1", ELB);
+            f.error(path, "", "needs exactly one of az_minimum_healthy_member_percentage and az_minimum_healthy_member_count set to -1", Code::NONE);
         }
     }
 }
