@@ -187,6 +187,9 @@ fn check(
         let canon = [Seg::Key("vpc_channel".into())];
         let ch = deserialize_at::<apig::VpcChannel>(body, &at, &canon, f)?;
         ch.validate(&at, f);
+        if let Some(PoolDef::Apig(base)) = pool {
+            ch.warn_kind_change(&at, base, f);
+        }
         if ch.members.is_none() {
             // seed 003 lists `members` as optional, yet its own example answers a body without
             // them with APIG.2001 "parameter name:members"; an empty list deletes them all

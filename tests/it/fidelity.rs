@@ -290,3 +290,104 @@ fn a_quic_pool_without_session_persistence_is_refused() {
     let (findings, valid) = prepare(&quic(r#""session_persistence": {"type": "SOURCE_IP"},"#));
     assert_eq!(valid, Some(true), "{findings:?}");
 }
+
+/// `text` prepared: its findings rendered and the simulated pool's member weights.
+fn weights(text: &str) -> (Vec<String>, Vec<u32>) {
+    let source = Source::Text {
+        file: "f.json",
+        text,
+        trace: None,
+    };
+    let p = pipeline::prepare(&source, &[], Overrides::default()).expect("valid");
+    let findings = p.findings.iter().map(ToString::to_string).collect();
+    (
+        findings,
+        p.config.pool.members.iter().map(|m| m.weight).collect(),
+    )
+}
+
+/// Seed 001, member `weight`: "It is valid only when the VPC channel type is set to 2." A
+/// microservice channel (seed 003: `type` 3 with a non-empty `microservice_info`, or
+/// `vpc_channel_type` "microservice") balances its members equally, with a warning.
+#[test]
+fn channel_member_weights_count_only_in_server_channels() {
+    let chan = |kind: &str| {
+        format!(
+            r#"{{"name": "chan", "port": 80, "balance_strategy": 1, "member_type": "ip", {kind}
+                "members": [{{"host": "10.0.0.1", "weight": 1}}, {{"host": "10.0.0.2", "weight": 3}}]}}"#
+        )
+    };
+    let (findings, w) = weights(&chan(r#""type": 2,"#));
+    assert_eq!(w, [1, 3], "{findings:?}");
+    // type 3 without microservice_info is a server channel (seed 003)
+    assert_eq!(weights(&chan(r#""type": 3,"#)).1, [1, 3]);
+    for kind in [
+        r#""type": 3, "microservice_info": {"service_type": "CSE"},"#,
+        r#""vpc_channel_type": "microservice","#,
+    ] {
+        let (findings, w) = weights(&chan(kind));
+        assert_eq!(w, [1, 1], "{kind}");
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.contains("warning: members[1].weight: 3 has no effect")),
+            "{kind}: {findings:?}"
+        );
+    }
+}
+
+/// Seeds 001/003, `member_group_weight`: "If the server group contains servers and a weight has
+/// been set for it, the weight is automatically used to assign weights to servers in this
+/// group": each member takes its group's weight; a member weight it replaces is warned about.
+#[test]
+fn a_group_weight_is_assigned_to_each_of_its_members() {
+    let (findings, w) = weights(
+        r#"{"name": "chan", "port": 80, "balance_strategy": 1, "member_type": "ip",
+            "member_groups": [{"member_group_name": "grp1", "member_group_weight": 2},
+                              {"member_group_name": "grp2"}],
+            "members": [{"host": "10.0.0.1", "weight": 5, "member_group_name": "grp1"},
+                        {"host": "10.0.0.2", "weight": 2, "member_group_name": "grp1"},
+                        {"host": "10.0.0.3", "weight": 4, "member_group_name": "grp2"}]}"#,
+    );
+    assert_eq!(w, [2, 2, 4]);
+    let warned: Vec<&String> = findings.iter().filter(|f| f.contains("replaced")).collect();
+    assert_eq!(warned.len(), 1, "{findings:?}");
+    assert!(
+        warned[0].contains("members[0].weight: 5 is replaced by its group's member_group_weight 2")
+    );
+}
+
+/// Seed 003: "When you modify a load balance channel, the channel type will remain unchanged."
+/// An update asking for a microservice channel keeps the server channel's weights.
+#[test]
+fn an_update_does_not_change_the_channel_type() {
+    let text = r#"{"vpc_channel": {"name": "chan", "port": 80, "balance_strategy": 1,
+          "member_type": "ip", "type": 2,
+          "members": [{"host": "10.0.0.1", "weight": 1}, {"host": "10.0.0.2", "weight": 1}]},
+        "events": [{"at_s": 1, "update_vpc_channel": {"name": "chan", "port": 80,
+          "balance_strategy": 1, "member_type": "ip", "vpc_channel_type": "microservice",
+          "members": [{"host": "10.0.0.1", "weight": 1}, {"host": "10.0.0.2", "weight": 9}]}}]}"#;
+    let source = Source::Text {
+        file: "f.json",
+        text,
+        trace: None,
+    };
+    let p = pipeline::prepare(&source, &[], Overrides::default()).expect("valid");
+    assert!(
+        p.findings.iter().any(
+            |f| f.path == "events[0].update_vpc_channel.vpc_channel_type"
+                && f.rule.contains("remains unchanged")
+        ),
+        "{:?}",
+        p.findings
+    );
+    let run = pipeline::simulate(&p.config, lbsim::sim::Limits::default(), ()).expect("runs");
+    let served: Vec<u64> = run
+        .recorder
+        .members
+        .iter()
+        .map(|m| m.counts.completed)
+        .collect();
+    // weights 1:9 from 1 s on: the second member serves far more than the first
+    assert!(served[1] > 3 * served[0], "{served:?}");
+}

@@ -1,6 +1,6 @@
 //! Lowering a VPC channel into a [`PoolConfig`].
 
-use super::{VpcChannel, VpcMember};
+use super::{ChannelKind, VpcChannel, VpcMember};
 use crate::model::{self, Algorithm, HealthCheck, PoolConfig, Protocol, Tier};
 use crate::scenario::keys;
 use crate::time::SimTime;
@@ -38,19 +38,17 @@ pub fn lower_channel(ch: &VpcChannel, zones: &[String]) -> PoolConfig {
         Some(4) => Algorithm::UriHash,
         _ => Algorithm::RoundRobin,
     };
+    // seed 001, member `weight`: "valid only when the VPC channel type is set to 2" (server)
+    let own_weights = ch.kind() == ChannelKind::Server;
     let groups = ch.member_groups.as_deref().unwrap_or_default();
     let channel_members = ch.members.as_deref().unwrap_or_default();
     let keys = member_keys(channel_members);
     let members = first_definitions(channel_members)
         .zip(keys)
         .map(|(m, key)| {
-            // §12 [inferred]: a group weight, when set, becomes each member's weight.
-            let group_weight = m.member_group_name.as_deref().and_then(|g| {
-                groups
-                    .iter()
-                    .find(|x| x.member_group_name.as_deref() == Some(g))
-                    .and_then(|x| x.member_group_weight)
-            });
+            // Seeds 001/003: a group's weight "is automatically used to assign weights to
+            // servers in this group": each member takes it (docs/scenario-format.md).
+            let group_weight = m.group_weight(groups);
             model::Member {
                 key,
                 address: m.address().unwrap_or_default().to_string(),
@@ -58,7 +56,10 @@ pub fn lower_channel(ch: &VpcChannel, zones: &[String]) -> PoolConfig {
                     Some(p) if p > 0 => p.min(65535) as u16,
                     _ => ch.port.unwrap_or(0).clamp(0, 65535) as u16,
                 },
-                weight: group_weight.or(m.weight).unwrap_or(1).max(0) as u32,
+                weight: group_weight
+                    .or(m.weight.filter(|_| own_weights))
+                    .unwrap_or(1)
+                    .max(0) as u32,
                 zone: keys::zone_id(zones, m.availability_zone.as_deref()),
                 tier: if m.is_backup == Some(true) {
                     Tier::Standby

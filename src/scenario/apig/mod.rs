@@ -24,8 +24,6 @@ use std::ops::RangeInclusive;
 pub const CHANNEL_NOT_MODELLED: &[&str] = &[
     "id",
     "dict_code",
-    "microservice_info",
-    "instance_ids",
     "instance_id",
     "instance_name",
     "create_time",
@@ -93,6 +91,43 @@ pub struct VpcChannel {
     pub members: Option<Vec<VpcMember>>,
     pub member_groups: Option<Vec<MemberGroup>>,
     pub vpc_health_config: Option<VpcHealthConfig>,
+    /// Not simulated; only whether it is empty matters (it decides a `type` 3 channel's kind).
+    pub microservice_info: Option<serde_json::Value>,
+    /// Seed 001's project-level create body: the 1 to 10 gateway instances to associate.
+    #[schemars(length(min = 1, max = 10))]
+    pub instance_ids: Option<Vec<String>>,
+}
+
+/// What a channel balances over (seed 003 `type` / `vpc_channel_type`); its kind never changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChannelKind {
+    Server,
+    Microservice,
+    Reference,
+}
+
+impl VpcChannel {
+    /// Seed 003: "If vpc_channel_type is empty, the load balance channel type is determined by
+    /// the type field. If the value of type is not 3 or the value of microservice_info is empty,
+    /// the load balance channel type is server by default."
+    pub fn kind(&self) -> ChannelKind {
+        match self.vpc_channel_type.as_deref() {
+            Some("microservice") => ChannelKind::Microservice,
+            Some("reference") => ChannelKind::Reference,
+            Some(_) => ChannelKind::Server,
+            None => {
+                let info = self.microservice_info.as_ref();
+                let empty = info.is_none_or(|v| {
+                    v.is_null() || v.as_object().is_some_and(serde_json::Map::is_empty)
+                });
+                if self.channel_type == Some(3) && !empty {
+                    ChannelKind::Microservice
+                } else {
+                    ChannelKind::Server
+                }
+            }
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
@@ -173,6 +208,15 @@ pub const INTERVAL_SECONDS: RangeInclusive<i64> = 1..=300;
 pub const CHECK_TIMEOUT_SECONDS: RangeInclusive<i64> = 1..=30;
 
 impl VpcMember {
+    /// The `member_group_weight` of the group this member names, if that group has one.
+    pub fn group_weight(&self, groups: &[MemberGroup]) -> Option<i64> {
+        let name = self.member_group_name.as_deref()?;
+        groups
+            .iter()
+            .find(|g| g.member_group_name.as_deref() == Some(name))
+            .and_then(|g| g.member_group_weight)
+    }
+
     /// The member's address: `host` for IP channels, `ecs_id` for ECS channels.
     pub fn address(&self) -> Option<&str> {
         self.host.as_deref().or(self.ecs_id.as_deref())

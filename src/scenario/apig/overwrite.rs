@@ -65,13 +65,22 @@ impl ChannelState {
     }
 
     /// Seed 003: the body's member list replaces the channel's; a body without `members` keeps
-    /// them (validation warns: the seed disagrees with itself there). Members are matched by
+    /// them (validation warns: the seed disagrees with itself there); the channel keeps its kind. Members are matched by
     /// address (as the API compares them: `keys::canonical`).
     pub fn update(&mut self, mut update: VpcChannel, zones: &[String]) -> ChannelDiff {
         self.compact();
         if update.members.is_none() {
             update.members.clone_from(&self.channel.members);
         }
+        // seed 003: "When you modify a load balance channel, the channel type will remain
+        // unchanged" (validation warns when the body asks otherwise)
+        update.channel_type = self.channel.channel_type;
+        update
+            .vpc_channel_type
+            .clone_from(&self.channel.vpc_channel_type);
+        update
+            .microservice_info
+            .clone_from(&self.channel.microservice_info);
         let old = lower_channel(&self.channel, zones).members;
         let new = lower_channel(&update, zones).members;
         let by_address = |members: &[model::Member]| -> BTreeMap<String, usize> {

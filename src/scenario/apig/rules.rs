@@ -91,13 +91,79 @@ impl VpcChannel {
                 RANGE,
             );
         }
+        if let Some(ids) = &self.instance_ids {
+            // seed 001 (project-level create): "IDs of associated instances (specify 1 to 10
+            // IDs)"; an instance-level body has none
+            if !(1..=10).contains(&ids.len()) {
+                let rule = "IDs given: specify 1 to 10 (seed 001)";
+                f.error(&format!("{p}.instance_ids"), ids.len() as u64, rule, RANGE);
+            }
+        }
         let ecs = self.member_type.as_deref() == Some("ecs");
         for (i, m) in self.members.iter().flatten().enumerate() {
             m.validate(&format!("{p}.members[{i}]"), ecs, groups, f);
+            self.warn_unused_weight(&format!("{p}.members[{i}]"), m, groups, f);
         }
         warn_duplicate_members(self.members.as_deref().unwrap_or_default(), p, f);
         if let Some(hc) = &self.vpc_health_config {
             hc.validate(&format!("{p}.vpc_health_config"), f);
+        }
+    }
+}
+
+impl VpcChannel {
+    /// A member's own `weight` counts only in a server channel (seed 001: "valid only when the
+    /// VPC channel type is set to 2"), and not when its group has a weight (seeds 001/003: the
+    /// group's weight "is automatically used to assign weights to servers in this group").
+    fn warn_unused_weight(
+        &self,
+        mp: &str,
+        m: &VpcMember,
+        groups: &[MemberGroup],
+        f: &mut Findings,
+    ) {
+        let Some(weight) = m.weight else { return };
+        let group_weight = m.group_weight(groups);
+        let path = format!("{mp}.weight");
+        match group_weight {
+            Some(gw) if gw != weight => f.warn(
+                &path,
+                weight,
+                format!(
+                    "is replaced by its group's member_group_weight {gw} (seeds 001/003: the \
+                     group's weight is assigned to each of its servers)"
+                ),
+            ),
+            Some(_) => {}
+            None if self.kind() != ChannelKind::Server => f.warn(
+                &path,
+                weight,
+                "has no effect: member weights count only in server channels (type 2, seed 001); \
+                 simulated as 1",
+            ),
+            None => {}
+        }
+    }
+
+    /// An update body that would change the channel's kind (seed 003: "the channel type will
+    /// remain unchanged").
+    pub fn warn_kind_change(&self, at: &str, base: &VpcChannel, f: &mut Findings) {
+        let field = match (self.channel_type, &self.vpc_channel_type) {
+            (_, Some(_)) => "vpc_channel_type",
+            (Some(_), None) => "type",
+            (None, None) => return,
+        };
+        if self.kind() != base.kind() {
+            f.warn(
+                &format!("{at}.{field}"),
+                "",
+                format!(
+                    "asks for a {:?} channel, but a channel's type remains unchanged on update \
+                     (seed 003): it stays {:?}",
+                    self.kind(),
+                    base.kind()
+                ),
+            );
         }
     }
 }
