@@ -1130,3 +1130,91 @@ fn elb_pool_ip_version() {
     t.valid(&pool("HTTP", r#""ip_version": "v4""#));
     t.check();
 }
+
+/// The rules of the fidelity pass on fields that were accepted unchecked.
+#[test]
+fn elb_and_apig_fields_checked_by_the_seeds() {
+    let mut t = Cases::default();
+    // huawei-semantics §9: "monitor_port is required in any-port pools"
+    let any_port = r#"{"pool": {"protocol": "TCP", "any_port_enable": true,
+        "members": [{"address": "10.0.0.1"}],
+        "healthmonitor": {"type": "TCP", "delay": 5, "timeout": 3, "max_retries": 3}}}"#;
+    t.error(
+        any_port,
+        "pool.healthmonitor.monitor_port",
+        "is required when the pool has any_port_enable",
+    );
+    t.valid(&any_port.replace(
+        r#""max_retries": 3}"#,
+        r#""max_retries": 3, "monitor_port": 8080}"#,
+    ));
+    // seed 002 url_path: "/" first, then letters, digits and -/.%?#& _;~!()*[]@$^:',+
+    let monitor = |url: &str, kind: &str| {
+        pool(
+            "HTTP",
+            &format!(
+                r#""healthmonitor": {{"type": "{kind}", "delay": 5, "timeout": 3, "max_retries": 3, "url_path": "{url}"}}"#
+            ),
+        )
+    };
+    t.valid(&monitor("/health/a-b_c.d?x&y%20#f;~!()*[]@$^:',+", "HTTP"));
+    t.error(
+        &monitor("/a b", "HTTP"),
+        "pool.healthmonitor.url_path",
+        "contains ' '",
+    );
+    t.error(
+        &monitor("/a<b", "HTTP"),
+        "pool.healthmonitor.url_path",
+        "contains '<'",
+    );
+    // '=' is not in the seed's list
+    t.error(
+        &monitor("/a?b=1", "HTTP"),
+        "pool.healthmonitor.url_path",
+        "contains '='",
+    );
+    t.error(
+        &monitor("health", "HTTP"),
+        "pool.healthmonitor.url_path",
+        "must start with /",
+    );
+    t.warning(
+        &monitor("/health", "TCP"),
+        "pool.healthmonitor.url_path",
+        "has no effect",
+    );
+    // seeds 000/002: ip_version is the version the pool supports; HTTP means v4
+    t.warning(
+        &pool("TCP", r#""ip_version": "v4""#).replace("10.0.0.1", "2001:db8::1"),
+        "pool.members[0].address",
+        "supports IPv4 only",
+    );
+    t.warning(
+        &pool("HTTP", "").replace("10.0.0.1", "2001:db8::1"),
+        "pool.members[0].address",
+        "supports IPv4 only",
+    );
+    t.valid(&pool("TCP", r#""ip_version": "dualstack""#).replace("10.0.0.1", "2001:db8::1"));
+    // seed 002's master-slave body has no az_affinity
+    t.warning(
+        r#"{"pool": {"protocol": "TCP", "lb_algorithm": "ROUND_ROBIN", "type": "ip",
+            "az_affinity": {"enable": true},
+            "healthmonitor": {"type": "TCP", "delay": 5, "timeout": 3, "max_retries": 3},
+            "members": [{"address": "10.0.0.1", "protocol_port": 80, "role": "master"},
+                        {"address": "10.0.0.2", "protocol_port": 80, "role": "slave"}]}}"#,
+        "pool.az_affinity",
+        "is not a field of a master-slave pool",
+    );
+    // seed 001: instance_ids, "specify 1 to 10 IDs" (absent in instance-level bodies)
+    t.error(
+        &channel(r#""instance_ids": []"#),
+        "instance_ids",
+        "specify 1 to 10",
+    );
+    t.valid(&channel(
+        r#""instance_ids": ["eea73cde015940908ae0117d67bf7330"]"#,
+    ));
+    t.valid(&channel(""));
+    t.check();
+}

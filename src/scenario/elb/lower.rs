@@ -156,7 +156,7 @@ pub fn lower_pool(pool: &Pool, zones: &[String]) -> PoolConfig {
     let az_affinity = pool
         .az_affinity
         .as_ref()
-        .filter(|a| a.enable == Some(true))
+        .filter(|a| a.enable == Some(true) && !pool.is_master_slave())
         .map(|a| {
             let pct = a.az_minimum_healthy_member_percentage.filter(|p| *p >= 0);
             let threshold = match pct {

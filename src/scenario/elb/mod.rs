@@ -313,6 +313,12 @@ impl Pool {
         self.members.iter().flatten().any(|m| m.role.is_some())
     }
 
+    /// The pool's `ip_version` is v4, or it is an HTTP pool, which seed 002 says is v4.
+    pub fn supports_ipv4_only(&self) -> bool {
+        self.ip_version.as_deref() == Some("v4")
+            || (self.ip_version.is_none() && self.protocol() == "HTTP")
+    }
+
     pub fn slow_start_enabled(&self) -> bool {
         self.slow_start.as_ref().and_then(|s| s.enable) == Some(true)
     }

@@ -4,6 +4,9 @@
 use super::*;
 use crate::scenario::diag::{Code, Findings};
 
+/// The characters besides letters and digits seed 002 allows in `url_path`.
+const URL_PATH_SYMBOLS: &str = "-/.%?#&_;~!()*[]@$^:',+";
+
 impl HealthMonitor {
     pub fn validate(&self, p: &str, protocol: &str, f: &mut Findings) {
         let allowed: &[&str] = match protocol {
@@ -70,12 +73,27 @@ impl HealthMonitor {
             }
         }
         if let Some(url) = &self.url_path {
+            let path = format!("{p}.url_path");
+            // seed 002: "以"/"开头 … 支持使用字母、数字和短划线(-)、正斜线(/)、半角句号(.)、百分号(%)、
+            // 半角问号(?)、井号(#)和and(&)以及扩展字符集_;~!()*[]@$^:',+"; "当type为HTTP/HTTPS时生效"
             if !url.starts_with('/') {
-                f.error(
-                    &format!("{p}.url_path"),
+                f.error(&path, url, "must start with /", Code::NONE);
+            } else if let Some(c) = url
+                .chars()
+                .find(|&c| !c.is_ascii_alphanumeric() && !URL_PATH_SYMBOLS.contains(c))
+            {
+                let rule = format!(
+                    "contains {c:?}: only letters, digits and {URL_PATH_SYMBOLS} are allowed \
+                     (seed 002)"
+                );
+                f.error(&path, url, rule, Code::NONE);
+            } else if url != "/"
+                && !matches!(self.monitor_type.as_deref(), Some("HTTP" | "HTTPS") | None)
+            {
+                f.warn(
+                    &path,
                     url,
-                    "must start with /",
-                    Code::NONE,
+                    "has no effect: it is used by HTTP and HTTPS checks only (seed 002)",
                 );
             }
         }

@@ -94,6 +94,15 @@ impl Pool {
         self.validate_features(p, protocol, algorithm, f);
         if let Some(hm) = &self.healthmonitor {
             hm.validate(&format!("{p}.healthmonitor"), protocol, f);
+            // huawei-semantics §9 (the SDKs' create_health_monitor_option): "monitor_port is
+            // required in any-port pools" — the members have no port of their own to probe
+            if self.any_port_enable == Some(true) && hm.monitor_port.is_none() {
+                f.missing(
+                    &format!("{p}.healthmonitor.monitor_port"),
+                    " when the pool has any_port_enable",
+                    Code::NONE,
+                );
+            }
         }
         if let Some(master_slave) = master_slave {
             self.validate_members(p, f);
@@ -309,16 +318,24 @@ impl Pool {
                 "",
                 "has no address (a GET reference by id?); it is not simulated",
             ),
-            Some(addr) => {
-                if addr.parse::<std::net::IpAddr>().is_err() {
-                    f.error(
-                        &format!("{mp}.address"),
-                        addr,
-                        "is not an IPv4 or IPv6 address",
-                        Code::NONE,
-                    );
-                }
-            }
+            Some(addr) => match addr.parse::<std::net::IpAddr>() {
+                Err(_) => f.error(
+                    &format!("{mp}.address"),
+                    addr,
+                    "is not an IPv4 or IPv6 address",
+                    Code::NONE,
+                ),
+                // seeds 000/002: `ip_version` is "the IP address version supported by the
+                // backend server group", v4 on HTTP pools; whether the API refuses such a
+                // member is not documented
+                Ok(std::net::IpAddr::V6(_)) if self.supports_ipv4_only() => f.warn(
+                    &format!("{mp}.address"),
+                    addr,
+                    "is an IPv6 address in a pool that supports IPv4 only (ip_version v4, or an \
+                     HTTP pool: seed 002); simulated as a member",
+                ),
+                Ok(_) => {}
+            },
         }
     }
 
@@ -427,6 +444,15 @@ impl Pool {
         }
         if self.pool_type.is_none() {
             f.missing(&format!("{p}.type"), " in a master-slave pool", Code::NONE);
+        }
+        // seed 002's master-slave body has no az_affinity (the AZ fallbacks need two or more
+        // active members; a master-slave pool has one)
+        if self.az_affinity.is_some() {
+            f.warn(
+                &format!("{p}.az_affinity"),
+                "",
+                "is not a field of a master-slave pool (seed 002): ignored",
+            );
         }
     }
 }
