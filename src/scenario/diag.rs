@@ -236,7 +236,7 @@ pub struct Code(pub Option<&'static str>);
 impl Code {
     pub const NONE: Code = Code(None);
     /// ELB v3 drain without a timeout: the one message ELB.8902 is observed with ("Connection
-    /// drain timeout must be explict defined.", huawei-semantics §5 and §14). The vendor's
+    /// drain timeout must be explict defined.", huawei-semantics §4 and §14). The vendor's
     /// table documents no ELB.89xx code, so ELB.8902 is not used for any other rule.
     pub const ELB_DRAIN_TIMEOUT: Code = Code(Some("ELB.8902"));
     /// APIG: a required parameter is missing (APIG error table; seed 003's example for a
