@@ -97,6 +97,7 @@ pub fn sim_config(
         }],
         cross_az_latency: SimTime::from_millis(1),
         weighted_hashing: false,
+        propagation: SimTime::ZERO,
         listener: (IpAddr::V4(Ipv4Addr::new(192, 168, 0, 1)), 80),
         workload: WorkloadConfig {
             clients: ClientsConfig {

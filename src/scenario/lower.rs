@@ -6,7 +6,7 @@ use super::sections::{
     self, Backend, Popularity as WirePopularity, ServiceTime, DEFAULT_CIDR, DEFAULT_CLIENTS,
 };
 use super::trace::TraceRow;
-use super::valid::{EventAction, MemberChange, ValidScenario};
+use super::valid::{EventAction, MemberChange, PoolDef, ValidScenario};
 use super::{apig, elb, front, DEFAULT_DURATION_S};
 use crate::model::{Algorithm, Member, PoolConfig, ZoneId};
 use crate::sim::{
@@ -26,6 +26,9 @@ pub const DEFAULT_TIMEOUT_MS: f64 = 30_000.0;
 pub const DEFAULT_URIS: u32 = 1000;
 /// RFC 9000 §7.2: a client's first Initial carries a DCID of at least 8 bytes.
 pub const DEFAULT_DCID_LEN: u8 = 8;
+/// The longest delay before an LB node applies an API change, ELB pools (elb_faq_0125: "within
+/// 5 s").
+pub const DEFAULT_ELB_PROPAGATION_S: f64 = 5.0;
 /// The listener address clients connect to (a documentation address, RFC 5737).
 pub const LISTENER_ADDRESS: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 10);
 
@@ -152,6 +155,11 @@ pub fn lower(
         lb_zones,
         cross_az_latency: SimTime::from_secs_f64(lb.cross_az_latency_ms.unwrap_or(0.0) / 1000.0),
         weighted_hashing: lb.weighted_hashing.unwrap_or(false),
+        propagation: SimTime::from_secs_f64(lb.propagation_s.unwrap_or(match s.pool {
+            // elb_faq_0125: a change takes effect "within 5 s"; APIG documents no delay
+            PoolDef::Elb(_) => DEFAULT_ELB_PROPAGATION_S,
+            PoolDef::Apig(_) => 0.0,
+        })),
         listener: (IpAddr::V4(LISTENER_ADDRESS), listener_port),
         backends,
         front: front::lower(s),

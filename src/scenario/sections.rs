@@ -36,7 +36,15 @@ pub struct LoadBalancer {
     /// (default 0.2; 0..=10000).
     #[schemars(transform = within(FORWARDING_LATENCY_MS))]
     pub forwarding_latency_ms: Option<f64>,
+    /// The longest time an API change (weight, members, pool update) takes to reach an LB node;
+    /// each node applies it after a delay drawn from 0 to this (default 5 for ELB pools:
+    /// elb_faq_0125 "within 5 s"; 0 for APIG channels, undocumented; 0..=60).
+    #[schemars(transform = within(PROPAGATION_SECONDS))]
+    pub propagation_s: Option<f64>,
 }
+
+/// `loadbalancer.propagation_s` bounds, seconds.
+pub const PROPAGATION_SECONDS: std::ops::RangeInclusive<f64> = 0.0..=60.0;
 
 /// `availability_zones`: distinct names, one to [`MAX_LB_ZONES`].
 fn zone_list(s: &mut Schema) {
@@ -442,6 +450,13 @@ impl LoadBalancer {
         );
         if let Some(u) = &self.undrained_connections {
             f.one_of("loadbalancer.undrained_connections", u, UNDRAINED, NONE);
+        }
+        if let Some(p) = self.propagation_s {
+            let path = "loadbalancer.propagation_s";
+            if !(p.is_finite() && PROPAGATION_SECONDS.contains(&p)) {
+                let max = PROPAGATION_SECONDS.end();
+                f.error(path, p, format!("is outside 0..={max} seconds"), NONE);
+            }
         }
         if let Some(l) = self.forwarding_latency_ms {
             let path = "loadbalancer.forwarding_latency_ms";

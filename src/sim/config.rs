@@ -31,6 +31,9 @@ pub struct SimConfig {
     pub cross_az_latency: SimTime,
     /// Hash algorithms honour member weights (`loadbalancer.weighted_hashing`).
     pub weighted_hashing: bool,
+    /// The longest time an API change takes to reach an LB node (`loadbalancer.propagation_s`;
+    /// zero: at once).
+    pub propagation: SimTime,
     /// Listener address and port the clients connect to (the balancer sees them as `dst`).
     pub listener: (IpAddr, u16),
     pub workload: WorkloadConfig,

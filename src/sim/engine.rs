@@ -16,6 +16,7 @@ use super::health::HealthState;
 use super::members::Membership;
 use super::nodes::Nodes;
 use super::observe::{Notice, NoticeKind, Observer, Outcome};
+use super::propagation::Propagation;
 use super::queue::EventQueue;
 use super::requests::{Req, MAX_ATTEMPTS};
 use super::server::Server;
@@ -67,6 +68,11 @@ pub(super) enum Ev {
     },
     /// `timeline[i]` is due.
     Action(u32),
+    /// LB node `node` applies the API change `timeline[change]`.
+    NodeChange {
+        change: u32,
+        node: u16,
+    },
     WarmupEnd,
 }
 
@@ -84,6 +90,7 @@ pub(super) struct Engine<'c, O> {
     pub pool: PoolConfig,
     pub timeline: Vec<TimedEvent>,
     pub nodes: Nodes,
+    pub propagation: Propagation,
     // per member, by index
     pub servers: Vec<Server>,
     pub health: Vec<HealthState>,
@@ -119,6 +126,7 @@ impl<'c, O: Observer> Engine<'c, O> {
         let checked = check(cfg)?;
         let pool = cfg.pool.clone();
         let nodes = Nodes::new(cfg, &checked.lb_zones);
+        let propagation = Propagation::new(cfg, nodes.len(), checked.timeline.len());
         let servers = pool
             .members
             .iter()
@@ -137,6 +145,7 @@ impl<'c, O: Observer> Engine<'c, O> {
             per_conn: cfg.workload.protocol.balances_per_connection(),
             timeline: checked.timeline,
             nodes,
+            propagation,
             health: vec![HealthState::new(health); servers.len()],
             membership: vec![Membership::default(); servers.len()],
             servers,
@@ -267,7 +276,7 @@ impl<'c, O: Observer> Engine<'c, O> {
                 let s = &self.membership[member as usize];
                 s.draining && s.drain_epoch == epoch
             }
-            Ev::Action(_) | Ev::WarmupEnd => true,
+            Ev::Action(_) | Ev::NodeChange { .. } | Ev::WarmupEnd => true,
         }
     }
 
@@ -281,6 +290,7 @@ impl<'c, O: Observer> Engine<'c, O> {
             Ev::ProbeFailed { member, .. } => self.probe_result(member, false),
             Ev::DrainDeadline { member, .. } => self.drain_deadline(member),
             Ev::Action(i) => self.apply(i as usize),
+            Ev::NodeChange { change, node } => self.node_applies(change as usize, node),
             Ev::WarmupEnd => {
                 self.counters.end_warmup(self.now);
                 self.warm_balancers = self.nodes.counters();

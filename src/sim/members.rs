@@ -120,12 +120,18 @@ impl<O: Observer> Engine<'_, O> {
     /// `cfg` comes from an `AddMembers` action, whose backends were checked before the run
     /// started, so building the server cannot fail here.
     #[allow(clippy::expect_used)]
-    pub(super) fn add_member(&mut self, member: Member, cfg: &BackendConfig) {
+    /// `on_nodes`: the nodes take it at once; otherwise they index it disabled until each
+    /// applies the change (`propagation`).
+    pub(super) fn add_member(&mut self, member: Member, cfg: &BackendConfig, on_nodes: bool) {
         let server = Server::new(&member, cfg).expect("checked before the run");
         let m = self.servers.len() as u32;
         let now = self.now;
+        let seen = Member {
+            enabled: member.enabled && on_nodes,
+            ..member.clone()
+        };
         self.nodes.each(|b| {
-            let idx = b.add_member(now, member.clone());
+            let idx = b.add_member(now, seen.clone());
             debug_assert_eq!(idx, m, "balancers index members in the order added");
         });
         self.servers.push(server);

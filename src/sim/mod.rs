@@ -14,6 +14,7 @@ mod health;
 mod members;
 mod nodes;
 pub mod observe;
+mod propagation;
 pub mod queue;
 mod requests;
 pub mod sample;

@@ -58,6 +58,10 @@ impl Nodes {
         }
     }
 
+    pub(super) fn len(&self) -> usize {
+        self.0.len()
+    }
+
     /// The counters of all nodes' balancers, summed.
     pub(super) fn counters(&self) -> BalancerCounters {
         self.0.iter().fold(BalancerCounters::default(), |sum, n| {

@@ -3,11 +3,17 @@
 use super::config::Action;
 use super::engine::Engine;
 use super::observe::{NoticeKind, Observer};
+use super::propagation::is_change;
+use crate::model::PoolConfig;
 
 impl<O: Observer> Engine<'_, O> {
     /// Applies `timeline[i]`.
     pub(super) fn apply(&mut self, i: usize) {
         let now = self.now;
+        if self.propagation.on() && is_change(&self.timeline[i].action) {
+            self.send_change(i);
+            return;
+        }
         // take the action out: AddMembers and UpdatePool move their contents into the run
         let action = std::mem::replace(&mut self.timeline[i].action, Action::SetRate(0.0));
         match action {
@@ -57,7 +63,7 @@ impl<O: Observer> Engine<'_, O> {
             }
             Action::AddMembers(list) => {
                 for (member, backend) in list {
-                    self.add_member(member, &backend);
+                    self.add_member(member, &backend, true);
                 }
             }
             Action::RemoveMember(m) => {
@@ -72,15 +78,9 @@ impl<O: Observer> Engine<'_, O> {
                 self.after_change(m, was);
             }
             Action::UpdatePool(pool) => {
-                let monitor_changed = pool.health_check != self.pool.health_check;
-                self.work
-                    .persistence_changed(&self.pool.persistence, &pool.persistence);
                 self.nodes.each(|b| b.update_pool(now, &pool));
-                self.pool = *pool;
                 self.notice(None, NoticeKind::PoolUpdated);
-                if monitor_changed {
-                    self.restart_monitoring();
-                }
+                self.pool_updated(*pool);
             }
             Action::SetRate(rate) => {
                 self.work.set_rate(rate);
@@ -88,6 +88,17 @@ impl<O: Observer> Engine<'_, O> {
                 self.next_arrival = self.work.interarrival(&mut self.rng, now);
                 self.notice(None, NoticeKind::SetRate(rate));
             }
+        }
+    }
+
+    /// The pool's settings become `pool`'s (every node has it already).
+    pub(super) fn pool_updated(&mut self, pool: PoolConfig) {
+        let monitor_changed = pool.health_check != self.pool.health_check;
+        self.work
+            .persistence_changed(&self.pool.persistence, &pool.persistence);
+        self.pool = pool;
+        if monitor_changed {
+            self.restart_monitoring();
         }
     }
 }

@@ -124,7 +124,9 @@ impl Gen {
             )
         };
         format!(
-            r#"{{"seed": {}, "duration_s": {}, {pool},
+            // changes reach the balancers at once: the eligibility checked below is the
+            // balancer's (propagation has its own tests)
+            r#"{{"seed": {}, "duration_s": {}, {pool}, "loadbalancer": {{"propagation_s": 0}},
                 "backends": {{"default": {{"capacity": {}, "queue_limit": {}, "service_time_ms": {{"exponential": {{"mean": {}}}}}}}}},
                 "workload": {{"arrivals": {{"rate_per_s": {}}}, "timeout_ms": {}}},
                 "events": [{}]}}"#,

@@ -9,6 +9,7 @@ mod fidelity;
 mod front;
 mod invariants;
 mod listener;
+mod propagation;
 mod regressions;
 mod scenarios;
 mod schema;

@@ -427,10 +427,18 @@ fn weight_zero_drains_or_cuts() {
     let want = started * (-20.0 / lifetime).exp();
     let got = drain.summary.connections.drain_resets as f64;
     close("drain resets", got, want, 3.0 * want.sqrt() + 2.0);
-    // no new connection reaches ws-2: with drain its old ones end at the deadline, without
-    // at once
-    assert_eq!(requests_between(drain, "ws-2", 51.0, 90.0), 0);
-    assert_eq!(requests_between(cut, "ws-2", 31.0, 90.0), 0);
+    // the change reaches the last LB node within 5 s of the call at 30 s (elb_faq_0125), and
+    // then no new connection reaches ws-2: with drain its old ones end at the deadline,
+    // without at once
+    let (drained, cut_at) = (
+        event_time(drain, "drain_started", "ws-2")[0],
+        event_time(cut, "connections_cut", "ws-2")[0],
+    );
+    for t in [drained, cut_at] {
+        assert!(t > 30.0 && t <= 35.0, "{t}");
+    }
+    assert_eq!(requests_between(drain, "ws-2", drained + 21.0, 90.0), 0);
+    assert_eq!(requests_between(cut, "ws-2", cut_at + 1.0, 90.0), 0);
 }
 
 #[test]
