@@ -30,10 +30,10 @@ pub(super) enum Given {
     SetRate(f64),
     AddElbMembers(Vec<elb::Member>),
     AddChannelMembers(Vec<apig::VpcMember>),
-    /// A pool update body, and whether it set `"session_persistence": null`.
+    /// A pool update body, and the settings it turned off with `null`.
     UpdatePool {
         body: Box<elb::Pool>,
-        clears_persistence: bool,
+        nulls: Vec<&'static str>,
     },
     UpdateChannel(Box<apig::VpcChannel>),
 }
@@ -233,9 +233,9 @@ fn check(
         .or_else(|| e.set_rate.map(Given::SetRate))
         .or(add_members)
         .or_else(|| {
-            update_pool.map(|(body, clears_persistence)| Given::UpdatePool {
+            update_pool.map(|(body, nulls)| Given::UpdatePool {
                 body: Box::new(body),
-                clears_persistence,
+                nulls,
             })
         })
         .or_else(|| update_channel.map(|c| Given::UpdateChannel(Box::new(c))))
@@ -289,7 +289,7 @@ fn update_pool(
     body: &Value,
     at: &str,
     f: &mut Findings,
-) -> Option<(elb::Pool, bool)> {
+) -> Option<(elb::Pool, Vec<&'static str>)> {
     let Some(PoolDef::Elb(base)) = pool else {
         f.error(at, "", "applies only to a pool scenario", Code::NONE);
         return None;
@@ -310,11 +310,16 @@ fn update_pool(
         );
     }
     let update = deserialize_at::<PoolBody>(body, at, &[], f)?;
-    // in the vendor's PUT a null turns persistence off; serde reads null and absent alike
-    let clears_persistence = body
-        .pointer("/pool/session_persistence")
-        .is_some_and(Value::is_null);
-    let merged = elb::apply_pool_update(base, &update.pool, clears_persistence);
+    // in the vendor's PUT a null turns a setting off; serde reads null and absent alike
+    let nulls: Vec<&'static str> = elb::NULLABLE_POOL_FIELDS
+        .iter()
+        .copied()
+        .filter(|k| {
+            body.pointer(&format!("/pool/{k}"))
+                .is_some_and(Value::is_null)
+        })
+        .collect();
+    let merged = elb::apply_pool_update(base, &update.pool, &nulls);
     let mut sub = Findings::new("");
     merged.validate_update("pool", master_slave, &mut sub);
     for item in sub
@@ -325,7 +330,7 @@ fn update_pool(
         let path = item.path.replacen("pool", &format!("{at}.pool"), 1);
         f.push(item.severity, &path, item.value, item.rule, item.code);
     }
-    Some((update.pool, clears_persistence))
+    Some((update.pool, nulls))
 }
 
 /// Seed 004: `{"members": [...]}`, ELB or channel members per dialect.

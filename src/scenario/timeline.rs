@@ -145,7 +145,7 @@ impl<'a> Timeline<'a> {
             zones,
             elb: match pool {
                 Some(PoolDef::Elb(p)) => {
-                    let settings = elb::apply_pool_update(p, &elb::Pool::default(), false);
+                    let settings = elb::apply_pool_update(p, &elb::Pool::default(), &[]);
                     Some((settings, ElbMembers::new(p, zones, f)))
                 }
                 _ => None,
@@ -235,12 +235,9 @@ impl<'a> Timeline<'a> {
                     .add_members(members.clone(), self.zones);
                 self.channel_change(diff, None)
             }
-            Given::UpdatePool {
-                body,
-                clears_persistence,
-            } => {
+            Given::UpdatePool { body, nulls } => {
                 let (current, _) = self.elb.as_mut()?;
-                *current = elb::apply_pool_update(current, body, *clears_persistence);
+                *current = elb::apply_pool_update(current, body, nulls);
                 EventAction::UpdatePool(Box::new(current.clone()))
             }
             Given::UpdateChannel(update) => {

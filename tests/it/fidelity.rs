@@ -109,12 +109,13 @@ fn add_members_to_a_channel_uses_the_first_of_duplicate_definitions() {
 /// In the vendor's `PUT …/pools/{id}` (seed 000, whose own example answers
 /// `"session_persistence": null` for a pool without it) a null turns session persistence off;
 /// a field left out keeps the pool's. The update was read as if the field were absent, and
-/// persistence stayed on.
+/// persistence stayed on. Every nullable setting follows the same rule.
 #[test]
-fn update_pool_with_null_session_persistence_turns_it_off() {
-    let persistence_after = |update: &str| {
+fn update_pool_with_null_turns_the_setting_off() {
+    let pool_after = |update: &str| {
         let text = format!(
             r#"{{"pool": {{"protocol": "HTTP", "session_persistence": {{"type": "HTTP_COOKIE"}},
+                  "slow_start": {{"enable": true, "duration": 60}},
                   "members": [{{"address": "10.0.0.1", "protocol_port": 80}}]}},
                 "events": [{{"at_s": 1, "update_pool": {{"pool": {update}}}}}]}}"#
         );
@@ -134,13 +135,23 @@ fn update_pool_with_null_session_persistence_turns_it_off() {
         else {
             panic!("one update");
         };
-        pool.persistence.is_some()
+        (pool.persistence.is_some(), pool.slow_start.is_some())
     };
-    assert!(!persistence_after(r#"{"session_persistence": null}"#));
-    assert!(persistence_after(r#"{"name": "renamed"}"#), "absent: kept");
-    assert!(persistence_after(
-        r#"{"session_persistence": {"type": "APP_COOKIE", "cookie_name": "s"}}"#
-    ));
+    assert_eq!(
+        pool_after(r#"{"session_persistence": null}"#),
+        (false, true)
+    );
+    assert_eq!(
+        pool_after(r#"{"name": "renamed"}"#),
+        (true, true),
+        "absent: kept"
+    );
+    assert_eq!(
+        pool_after(r#"{"session_persistence": {"type": "APP_COOKIE", "cookie_name": "s"}}"#),
+        (true, true)
+    );
+    // the same rule for the other nullable settings
+    assert_eq!(pool_after(r#"{"slow_start": null}"#), (true, false));
 }
 
 /// Seed 003 (updating a VPC channel): "If the VPC channel is overwritten with an empty backend
@@ -186,8 +197,8 @@ fn update_vpc_channel_without_members_keeps_them() {
     assert_eq!(run(&body(r#", "members": []"#)), (2, false));
 }
 
-/// Every error carries the code the vendor documents for its rule, or none (issue: "where none
-/// is documented, give none rather than a guess"). Seed 001's own 400 example answers APIG.2011
+/// Every error carries the code the vendor documents for its rule, or none where none is
+/// documented (a guessed code sends a reader to the wrong entry). Seed 001's own 400 example answers APIG.2011
 /// for a channel without `name`; seed 004's answers APIG.2004 for a weight out of range; the
 /// APIG error table gives APIG.2001 for other missing parameters (seed 003's example:
 /// `members`). ELB.8902 is observed only for a drain without timeout (huawei-semantics §5,

@@ -26,13 +26,34 @@ pub fn member_keys(members: &[Member]) -> Vec<String> {
     keys::disambiguate(&raw)
 }
 
+/// The settings of a pool update body a `null` turns off. Seed 000's own response shows
+/// `"session_persistence": null` for a pool without persistence; the other object-valued
+/// settings (and the protection reason) are read the same way: null is "not set", the default.
+pub const NULLABLE_POOL_FIELDS: &[&str] = &[
+    "session_persistence",
+    "slow_start",
+    "connection_drain",
+    "pool_health",
+    "quic_cid_hash_strategy",
+    "az_affinity",
+    "protection_reason",
+];
+
 /// Seed 000 update semantics: fields present in the `PUT` body replace the pool's; the health
 /// monitor is a separate resource and stays, and the protocol is fixed at creation. Members are
 /// a separate resource too: the result has none (`None`), so an update costs nothing per member.
 ///
-/// `clears_persistence`: the body set `"session_persistence": null`, which in the vendor's
-/// PUT turns session persistence off (a field left out keeps the pool's).
-pub fn apply_pool_update(base: &Pool, update: &Pool, clears_persistence: bool) -> Pool {
+/// `nulls`: the [`NULLABLE_POOL_FIELDS`] the body set to `null`, which in the vendor's PUT turns
+/// the setting off (a field left out keeps the pool's).
+pub fn apply_pool_update(base: &Pool, update: &Pool, nulls: &[&str]) -> Pool {
+    // a null turns the setting off; otherwise the body's value, else the pool's
+    fn set<T>(new: Option<T>, old: Option<T>, nulls: &[&str], field: &str) -> Option<T> {
+        if nulls.contains(&field) {
+            None
+        } else {
+            new.or(old)
+        }
+    }
     let u = update.clone();
     let b = Pool {
         admin_state_up: base.admin_state_up,
@@ -60,22 +81,38 @@ pub fn apply_pool_update(base: &Pool, update: &Pool, clears_persistence: bool) -
         pool_type: u.pool_type.or(b.pool_type),
         members: b.members,
         healthmonitor: b.healthmonitor,
-        session_persistence: if update.session_persistence.is_some() || clears_persistence {
-            u.session_persistence
-        } else {
-            b.session_persistence
-        },
-        slow_start: u.slow_start.or(b.slow_start),
-        connection_drain: u.connection_drain.or(b.connection_drain),
-        pool_health: u.pool_health.or(b.pool_health),
-        quic_cid_hash_strategy: u.quic_cid_hash_strategy.or(b.quic_cid_hash_strategy),
-        az_affinity: u.az_affinity.or(b.az_affinity),
+        session_persistence: set(
+            u.session_persistence,
+            b.session_persistence,
+            nulls,
+            "session_persistence",
+        ),
+        slow_start: set(u.slow_start, b.slow_start, nulls, "slow_start"),
+        connection_drain: set(
+            u.connection_drain,
+            b.connection_drain,
+            nulls,
+            "connection_drain",
+        ),
+        pool_health: set(u.pool_health, b.pool_health, nulls, "pool_health"),
+        quic_cid_hash_strategy: set(
+            u.quic_cid_hash_strategy,
+            b.quic_cid_hash_strategy,
+            nulls,
+            "quic_cid_hash_strategy",
+        ),
+        az_affinity: set(u.az_affinity, b.az_affinity, nulls, "az_affinity"),
         any_port_enable: u.any_port_enable.or(b.any_port_enable),
         member_deletion_protection_enable: u
             .member_deletion_protection_enable
             .or(b.member_deletion_protection_enable),
         protection_status: u.protection_status.or(b.protection_status),
-        protection_reason: u.protection_reason.or(b.protection_reason),
+        protection_reason: set(
+            u.protection_reason,
+            b.protection_reason,
+            nulls,
+            "protection_reason",
+        ),
         // not a field of the update body (seed 000 UpdatePoolOption)
         ip_version: b.ip_version,
     }

@@ -13,6 +13,7 @@ pub use listener::{
 };
 pub use lower::{
     added_members, apply_pool_update, lower_pool, member_keys, own_key_uses, protocol_named,
+    NULLABLE_POOL_FIELDS,
 };
 pub use monitor::check_code_list;
 
