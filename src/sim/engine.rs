@@ -66,15 +66,17 @@ pub(super) enum Ev {
         member: MemberIdx,
         epoch: u32,
     },
-    /// `timeline[i]` is due.
-    Action(u32),
-    /// LB node `node` applies the API change `timeline[change]`.
-    NodeChange {
-        change: u32,
+    /// `timeline[i]` is due (`node` [`EVERY_NODE`]), or LB node `node` applies the API change
+    /// `timeline[i]` (one variant for both keeps the event loop's dispatch as it was).
+    Action {
+        i: u32,
         node: u16,
     },
     WarmupEnd,
 }
+
+/// [`Ev::Action`]'s node for a timeline entry that is due.
+pub(super) const EVERY_NODE: u16 = u16::MAX;
 
 pub(super) struct Engine<'c, O> {
     pub cfg: &'c SimConfig,
@@ -90,7 +92,8 @@ pub(super) struct Engine<'c, O> {
     pub pool: PoolConfig,
     pub timeline: Vec<TimedEvent>,
     pub nodes: Nodes,
-    pub propagation: Propagation,
+    /// Boxed: its random stream is large and cold, and the hot fields stay together.
+    pub propagation: Box<Propagation>,
     // per member, by index
     pub servers: Vec<Server>,
     pub health: Vec<HealthState>,
@@ -126,7 +129,7 @@ impl<'c, O: Observer> Engine<'c, O> {
         let checked = check(cfg)?;
         let pool = cfg.pool.clone();
         let nodes = Nodes::new(cfg, &checked.lb_zones);
-        let propagation = Propagation::new(cfg, nodes.len(), checked.timeline.len());
+        let propagation = Box::new(Propagation::new(cfg, nodes.len(), checked.timeline.len()));
         let servers = pool
             .members
             .iter()
@@ -175,7 +178,11 @@ impl<'c, O: Observer> Engine<'c, O> {
         let end = self.cfg.duration;
         self.next_arrival = self.work.interarrival(&mut self.rng, self.now);
         for i in 0..self.timeline.len() {
-            self.q.push(self.timeline[i].at, Ev::Action(i as u32));
+            let due = Ev::Action {
+                i: i as u32,
+                node: EVERY_NODE,
+            };
+            self.q.push(self.timeline[i].at, due);
         }
         if !self.counters.warm() {
             self.q.push(self.cfg.warmup, Ev::WarmupEnd);
@@ -276,7 +283,7 @@ impl<'c, O: Observer> Engine<'c, O> {
                 let s = &self.membership[member as usize];
                 s.draining && s.drain_epoch == epoch
             }
-            Ev::Action(_) | Ev::NodeChange { .. } | Ev::WarmupEnd => true,
+            Ev::Action { .. } | Ev::WarmupEnd => true,
         }
     }
 
@@ -289,8 +296,11 @@ impl<'c, O: Observer> Engine<'c, O> {
             Ev::Probe { member, epoch } => self.probe(member, epoch),
             Ev::ProbeFailed { member, .. } => self.probe_result(member, false),
             Ev::DrainDeadline { member, .. } => self.drain_deadline(member),
-            Ev::Action(i) => self.apply(i as usize),
-            Ev::NodeChange { change, node } => self.node_applies(change as usize, node),
+            Ev::Action {
+                i,
+                node: EVERY_NODE,
+            } => self.apply(i as usize),
+            Ev::Action { i, node } => self.node_applies(i as usize, node),
             Ev::WarmupEnd => {
                 self.counters.end_warmup(self.now);
                 self.warm_balancers = self.nodes.counters();

@@ -118,8 +118,8 @@ impl<O: Observer> Engine<'_, O> {
             let at = self.propagation.node_time(node, now);
             self.q.push(
                 at,
-                Ev::NodeChange {
-                    change: i as u32,
+                Ev::Action {
+                    i: i as u32,
                     node: node as u16,
                 },
             );
@@ -127,6 +127,7 @@ impl<O: Observer> Engine<'_, O> {
     }
 
     /// `node` applies `timeline[i]`; the last node to do so completes it for the pool.
+    #[cold]
     pub(super) fn node_applies(&mut self, i: usize, node: u16) {
         let now = self.now;
         let added = self.propagation.in_flight[i].added.clone();

@@ -8,6 +8,7 @@ use crate::model::PoolConfig;
 
 impl<O: Observer> Engine<'_, O> {
     /// Applies `timeline[i]`.
+    #[cold]
     pub(super) fn apply(&mut self, i: usize) {
         let now = self.now;
         if self.propagation.on() && is_change(&self.timeline[i].action) {
