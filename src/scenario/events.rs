@@ -9,7 +9,7 @@ use super::diag::{Code, Findings};
 use super::sections::{self, Event};
 use super::timeline::Timeline;
 use super::valid::{PoolDef, TimedAction};
-use super::{apig, elb, Severity};
+use super::{apig, elb};
 use crate::model::ZoneId;
 use crate::sim::Failure;
 use crate::text::number;
@@ -159,21 +159,10 @@ fn check(
         .add_members
         .as_ref()
         .and_then(|body| add_members(pool, master_slave, body, &format!("{p}.add_members"), f));
-    if e.remove_member.is_some() {
-        if let Some(PoolDef::Elb(pool)) = pool {
-            if pool.member_deletion_protection_enable == Some(true) {
-                f.warn(
-                    &format!("{p}.remove_member"),
-                    "",
-                    "will be refused: the pool has member_deletion_protection_enable",
-                );
-            }
-        }
-    }
     let update_pool = e
         .update_pool
         .as_ref()
-        .and_then(|body| update_pool(pool, master_slave, body, &format!("{p}.update_pool"), f));
+        .and_then(|body| update_pool(pool, body, &format!("{p}.update_pool"), f));
     let update_channel = e.update_vpc_channel.as_ref().and_then(|body| {
         let at = format!("{p}.update_vpc_channel");
         if !matches!(pool, Some(PoolDef::Apig(_))) {
@@ -283,14 +272,14 @@ pub(super) fn add_members_schema(g: &mut schemars::SchemaGenerator) -> schemars:
 }
 
 /// Seed 000: the `PUT …/pools/{id}` body, `{"pool": {…}}`; the pool's protocol carries over.
+/// The pool's rules for the result are checked in time order (timeline.rs).
 fn update_pool(
     pool: Option<&PoolDef>,
-    master_slave: bool,
     body: &Value,
     at: &str,
     f: &mut Findings,
 ) -> Option<(elb::Pool, Vec<&'static str>)> {
-    let Some(PoolDef::Elb(base)) = pool else {
+    let Some(PoolDef::Elb(_)) = pool else {
         f.error(at, "", "applies only to a pool scenario", Code::NONE);
         return None;
     };
@@ -319,17 +308,6 @@ fn update_pool(
                 .is_some_and(Value::is_null)
         })
         .collect();
-    let merged = elb::apply_pool_update(base, &update.pool, &nulls);
-    let mut sub = Findings::new("");
-    merged.validate_update("pool", master_slave, &mut sub);
-    for item in sub
-        .items
-        .into_iter()
-        .filter(|i| i.severity == Severity::Error)
-    {
-        let path = item.path.replacen("pool", &format!("{at}.pool"), 1);
-        f.push(item.severity, &path, item.value, item.rule, item.code);
-    }
     Some((update.pool, nulls))
 }
 
@@ -343,13 +321,12 @@ fn add_members(
 ) -> Option<Given> {
     let members_at = |i: usize| format!("{at}.members[{i}]");
     match pool? {
-        PoolDef::Elb(pool) => {
+        PoolDef::Elb(_) => {
             let canon = [Seg::Key("pool".into())];
             let b = deserialize_at::<ElbMembersBody>(body, at, &canon, f)?;
-            // each member as the pool's rules check one; duplicates and roles are checked
-            // against the members of the pool at the event's time
+            // roles here (a pool is master-slave or not for good); each member's own rules,
+            // duplicates and role counts against the pool at the event's time (timeline.rs)
             for (i, m) in b.members.iter().enumerate() {
-                pool.validate_member(&members_at(i), m, f);
                 if master_slave {
                     elb::Pool::validate_role(&members_at(i), m, f);
                 } else if let Some(role) = &m.role {
@@ -359,14 +336,10 @@ fn add_members(
             }
             Some(Given::AddElbMembers(b.members))
         }
-        PoolDef::Apig(channel) => {
+        PoolDef::Apig(_) => {
             let canon = [Seg::Key("vpc_channel".into())];
+            // each member is checked against the channel at the event's time (timeline.rs)
             let b = deserialize_at::<ApigMembersBody>(body, at, &canon, f)?;
-            let groups = channel.member_groups.as_deref().unwrap_or_default();
-            let ecs = channel.member_type.as_deref() == Some("ecs");
-            for (i, m) in b.members.iter().enumerate() {
-                m.validate(&members_at(i), ecs, groups, f);
-            }
             apig::warn_duplicate_members(&b.members, at, f);
             Some(Given::AddChannelMembers(b.members))
         }

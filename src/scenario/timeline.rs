@@ -2,7 +2,7 @@
 //! event (indices never reused, keys naming live members), the ELB pool or the channel as
 //! earlier events left it, and each event's member references resolved to indices.
 
-use super::diag::{Code, Findings};
+use super::diag::{Code, Findings, Severity};
 use super::events::Given;
 use super::keys::canonical;
 use super::valid::{ChannelChange, EventAction, PoolDef};
@@ -130,6 +130,8 @@ pub(super) struct Timeline<'a> {
     zones: &'a [String],
     /// An ELB pool's settings (no members) and its members.
     elb: Option<(elb::Pool, ElbMembers)>,
+    /// The ELB pool is a master-slave pool (for good: its members' roles say so).
+    master_slave: bool,
     channel: Option<apig::ChannelState>,
 }
 
@@ -154,6 +156,7 @@ impl<'a> Timeline<'a> {
                 Some(PoolDef::Apig(c)) => Some(apig::ChannelState::new(c)),
                 _ => None,
             },
+            master_slave: matches!(pool, Some(PoolDef::Elb(p)) if p.is_master_slave()),
         }
     }
 
@@ -213,7 +216,12 @@ impl<'a> Timeline<'a> {
                 match (&mut self.elb, &mut self.channel) {
                     // refused by the run under deletion protection: the member stays
                     (Some((pool, _)), _)
-                        if pool.member_deletion_protection_enable == Some(true) => {}
+                        if pool.member_deletion_protection_enable == Some(true) =>
+                    {
+                        let rule =
+                            "will be refused: the pool has member_deletion_protection_enable";
+                        f.warn(&format!("{p}.remove_member"), "", rule);
+                    }
                     (Some((_, members)), _) => {
                         members.remove(member);
                         self.roster.remove(k);
@@ -229,15 +237,32 @@ impl<'a> Timeline<'a> {
             Given::SetRate(r) => EventAction::SetRate(*r),
             Given::AddElbMembers(body) => self.add_elb_members(body, p, f)?,
             Given::AddChannelMembers(members) => {
-                let diff = self
-                    .channel
-                    .as_mut()?
-                    .add_members(members.clone(), self.zones);
+                let channel = self.channel.as_mut()?;
+                // each member by the channel's rules at this time (its groups may have changed)
+                let now = channel.channel();
+                let groups = now.member_groups.as_deref().unwrap_or_default();
+                let ecs = now.member_type.as_deref() == Some("ecs");
+                for (i, m) in members.iter().enumerate() {
+                    m.validate(&format!("{p}.add_members.members[{i}]"), ecs, groups, f);
+                }
+                let diff = channel.add_members(members.clone(), self.zones);
                 self.channel_change(diff, None)
             }
             Given::UpdatePool { body, nulls } => {
                 let (current, _) = self.elb.as_mut()?;
                 *current = elb::apply_pool_update(current, body, nulls);
+                // the pool's rules for what the body leaves, as earlier updates left it
+                let mut sub = Findings::new("");
+                current.validate_update("pool", self.master_slave, &mut sub);
+                let at = format!("{p}.update_pool.pool");
+                for item in sub
+                    .items
+                    .into_iter()
+                    .filter(|i| i.severity == Severity::Error)
+                {
+                    let path = item.path.replacen("pool", &at, 1);
+                    f.push(item.severity, &path, item.value, item.rule, item.code);
+                }
                 EventAction::UpdatePool(Box::new(current.clone()))
             }
             Given::UpdateChannel(update) => {
@@ -259,7 +284,12 @@ impl<'a> Timeline<'a> {
         p: &str,
         f: &mut Findings,
     ) -> Option<EventAction> {
-        let (_, members) = self.elb.as_mut()?;
+        let (pool, members) = self.elb.as_mut()?;
+        // each member by the rules of the pool as earlier events left it (an update may have
+        // turned on any_port_enable, say)
+        for (i, m) in body.iter().enumerate() {
+            pool.validate_member(&format!("{p}.add_members.members[{i}]"), m, f);
+        }
         let mut added = Vec::new();
         for (j, m) in elb::added_members(&members.own_uses, body, self.zones) {
             let mp = format!("{p}.add_members.members[{j}]");

@@ -688,3 +688,71 @@ fn a_respelt_channel_address_is_the_same_member() {
         "{actions:?}"
     );
 }
+
+/// Pool and channel rules that an event's body meets are the pool's or the channel's at the
+/// event's time, as earlier events (in time order, not file order) left it: an update that
+/// turns on `any_port_enable`, changes the algorithm, enables deletion protection or adds a
+/// member group changes what a later event may do. Each was judged against the file's pool.
+#[test]
+fn event_bodies_meet_the_rules_of_the_pool_at_their_time() {
+    let pool = |events: &str| {
+        format!(
+            r#"{{"pool": {{"protocol": "TCP", "lb_algorithm": "ROUND_ROBIN",
+                  "members": [{{"address": "10.0.0.1", "protocol_port": 80}},
+                              {{"address": "10.0.0.2", "protocol_port": 80}}]}},
+                "events": [{events}]}}"#
+        )
+    };
+    // listed first, at 20 s: persistence after the algorithm became SOURCE_IP at 10 s
+    let text = pool(
+        r#"{"at_s": 20, "update_pool": {"pool": {"session_persistence": {"type": "SOURCE_IP"}}}},
+           {"at_s": 10, "update_pool": {"pool": {"lb_algorithm": "SOURCE_IP"}}}"#,
+    );
+    let findings = survives(&text);
+    assert!(
+        findings.iter().any(|f| f.starts_with(
+            "r.json: events[0].update_pool.pool.session_persistence: cannot be set with lb_algorithm SOURCE_IP"
+        )),
+        "{findings:?}"
+    );
+    // a member without a port, after an update turned on any_port_enable
+    let added = r#"{"at_s": 10, "add_members": {"members": [{"address": "10.0.0.3"}]}}"#;
+    let findings = survives(&pool(added));
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.contains("protocol_port: is required")),
+        "{findings:?}"
+    );
+    let text = pool(&format!(
+        r#"{added}, {{"at_s": 5, "update_pool": {{"pool": {{"any_port_enable": true}}}}}}"#
+    ));
+    assert_eq!(survives(&text), Vec::<String>::new());
+    // a removal after deletion protection was turned on is refused by the run, and said so
+    let text = pool(
+        r#"{"at_s": 10, "remove_member": "10.0.0.2"},
+           {"at_s": 5, "update_pool": {"pool": {"member_deletion_protection_enable": true}}}"#,
+    );
+    let findings = survives(&text);
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.contains("events[0].remove_member: will be refused")),
+        "{findings:?}"
+    );
+    // a channel member naming a group that an earlier update created
+    let text = r#"{"vpc_channel": {"name": "chan", "port": 80, "balance_strategy": 1,
+          "member_type": "ip", "member_groups": [{"member_group_name": "grpa"}],
+          "members": [{"host": "10.0.0.1", "member_group_name": "grpa"}]},
+        "events": [
+          {"at_s": 10, "add_members": {"members": [{"host": "10.0.0.2", "member_group_name": "grpb"}]}},
+          {"at_s": 5, "update_vpc_channel": {"name": "chan", "port": 80, "balance_strategy": 1,
+            "member_type": "ip",
+            "member_groups": [{"member_group_name": "grpa"}, {"member_group_name": "grpb"}],
+            "members": [{"host": "10.0.0.1", "member_group_name": "grpa"}]}}]}"#;
+    let errors: Vec<String> = survives(text)
+        .into_iter()
+        .filter(|f| !f.contains("warning"))
+        .collect();
+    assert_eq!(errors, Vec::<String>::new());
+}

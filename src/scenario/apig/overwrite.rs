@@ -30,6 +30,12 @@ pub struct ChannelState {
 }
 
 impl ChannelState {
+    /// The channel as the events so far left it (members removed since the last body may
+    /// still be listed).
+    pub fn channel(&self) -> &VpcChannel {
+        &self.channel
+    }
+
     pub fn new(channel: &VpcChannel) -> ChannelState {
         let mut state = ChannelState {
             channel: channel.clone(),
