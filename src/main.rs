@@ -591,21 +591,22 @@ fn run(
         Err(e) => return refuse([format!("{file}: {e}")]),
     };
     let report = Report::new(&config, &output, &recorder);
+    let mut outputs = Vec::new();
     if let Some(mut page) = html_file {
-        let written = page
-            .write_all(run_page(&report, &latency, config.front.kind).as_bytes())
-            .and_then(|()| page.commit());
-        match written {
-            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                return refuse([format!("cannot write the HTML report: {e}")]);
-            }
-            _ => {}
+        match page.write_all(run_page(&report, &latency, config.front.kind).as_bytes()) {
+            Ok(()) => outputs.push(page),
+            // a reader of `-` or a FIFO that left early: nothing more to give it
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            Err(e) => return refuse([format!("cannot write the HTML report: {e}")]),
         }
     }
-    if let Some(trace_file) = trace_file {
-        if let Err(e) = trace_file.commit() {
-            return refuse([format!("cannot write the trace: {e}")]);
+    outputs.extend(trace_file);
+    // the HTML report and the trace land together or not at all
+    match output::commit_all(outputs) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            return refuse([format!("cannot write the outputs: {e}")]);
         }
+        _ => {}
     }
     print(&if json {
         report.to_json()

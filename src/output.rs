@@ -140,6 +140,51 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     out.commit()
 }
 
+/// Commits every output or none: all are flushed before any is renamed, and when a rename fails
+/// the ones already renamed are taken back: the file an output replaced is restored from a link
+/// to it kept beside it until the end, a file that did not exist is removed. What is written
+/// through (a device, standard output) cannot be taken back and is only flushed.
+pub fn commit_all(mut outputs: Vec<Pending>) -> io::Result<()> {
+    for o in &mut outputs {
+        o.flush().map_err(|e| named(&o.path, e))?;
+    }
+    // each renamed destination, and its former file kept aside (None: there was none)
+    let mut renamed: Vec<(PathBuf, Option<tempfile::TempPath>)> = Vec::new();
+    for o in outputs {
+        let path = o.path.clone();
+        let temp = matches!(o.sink, Sink::Temp(_));
+        let kept = match std::fs::symlink_metadata(&path) {
+            Ok(m) if temp && m.is_file() => Some(keep_aside(&path)?),
+            _ => None,
+        };
+        if let Err(e) = o.commit() {
+            for (path, kept) in renamed.into_iter().rev() {
+                let _ = match kept {
+                    Some(kept) => std::fs::rename(&kept, &path),
+                    None => std::fs::remove_file(&path),
+                };
+            }
+            return Err(e);
+        }
+        if temp {
+            renamed.push((path, kept));
+        }
+    }
+    // the kept files go when their `TempPath`s drop
+    Ok(())
+}
+
+/// A second name for the file at `path`, beside it (a hard link, or a copy where the file
+/// system has none), removed when the returned path drops.
+fn keep_aside(path: &Path) -> io::Result<tempfile::TempPath> {
+    let kept = temporary_beside(path)?.into_temp_path();
+    std::fs::remove_file(&kept).map_err(|e| named(path, e))?;
+    if std::fs::hard_link(path, &kept).is_err() {
+        std::fs::copy(path, &kept).map_err(|e| named(path, e))?;
+    }
+    Ok(kept)
+}
+
 /// Removes every temporary output file still in flight; for an interrupted process.
 pub fn discard_pending() {
     for p in pending().drain(..) {
@@ -150,6 +195,46 @@ pub fn discard_pending() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// When the second output cannot be renamed into place (its destination became a
+    /// directory), the first is taken back: a replaced file is restored, a new one removed.
+    #[test]
+    fn outputs_are_committed_all_or_none() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let old = dir.path().join("old.txt");
+        std::fs::write(&old, b"before").expect("old file");
+        let new = dir.path().join("new.txt");
+        let blocked = dir.path().join("blocked");
+        let mut outputs = Vec::new();
+        for path in [&old, &new, &blocked] {
+            let mut out = Pending::new(path).expect("pending");
+            out.write_all(b"after").expect("write");
+            outputs.push(out);
+        }
+        std::fs::create_dir(&blocked).expect("dir");
+        std::fs::write(blocked.join("x"), b"x").expect("file in dir");
+        assert!(commit_all(outputs).is_err());
+        assert_eq!(std::fs::read_to_string(&old).expect("read"), "before");
+        assert!(!new.exists());
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "no temporary or kept file left: {names:?}");
+        // without the obstacle every output lands
+        std::fs::remove_dir_all(&blocked).expect("rm");
+        let mut outputs = Vec::new();
+        for path in [&old, &new, &blocked] {
+            let mut out = Pending::new(path).expect("pending");
+            out.write_all(b"after").expect("write");
+            outputs.push(out);
+        }
+        commit_all(outputs).expect("committed");
+        for path in [&old, &new, &blocked] {
+            assert_eq!(std::fs::read_to_string(path).expect("read"), "after");
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 3);
+    }
 
     #[test]
     fn outputs_appear_only_when_committed() {
