@@ -653,15 +653,7 @@ fn fmt(x: f64) -> String {
 /// bucket (the timeline), about a kilobyte per member for the rest, and the clients' timeline
 /// (requests and at most nine failure causes per bucket).
 fn report_bytes(config: &crate::sim::SimConfig) -> u64 {
-    let added: usize = config
-        .timeline
-        .iter()
-        .map(|e| match &e.action {
-            crate::sim::Action::AddMembers(m) => m.len(),
-            _ => 0,
-        })
-        .sum();
-    let members = (config.pool.members.len() + added) as u64;
+    let members = config.members_ever();
     let buckets = config.duration.0 / config.bucket.0.max(1) + 1;
     let (_, client_buckets) = crate::metrics::OutcomeTimeline::shape(config);
     members

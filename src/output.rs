@@ -84,8 +84,7 @@ impl Pending {
                 pending().retain(|p| *p != tmp_path);
                 persisted.map_err(|e| named(&path, e.error))
             }
-            Sink::Through(mut f) => f.flush().map_err(|e| named(&path, e)),
-            Sink::Stdout(mut out) => out.flush().map_err(|e| named(&path, e)),
+            mut other => other.writer().flush().map_err(|e| named(&path, e)),
         }
     }
 }
@@ -111,21 +110,23 @@ fn temporary_beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {
     Ok(tmp)
 }
 
+impl Sink {
+    fn writer(&mut self) -> &mut dyn Write {
+        match self {
+            Sink::Temp(t) => t,
+            Sink::Through(f) => f,
+            Sink::Stdout(o) => o,
+        }
+    }
+}
+
 impl Write for Pending {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match &mut self.sink {
-            Sink::Temp(t) => t.write(buf),
-            Sink::Through(f) => f.write(buf),
-            Sink::Stdout(o) => o.write(buf),
-        }
+        self.sink.writer().write(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        match &mut self.sink {
-            Sink::Temp(t) => t.flush(),
-            Sink::Through(f) => f.flush(),
-            Sink::Stdout(o) => o.flush(),
-        }
+        self.sink.writer().flush()
     }
 }
 

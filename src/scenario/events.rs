@@ -121,7 +121,7 @@ fn check(
         f.error(p, "", rule, Code::NONE);
     }
     let zone = |field: &str, name: &String, f: &mut Findings| {
-        let id = zones.iter().position(|z| z == name).map(|i| i as ZoneId);
+        let id = super::keys::zone_id(zones, Some(name));
         if id.is_none() {
             f.error(
                 &format!("{p}.{field}"),

@@ -3,12 +3,21 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Member keys from `(name, address, port)` in pool order: `name` if given, else the address,
-/// with `address:port` when that alone is ambiguous (ELB allows one address on several ports).
-pub fn disambiguate(raw: &[(Option<&str>, &str, i64)]) -> Vec<String> {
+/// A member's key before disambiguation: its `name` if given, else its address.
+pub fn base_key(name: Option<&str>, addr: &str) -> String {
+    name.unwrap_or(addr).to_string()
+}
+
+/// Member keys from `(name, address, port)` in order: the [`base_key`], or `address:port` when
+/// that is used more than once, here or by the members of `elsewhere` (base key → members using
+/// it; ELB allows one address on several ports).
+pub fn disambiguate(
+    raw: &[(Option<&str>, &str, i64)],
+    elsewhere: &BTreeMap<String, usize>,
+) -> Vec<String> {
     let base: Vec<String> = raw
         .iter()
-        .map(|(name, addr, _)| name.map_or_else(|| addr.to_string(), str::to_string))
+        .map(|(name, addr, _)| base_key(*name, addr))
         .collect();
     let mut uses: BTreeMap<&str, usize> = BTreeMap::new();
     for key in &base {
@@ -17,7 +26,8 @@ pub fn disambiguate(raw: &[(Option<&str>, &str, i64)]) -> Vec<String> {
     raw.iter()
         .zip(&base)
         .map(|((_, addr, port), key)| {
-            if uses.get(key.as_str()).copied().unwrap_or(0) > 1 {
+            let here = uses.get(key.as_str()).copied().unwrap_or(0);
+            if here + elsewhere.get(key).copied().unwrap_or(0) > 1 {
                 format!("{addr}:{port}")
             } else {
                 key.clone()

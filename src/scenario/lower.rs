@@ -8,7 +8,7 @@ use super::sections::{
 use super::trace::TraceRow;
 use super::valid::{EventAction, MemberChange, PoolDef, ValidScenario};
 use super::{apig, elb, front, DEFAULT_DURATION_S};
-use crate::model::{Algorithm, Member, PoolConfig, ZoneId};
+use crate::model::{Algorithm, Member, PoolConfig};
 use crate::sim::{
     Action, ArrivalProcess, ArrivalsConfig, BackendConfig, ClientsConfig, Distribution, Failure,
     LbZone, Method, Popularity, QuicConfig, RequestsPerConnection, SimConfig, TimedEvent,
@@ -56,15 +56,7 @@ const TRACE_ROW_BYTES: u64 = 160;
 /// slots per member; per client a cookie and a persistence slot per LB node; the URI set.
 fn memory_estimate(c: &SimConfig) -> u64 {
     const HISTOGRAM: u64 = 16 << 10;
-    let added = c
-        .timeline
-        .iter()
-        .map(|e| match &e.action {
-            Action::AddMembers(m) => m.len() as u64,
-            _ => 0,
-        })
-        .fold(0u64, u64::saturating_add);
-    let members = (c.pool.members.len() as u64).saturating_add(added);
+    let members = c.members_ever();
     let buckets = c.duration.as_secs_f64().ceil() as u64 + 1;
     let uris = c.workload.uris.len() as u64;
     let nodes = c.lb_zones.len().max(1) as u64;
@@ -110,7 +102,7 @@ pub fn lower(
     let lb_zones = lb_names
         .iter()
         .map(|name| LbZone {
-            zone: zones.iter().position(|z| z == name).map(|i| i as ZoneId),
+            zone: super::keys::zone_id(zones, Some(name)),
             weight: lb.traffic_weights.as_ref().map_or(1000, |w| {
                 (w.get(name).copied().unwrap_or(0.0) * 1000.0).round() as u32
             }),

@@ -47,6 +47,17 @@ pub struct SimConfig {
     pub bucket: SimTime,
 }
 
+impl SimConfig {
+    /// Members the run will have had: the pool's and every one `AddMembers` adds.
+    pub fn members_ever(&self) -> u64 {
+        let added = self.timeline.iter().map(|e| match &e.action {
+            Action::AddMembers(m) => m.len() as u64,
+            _ => 0,
+        });
+        added.fold(self.pool.members.len() as u64, u64::saturating_add)
+    }
+}
+
 /// One load-balancer node's AZ and its share of the incoming connections.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LbZone {

@@ -132,10 +132,10 @@ pub fn prepare(plan: &Plan) -> Result<Inputs, SweepError> {
     Ok(inputs)
 }
 
-/// Bytes one run's record takes while the sweep holds it: a count per member and time bucket,
-/// and about 16 KiB of latency histogram and the rest.
+/// Bytes one run's record takes while the sweep holds it: a count per member (added ones too)
+/// and time bucket, and about 16 KiB of latency histogram and the rest.
 fn record_bytes(config: &SimConfig) -> u64 {
-    let members = config.pool.members.len() as u64;
+    let members = config.members_ever();
     let buckets = config.duration.0 / config.bucket.0.max(1) + 1;
     members
         .saturating_mul(buckets.saturating_mul(8).saturating_add(256))

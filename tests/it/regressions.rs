@@ -22,6 +22,12 @@ fn config(name: &str, text: &str) -> SimConfig {
         .config
 }
 
+/// A valid scenario's timeline actions, in time order.
+fn actions(text: &str) -> Vec<Action> {
+    let timeline = config("r.json", text).timeline;
+    timeline.into_iter().map(|e| e.action).collect()
+}
+
 /// Prepares and briefly runs `text` as the `scenario` fuzz target does; its findings.
 fn survives(text: &str) -> Vec<String> {
     let findings = match pipeline::prepare(&source("r.json", text), &[], Overrides::default()) {
@@ -481,11 +487,7 @@ fn a_member_is_added_once_while_it_exists() {
         add(1),
         add(3)
     );
-    let actions: Vec<Action> = config("r.json", &again)
-        .timeline
-        .into_iter()
-        .map(|e| e.action)
-        .collect();
+    let actions = actions(&again);
     assert!(
         matches!(
             actions[..],
@@ -671,11 +673,7 @@ fn a_respelt_channel_address_is_the_same_member() {
         channel(&["2001:DB8::1", "2001:db8::2"]),
         channel(&["2001:db8::2"])
     );
-    let actions: Vec<Action> = config("r.json", &text)
-        .timeline
-        .into_iter()
-        .map(|e| e.action)
-        .collect();
+    let actions = actions(&text);
     assert!(
         matches!(
             actions[..],

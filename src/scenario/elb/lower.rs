@@ -12,18 +12,16 @@ use std::collections::BTreeMap;
 
 /// Keys of the members that have an address, in pool order.
 pub fn member_keys(members: &[Member]) -> Vec<String> {
-    let simulated: Vec<&Member> = members.iter().filter(|m| m.address.is_some()).collect();
-    let raw: Vec<(Option<&str>, &str, i64)> = simulated
-        .iter()
-        .map(|m| {
-            (
-                m.name.as_deref(),
-                m.address.as_deref().unwrap_or_default(),
-                m.protocol_port.unwrap_or(0),
-            )
-        })
-        .collect();
-    keys::disambiguate(&raw)
+    keys::disambiguate(&key_parts(members), &BTreeMap::new())
+}
+
+/// `(name, address, port)` of each member that has an address, in order.
+fn key_parts(members: &[Member]) -> Vec<(Option<&str>, &str, i64)> {
+    let with_address = members.iter().filter_map(|m| {
+        let addr = m.address.as_deref()?;
+        Some((m.name.as_deref(), addr, m.protocol_port.unwrap_or(0)))
+    });
+    with_address.collect()
 }
 
 /// The settings of a pool update body a `null` turns off. Seed 000's own response shows
@@ -274,12 +272,8 @@ fn lower_member(m: &Member, key: String, zones: &[String]) -> model::Member {
 /// key is disambiguated against (counted once, so adding members costs nothing per pool member).
 pub fn own_key_uses(members: &[Member]) -> BTreeMap<String, usize> {
     let mut uses = BTreeMap::new();
-    for m in members {
-        if let Some(addr) = &m.address {
-            *uses
-                .entry(m.name.clone().unwrap_or_else(|| addr.clone()))
-                .or_default() += 1;
-        }
+    for (name, addr, _) in key_parts(members) {
+        *uses.entry(keys::base_key(name, addr)).or_default() += 1;
     }
     uses
 }
@@ -292,24 +286,13 @@ pub fn added_members(
     added: &[Member],
     zones: &[String],
 ) -> Vec<(usize, model::Member)> {
-    let base = |m: &Member, addr: &str| m.name.clone().unwrap_or_else(|| addr.to_string());
-    let mut uses: BTreeMap<String, usize> = BTreeMap::new();
-    for m in added {
-        if let Some(addr) = &m.address {
-            *uses.entry(base(m, addr)).or_default() += 1;
-        }
-    }
-    let with_address = added.iter().enumerate();
+    let keys = keys::disambiguate(&key_parts(added), own_uses);
+    let with_address = added
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.address.is_some());
     with_address
-        .filter_map(|(i, m)| {
-            let addr = m.address.as_deref()?;
-            let b = base(m, addr);
-            let n = uses.get(&b).copied().unwrap_or(0) + own_uses.get(&b).copied().unwrap_or(0);
-            let key = match n > 1 {
-                true => format!("{addr}:{}", m.protocol_port.unwrap_or(0)),
-                false => b,
-            };
-            Some((i, lower_member(m, key, zones)))
-        })
+        .zip(keys)
+        .map(|((i, m), key)| (i, lower_member(m, key, zones)))
         .collect()
 }
