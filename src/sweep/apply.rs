@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 
 use super::plan::Plan;
 use crate::pipeline::{self, Source};
-use crate::scenario::dialect::{self, Dialect, FRONT_KEYS, OWN_KEYS};
+use crate::scenario::dialect::{self, Dialect, OWN_KEYS};
 use crate::scenario::elb::{LISTENER_PUT_FIELDS, POOL_PUT_FIELDS};
 use crate::scenario::{listener_object, patch, Finding, Severity};
 
@@ -79,13 +79,8 @@ fn channel(root: &Value) -> Option<Value> {
         Dialect::Elb => None,
         Dialect::Apig { bare: false } => obj.get("vpc_channel").cloned(),
         Dialect::Apig { bare: true } => {
-            let ch: Map<String, Value> = obj
-                .iter()
-                .filter(|(k, _)| !OWN_KEYS.contains(&k.as_str()))
-                .filter(|(k, _)| !FRONT_KEYS.contains(&k.as_str()))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            Some(Value::Object(ch))
+            let wrapped = dialect::wrap_bare_channel(obj.clone());
+            wrapped.get("vpc_channel").cloned()
         }
     }
 }
