@@ -1,5 +1,8 @@
 //! Arbitrary run results → a sweep's summary, `report.md` and `report.html` (charts included):
-//! every metric, latency histogram and timeline value comes from the input.
+//! every metric, latency histogram and timeline value comes from the input, and so does what a
+//! hand-edited or foreign `results.jsonl` can hold past `--resume`'s and `merge`'s checks
+//! (which check only run numbers): metrics missing or unknown, timelines naming no member or
+//! members the base does not have, of any length.
 #![no_main]
 
 use std::collections::BTreeMap;
@@ -52,12 +55,21 @@ fuzz_target!(|data: &[u8]| {
     let records: Vec<RunRecord> = (0..plan.runs())
         .map(|run| {
             let (point, replication) = plan.locate(run);
-            let metrics: BTreeMap<String, f64> =
-                METRICS.iter().map(|m| (m.to_string(), n.f64())).collect();
-            let latency_ns = (0..n.u64() % 8).map(|_| (n.u64(), n.u64() % 1000)).collect();
-            let timeline = ["10.0.0.1", "10.0.0.2"]
+            let present = n.u64();
+            let metrics: BTreeMap<String, f64> = METRICS
                 .iter()
-                .map(|m| (m.to_string(), (0..n.u64() % 16).map(|_| n.u64() % 10_000).collect()))
+                .chain(&["summary.unknown"])
+                .enumerate()
+                .filter(|(i, _)| present >> i & 1 == 1)
+                .map(|(_, m)| (m.to_string(), n.f64()))
+                .collect();
+            let latency_ns = (0..n.u64() % 8).map(|_| (n.u64(), n.u64() % 1000)).collect();
+            let named = n.u64();
+            let timeline = ["10.0.0.1", "10.0.0.2", "10.9.9.9"]
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| named >> i & 1 == 1)
+                .map(|(_, m)| (m.to_string(), (0..n.u64() % 16).map(|_| n.u64() % 10_000).collect()))
                 .collect();
             RunRecord {
                 run,

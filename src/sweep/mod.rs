@@ -234,15 +234,26 @@ fn metric_names(base: &SimConfig) -> Vec<String> {
 /// Aggregates a complete, sorted set of records and writes `summary.json`, `report.md` and
 /// `report.html` into `dir` (each atomically). Returns the summary.
 pub fn finish(plan: &Plan, records: &[RunRecord], dir: &Path) -> Result<SweepSummary, SweepError> {
+    use std::io::Write;
     let summary = summarise(plan, records);
-    let json = crate::json::pretty(&summary);
-    let write = |name: &str, text: String| {
-        crate::output::write_atomic(&dir.join(name), text.as_bytes())
-            .map_err(|e| SweepError::Results(e.to_string()))
-    };
-    write("summary.json", json)?;
-    write("report.md", report::markdown(plan, &summary))?;
-    write("report.html", report::html(plan, &summary, records))?;
+    let files = [
+        ("summary.json", crate::json::pretty(&summary)),
+        ("report.md", report::markdown(plan, &summary)),
+        ("report.html", report::html(plan, &summary, records)),
+    ];
+    // the three land together or not at all
+    let written = files
+        .iter()
+        .map(|(name, text)| {
+            let path = dir.join(name);
+            let mut out = crate::output::Pending::new(&path)?;
+            out.write_all(text.as_bytes())
+                .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+            Ok(out)
+        })
+        .collect::<std::io::Result<Vec<_>>>()
+        .and_then(crate::output::commit_all);
+    written.map_err(|e| SweepError::Results(e.to_string()))?;
     Ok(summary)
 }
 
