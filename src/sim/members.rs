@@ -117,17 +117,16 @@ impl<O: Observer> Engine<'_, O> {
         }
     }
 
-    /// `cfg` comes from an `AddMembers` action, whose backends were checked before the run
-    /// started, so building the server cannot fail here.
+    /// Every node indexes the member disabled, until it applies the change that added it
+    /// (`propagation.rs`). `cfg` comes from an `AddMembers` action, whose backends were checked
+    /// before the run started, so building the server cannot fail here.
     #[allow(clippy::expect_used)]
-    /// `on_nodes`: the nodes take it at once; otherwise they index it disabled until each
-    /// applies the change (`propagation`).
-    pub(super) fn add_member(&mut self, member: Member, cfg: &BackendConfig, on_nodes: bool) {
+    pub(super) fn add_member(&mut self, member: Member, cfg: &BackendConfig) {
         let server = Server::new(&member, cfg).expect("checked before the run");
         let m = self.servers.len() as u32;
         let now = self.now;
         let seen = Member {
-            enabled: member.enabled && on_nodes,
+            enabled: false,
             ..member.clone()
         };
         self.nodes.each(|b| {

@@ -1,8 +1,9 @@
 //! API changes reaching the LB nodes. A weight, membership or pool change takes effect on the
 //! vendor's nodes "within 5 s" (elb_faq_0125), not at once: each node applies a change after its
 //! own delay, drawn uniformly from 0 to `SimConfig::propagation` in whole microseconds from a
-//! stream of its own (so runs without changes, or with the delay 0, draw nothing and are
-//! unchanged). A node applies changes in the order they were made.
+//! stream of its own (so runs without changes, or with the delay 0, draw nothing). A node
+//! applies changes in the order they were made. With the delay 0 every node applies a change
+//! when it is made, through the same three steps.
 //!
 //! Until the last node has applied a change, the pool as a whole (eligibility, connection cuts
 //! and drains, the pool settings) stays as it was: those follow when no node sends new traffic
@@ -74,8 +75,9 @@ pub(super) fn is_change(action: &Action) -> bool {
 }
 
 impl<O: Observer> Engine<'_, O> {
-    /// `timeline[i]`, an API change, is made now: announced at once, sent to every node.
-    pub(super) fn send_change(&mut self, i: usize) {
+    /// `timeline[i]`, an API change, is made now: announced at once and applied by every node,
+    /// at once when the delay is 0, else each after its own delay.
+    pub(super) fn make_change(&mut self, i: usize) {
         let now = self.now;
         let mut added = 0..0;
         match &self.timeline[i].action {
@@ -97,12 +99,12 @@ impl<O: Observer> Engine<'_, O> {
             }
             Action::UpdatePool(_) => self.notice(None, NoticeKind::PoolUpdated),
             Action::AddMembers(_) => {
-                // every node indexes the new members now, hidden until it applies the change
+                // every node indexes the new members now, disabled until it applies the change
                 let first = self.servers.len() as MemberIdx;
                 let action = std::mem::replace(&mut self.timeline[i].action, Action::SetRate(0.0));
                 if let Action::AddMembers(list) = action {
                     for (member, backend) in list {
-                        self.add_member(member, &backend, false);
+                        self.add_member(member, &backend);
                     }
                 }
                 added = first..self.servers.len() as MemberIdx;
@@ -114,15 +116,13 @@ impl<O: Observer> Engine<'_, O> {
             pending: nodes as u16,
             added,
         };
-        for node in 0..nodes {
-            let at = self.propagation.node_time(node, now);
-            self.q.push(
-                at,
-                Ev::Action {
-                    i: i as u32,
-                    node: node as u16,
-                },
-            );
+        for node in 0..nodes as u16 {
+            if self.propagation.on() {
+                let at = self.propagation.node_time(usize::from(node), now);
+                self.q.push(at, Ev::Action { i: i as u32, node });
+            } else {
+                self.node_applies(i, node);
+            }
         }
     }
 
@@ -171,7 +171,15 @@ impl<O: Observer> Engine<'_, O> {
                 self.membership[m as usize].removed = true;
                 self.after_change(m, was);
             }
-            Action::UpdatePool(pool) => self.pool_updated(*pool),
+            Action::UpdatePool(pool) => {
+                let monitor_changed = pool.health_check != self.pool.health_check;
+                self.work
+                    .persistence_changed(&self.pool.persistence, &pool.persistence);
+                self.pool = *pool;
+                if monitor_changed {
+                    self.restart_monitoring();
+                }
+            }
             _ => {}
         }
     }

@@ -1,21 +1,20 @@
-//! Timeline actions: faults and API changes applied during the run.
+//! Timeline actions: faults and rate changes applied during the run (API changes:
+//! `propagation.rs`).
 
 use super::config::Action;
 use super::engine::Engine;
 use super::observe::{NoticeKind, Observer};
 use super::propagation::is_change;
-use crate::model::PoolConfig;
 
 impl<O: Observer> Engine<'_, O> {
     /// Applies `timeline[i]`.
     #[cold]
     pub(super) fn apply(&mut self, i: usize) {
-        let now = self.now;
-        if self.propagation.on() && is_change(&self.timeline[i].action) {
-            self.send_change(i);
+        if is_change(&self.timeline[i].action) {
+            self.make_change(i);
             return;
         }
-        // take the action out: AddMembers and UpdatePool move their contents into the run
+        let now = self.now;
         let action = std::mem::replace(&mut self.timeline[i].action, Action::SetRate(0.0));
         match action {
             Action::SetFailure { member, failure } => {
@@ -43,63 +42,14 @@ impl<O: Observer> Engine<'_, O> {
                     }
                 }
             }
-            Action::SetWeight { member, weight } => {
-                let was = self.eligible(member);
-                self.meta[member as usize].weight = weight;
-                self.nodes.each(|b| b.set_weight(now, member, weight));
-                self.notice(Some(member), NoticeKind::SetWeight(weight));
-                self.after_change(member, was);
-            }
-            Action::SetEnabled { member, enabled } => {
-                let was = self.eligible(member);
-                self.meta[member as usize].enabled = enabled;
-                self.nodes.each(|b| b.set_enabled(member, enabled));
-                self.notice(Some(member), NoticeKind::SetEnabled(enabled));
-                self.after_change(member, was);
-            }
-            Action::SetTier { member, tier } => {
-                self.meta[member as usize].tier = tier;
-                self.nodes.each(|b| b.set_tier(member, tier));
-                self.notice(Some(member), NoticeKind::SetTier(tier));
-            }
-            Action::AddMembers(list) => {
-                for (member, backend) in list {
-                    self.add_member(member, &backend, true);
-                }
-            }
-            Action::RemoveMember(m) => {
-                if self.pool.deletion_protection {
-                    self.notice(Some(m), NoticeKind::RemoveRefused);
-                    return;
-                }
-                let was = self.eligible(m);
-                self.membership[m as usize].removed = true;
-                self.nodes.each(|b| b.set_enabled(m, false));
-                self.notice(Some(m), NoticeKind::MemberRemoved);
-                self.after_change(m, was);
-            }
-            Action::UpdatePool(pool) => {
-                self.nodes.each(|b| b.update_pool(now, &pool));
-                self.notice(None, NoticeKind::PoolUpdated);
-                self.pool_updated(*pool);
-            }
             Action::SetRate(rate) => {
                 self.work.set_rate(rate);
                 // Poisson is memoryless and a constant stream restarts: redraw from now
                 self.next_arrival = self.work.interarrival(&mut self.rng, now);
                 self.notice(None, NoticeKind::SetRate(rate));
             }
-        }
-    }
-
-    /// The pool's settings become `pool`'s (every node has it already).
-    pub(super) fn pool_updated(&mut self, pool: PoolConfig) {
-        let monitor_changed = pool.health_check != self.pool.health_check;
-        self.work
-            .persistence_changed(&self.pool.persistence, &pool.persistence);
-        self.pool = pool;
-        if monitor_changed {
-            self.restart_monitoring();
+            // API changes: `make_change`
+            _ => {}
         }
     }
 }
