@@ -401,8 +401,10 @@ pub fn compare(
     let mut errors = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
     let mut configs = Vec::new();
+    // a trace is read once and its configurations share it
+    let traces = crate::scenario::trace::Cache::default();
     for set in &sets {
-        match pipeline::prepare(&Source::File(path), set, overrides) {
+        match pipeline::prepare(&Source::Shared(path, &traces), set, overrides) {
             Ok(prepared) => {
                 for w in prepared.warnings().map(Finding::to_string) {
                     if !warnings.contains(&w) {

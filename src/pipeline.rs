@@ -5,22 +5,22 @@
 //! is loaded and lowered.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::metrics::Recorder;
 use crate::report::Report;
 use crate::scenario::patch::Setting;
-use crate::scenario::trace::TraceRow;
+use crate::scenario::trace::{self, ReadTrace};
 use crate::scenario::{self, Finding, Loaded, Severity};
 use crate::sim::{self, Limits, Observer, RunOutput, SimConfig, SimError};
-
-/// Reads the arrival trace a scenario names; a sweep passes a cache, so each file is read once.
-pub type ReadTrace<'a> = &'a dyn Fn(&Path) -> Result<Vec<TraceRow>, Vec<Finding>>;
 
 /// Where a scenario comes from.
 #[derive(Clone, Copy)]
 pub enum Source<'a> {
     /// A scenario file; a trace it names is read relative to its directory.
     File(&'a Path),
+    /// A scenario file whose trace is read through a cache shared with other preparations.
+    Shared(&'a Path, &'a trace::Cache),
     /// Scenario text. `file` names it in findings and its stem is the default scenario name;
     /// a trace it names is read relative to `trace`'s directory, or not at all (then the
     /// scenario does not lower).
@@ -35,14 +35,15 @@ impl Source<'_> {
     /// How findings and refusals name the scenario.
     fn name(&self) -> String {
         match self {
-            Source::File(path) => path.display().to_string(),
+            Source::File(path) | Source::Shared(path, _) => path.display().to_string(),
             Source::Text { file, .. } => (*file).to_string(),
         }
     }
 
     fn load(&self, sets: &[Setting]) -> Result<Loaded, Vec<Finding>> {
         match *self {
-            Source::File(path) => scenario::load(path, sets),
+            Source::File(path) => scenario::load(path, sets, &|p| trace::read(p).map(Arc::new)),
+            Source::Shared(path, cache) => scenario::load(path, sets, &|p| cache.read(p)),
             Source::Text { file, text, trace } => {
                 let default_name = Path::new(file)
                     .file_stem()

@@ -121,7 +121,7 @@ pub fn sim_config(
                 migration_probability: 0.0,
             },
             methods: vec![],
-            trace: vec![],
+            trace: None,
         },
         backends: vec![backend; pool.members.len()],
         front: FrontConfig::elb_default(pool.protocol),

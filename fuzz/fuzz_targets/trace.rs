@@ -2,6 +2,7 @@
 #![no_main]
 
 use std::path::Path;
+use std::sync::Arc;
 
 use lbsim::pipeline::{self, Overrides, Refusal, Source};
 use lbsim::scenario::trace;
@@ -20,11 +21,12 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let Ok(rows) = trace::parse_text("fuzz.csv", text) else {
+    let Ok(replayed) = trace::parse_text("fuzz.csv", text) else {
         return;
     };
-    // the scenario names `fuzz.csv`; whatever directory it is looked up in, these are its rows
-    let read = |_: &Path| Ok(rows.clone());
+    // the scenario names `fuzz.csv`; whatever directory it is looked up in, this is it
+    let replayed = Arc::new(replayed);
+    let read = |_: &Path| Ok(replayed.clone());
     let source = Source::Text {
         file: "fuzz.json",
         text: SCENARIO,

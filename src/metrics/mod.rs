@@ -192,7 +192,7 @@ impl Recorder {
         let window = config.duration.saturating_sub(config.warmup).0;
         let bucket = config.bucket.0.max(1);
         let buckets = window.div_ceil(bucket).max(1) as usize;
-        let uris = config.workload.uris.len();
+        let uris = config.workload.uri_table().len();
         Recorder {
             uris,
             warmup: config.warmup,

@@ -5,17 +5,15 @@
 use super::sections::{
     self, Backend, Popularity as WirePopularity, ServiceTime, DEFAULT_CIDR, DEFAULT_CLIENTS,
 };
-use super::trace::TraceRow;
 use super::valid::{EventAction, MemberChange, PoolDef, ValidScenario};
 use super::{apig, elb, front, DEFAULT_DURATION_S};
 use crate::model::{Algorithm, Member, PoolConfig};
 use crate::sim::{
     Action, ArrivalProcess, ArrivalsConfig, BackendConfig, ClientsConfig, Distribution, Failure,
     LbZone, Method, Popularity, QuicConfig, RequestsPerConnection, SimConfig, TimedEvent,
-    TraceArrival, WorkloadConfig,
+    WorkloadConfig,
 };
 use crate::time::SimTime;
-use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 pub const DEFAULT_CAPACITY: u32 = 8;
@@ -47,18 +45,15 @@ pub enum NotRunnable {
 
 /// The most memory a run's tables may take, estimated before anything is allocated.
 pub const MAX_MEMORY_BYTES: u64 = 4 << 30;
-/// Bytes a trace row takes while the run holds it: the row as read (time, client, URI and
-/// connection strings) and its share of the lowered arrivals.
-const TRACE_ROW_BYTES: u64 = 160;
 
-/// Bytes a run's tables take: per member a latency histogram, two counters per second of the
+/// Bytes a run's tables and its replayed trace take: per member a latency histogram, two counters per second of the
 /// run, a bit per URI and (per LB node) its share of a Maglev table of up to 200 four-byte
 /// slots per member; per client a cookie and a persistence slot per LB node; the URI set.
 fn memory_estimate(c: &SimConfig) -> u64 {
     const HISTOGRAM: u64 = 16 << 10;
     let members = c.members_ever();
     let buckets = c.duration.as_secs_f64().ceil() as u64 + 1;
-    let uris = c.workload.uris.len() as u64;
+    let uris = c.workload.uri_table().len() as u64;
     let nodes = c.lb_zones.len().max(1) as u64;
     let per_member = HISTOGRAM + 16 * buckets + uris / 8 + 800 * nodes;
     let clients = u64::from(c.workload.clients.count) * (4 + 16 * nodes);
@@ -66,19 +61,7 @@ fn memory_estimate(c: &SimConfig) -> u64 {
         .saturating_mul(per_member)
         .saturating_add(clients)
         .saturating_add(uris * 48)
-}
-
-/// Bytes a replayed trace of `rows` takes, held as its rows and as the arrivals lowered from
-/// them; refused before the arrivals are built when that alone exceeds the limit.
-fn trace_memory(rows: usize) -> Result<u64, NotRunnable> {
-    let bytes = (rows as u64).saturating_mul(TRACE_ROW_BYTES);
-    match bytes > MAX_MEMORY_BYTES {
-        true => Err(NotRunnable::TooLarge {
-            estimated: bytes,
-            limit: MAX_MEMORY_BYTES,
-        }),
-        false => Ok(bytes),
-    }
+        .saturating_add(c.workload.trace.as_ref().map_or(0, |t| t.bytes()))
 }
 
 /// Lowers a valid scenario. `seed` and `duration_s` override the file's.
@@ -125,8 +108,6 @@ pub fn lower(
     if warmup >= duration {
         return Err(NotRunnable::WarmupBeyondDuration { duration, warmup });
     }
-    let rows = s.workload.arrivals.as_ref();
-    let trace_bytes = trace_memory(rows.map_or(0, |a| a.trace_rows.len()))?;
     let listener_port = front::listener_port(s).unwrap_or_else(|| {
         pool.members
             .first()
@@ -158,7 +139,7 @@ pub fn lower(
         timeline,
         bucket: SimTime::from_secs(1),
     };
-    let estimated = memory_estimate(&config).saturating_add(trace_bytes);
+    let estimated = memory_estimate(&config);
     if estimated > MAX_MEMORY_BYTES {
         return Err(NotRunnable::TooLarge {
             estimated,
@@ -246,16 +227,14 @@ fn lower_workload(
     methods: Vec<(Method, f64)>,
 ) -> Result<WorkloadConfig, NotRunnable> {
     let arrivals = w.arrivals.clone().unwrap_or_default();
-    if arrivals.trace.is_some() && arrivals.trace_rows.is_empty() {
+    if arrivals.trace.is_some() && arrivals.replayed.is_none() {
         return Err(NotRunnable::TraceNotRead);
     }
-    let replay = replay(&arrivals.trace_rows);
     let clients = w.clients.clone().unwrap_or_default();
     let largest_id = arrivals
-        .trace_rows
-        .iter()
-        .map(|r| r.client.saturating_add(1))
-        .max();
+        .replayed
+        .as_ref()
+        .map(|t| t.largest_client.saturating_add(1));
     let count = clients
         .count
         .map(saturate)
@@ -308,8 +287,8 @@ fn lower_workload(
             w.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS) / 1000.0,
         )),
         // a trace brings its own URIs (none without a URI column)
-        uris: if !arrivals.trace_rows.is_empty() {
-            replay.uris
+        uris: if arrivals.replayed.is_some() {
+            Vec::new()
         } else if w.uris.is_some() || uri_hashing {
             (0..uris.count.map_or(DEFAULT_URIS, saturate))
                 .map(|i| format!("/item/{i}"))
@@ -323,55 +302,8 @@ fn lower_workload(
             migration_probability: quic.migration_probability.unwrap_or(0.0),
         },
         methods,
-        trace: replay.arrivals,
+        trace: arrivals.replayed,
     })
-}
-
-/// A trace grouped into connections, with its distinct URIs.
-struct Replay {
-    arrivals: Vec<TraceArrival>,
-    uris: Vec<String>,
-}
-
-/// Rows sharing a `connection` value become one connection opened at its first row's time,
-/// carrying one request per row (sent one after another, as the engine sends a connection's
-/// requests); rows without one are connections of one request.
-fn replay(rows: &[TraceRow]) -> Replay {
-    // with a URI column, a row that leaves it empty asks for "/"
-    let any_uri = rows.iter().any(|r| r.uri.is_some());
-    let mut uris: Vec<String> = Vec::new();
-    let mut uri_index: BTreeMap<&str, u32> = BTreeMap::new();
-    let mut open: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut arrivals: Vec<TraceArrival> = Vec::new();
-    for row in rows {
-        let uri = any_uri.then(|| {
-            let u = row.uri.as_deref().unwrap_or("/");
-            *uri_index.entry(u).or_insert_with(|| {
-                uris.push(u.to_string());
-                uris.len() as u32 - 1
-            })
-        });
-        let existing = row.connection.as_deref().and_then(|c| open.get(c).copied());
-        let at = match existing {
-            Some(i) => i,
-            None => {
-                arrivals.push(TraceArrival {
-                    at: row.at,
-                    client: row.client,
-                    requests: 0,
-                    uris: Vec::new(),
-                });
-                if let Some(c) = row.connection.as_deref() {
-                    open.insert(c, arrivals.len() - 1);
-                }
-                arrivals.len() - 1
-            }
-        };
-        let a = &mut arrivals[at];
-        a.requests += 1;
-        a.uris.extend(uri);
-    }
-    Replay { arrivals, uris }
 }
 
 /// The timeline as engine actions, in the time order validation gave it. A live pool update
@@ -458,13 +390,37 @@ fn with_backends(added: &[Member], backends: &sections::Backends) -> Vec<(Member
 mod tests {
     use super::*;
 
-    /// A trace within the 10 M-row limit took gigabytes once read and lowered, uncounted.
+    /// A trace within the 10 M-row limit took gigabytes once read and lowered, uncounted; it is
+    /// now held once, compactly, and counted as it is held.
     #[test]
     fn a_replayed_trace_counts_in_the_memory_check() {
-        assert_eq!(trace_memory(10_000_000), Ok(1_600_000_000));
-        assert!(matches!(
-            trace_memory(30_000_000),
-            Err(NotRunnable::TooLarge { .. })
-        ));
+        let mut config = crate::testkit::sim_config(
+            crate::testkit::pool(
+                crate::model::Algorithm::RoundRobin,
+                vec![crate::testkit::member("a")],
+            ),
+            crate::testkit::backend(10, 5.0),
+            10.0,
+            SimTime::from_secs(10),
+        );
+        let without = memory_estimate(&config);
+        let connection = |at| crate::sim::TraceConnection {
+            at: SimTime::from_secs(at),
+            client: 0,
+            requests: 2,
+            first_uri: 2 * at as u32,
+        };
+        let trace = crate::sim::Trace {
+            connections: (0..1000).map(connection).collect(),
+            request_uris: vec![0; 2000],
+            uris: vec!["/a".into()],
+            largest_client: 0,
+        };
+        assert_eq!(trace.bytes(), 24 * 1000 + 4 * 2000 + (2 + 24));
+        config.workload.trace = Some(std::sync::Arc::new(trace));
+        assert_eq!(
+            memory_estimate(&config) - without,
+            24 * 1000 + 4 * 2000 + (2 + 24) + 48
+        );
     }
 }

@@ -38,7 +38,6 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use trace::TraceRow;
 
 /// The top level of a scenario file.
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
@@ -107,7 +106,12 @@ struct TraceRef {
 /// Reads, parses and validates a scenario file. `Err` holds findings when the file could not be
 /// read or parsed at all; `Ok` holds the scenario with every finding of validation.
 /// `sets` are `--set` changes applied to the file's JSON before validation.
-pub fn load(path: &Path, sets: &[patch::Setting]) -> Result<Loaded, Vec<Finding>> {
+/// `read` reads the trace the scenario names.
+pub fn load(
+    path: &Path,
+    sets: &[patch::Setting],
+    read: trace::ReadTrace,
+) -> Result<Loaded, Vec<Finding>> {
     let file = path.display().to_string();
     let fail = |rule: String| {
         let mut f = Findings::new(&file);
@@ -130,7 +134,7 @@ pub fn load(path: &Path, sets: &[patch::Setting]) -> Result<Loaded, Vec<Finding>
         .map(|s| s.to_string_lossy().into_owned());
     let mut loaded = parse(&file, text, default_name, sets)?;
     if let Some(trace) = trace_path(&loaded, path.parent().unwrap_or(Path::new("."))) {
-        attach_trace(&mut loaded, &file, trace::read(&trace));
+        attach_trace(&mut loaded, &file, read(&trace));
     }
     Ok(loaded)
 }
@@ -143,12 +147,12 @@ pub fn trace_path(loaded: &Loaded, dir: &Path) -> Option<PathBuf> {
 
 /// Gives the scenario the rows of its trace (as [`trace::read`] returned them), adding the
 /// trace's problems to the scenario's findings (an error makes it invalid).
-pub fn attach_trace(loaded: &mut Loaded, file: &str, rows: Result<Vec<TraceRow>, Vec<Finding>>) {
+pub fn attach_trace(loaded: &mut Loaded, file: &str, read: trace::Read) {
     let Some(trace) = &loaded.trace else {
         return;
     };
-    let rows = match rows {
-        Ok(rows) => rows,
+    let replayed = match read {
+        Ok(t) => t,
         Err(findings) => {
             if findings.iter().any(|f| f.severity == Severity::Error) {
                 loaded.scenario = None;
@@ -156,7 +160,7 @@ pub fn attach_trace(loaded: &mut Loaded, file: &str, rows: Result<Vec<TraceRow>,
             return loaded.findings.extend(findings);
         }
     };
-    let largest = rows.iter().map(|r| r.client).max().unwrap_or(0);
+    let largest = replayed.largest_client;
     if let Some(n) = trace.clients.filter(|n| u64::from(largest) >= *n) {
         let mut f = Findings::new(file);
         let rule = format!("is too small for the trace's client id {largest} (ids start at 0)");
@@ -169,7 +173,7 @@ pub fn attach_trace(loaded: &mut Loaded, file: &str, rows: Result<Vec<TraceRow>,
             .workload
             .arrivals
             .get_or_insert_with(Default::default)
-            .trace_rows = rows;
+            .replayed = Some(replayed);
     }
 }
 

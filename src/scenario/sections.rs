@@ -219,10 +219,10 @@ pub struct Arrivals {
     pub schedule: Option<Vec<RateStep>>,
     /// Replay arrivals from a CSV file (`t_s,client[,uri][,connection]`), relative to the scenario.
     pub trace: Option<String>,
-    /// The rows of `trace`, read when the scenario file is loaded.
+    /// `trace` as read when the scenario file is loaded.
     #[serde(skip)]
     #[schemars(skip)]
-    pub trace_rows: Vec<super::trace::TraceRow>,
+    pub replayed: Option<std::sync::Arc<crate::sim::Trace>>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]

@@ -58,11 +58,9 @@ pub(super) fn estimate_events(cfg: &SimConfig) -> Result<u64, SimError> {
         + f64::from(u8::from(cfg.workload.timeout.is_some()))
         + f64::from(u8::from(idles))
         + f64::from(attempts);
-    let trace = &cfg.workload.trace;
-    let requests = if trace.is_empty() {
-        max_rate * secs * rpc.mean()
-    } else {
-        trace.iter().map(|a| f64::from(a.requests)).sum()
+    let requests = match &cfg.workload.trace {
+        None => max_rate * secs * rpc.mean(),
+        Some(t) => t.connections.iter().map(|a| f64::from(a.requests)).sum(),
     };
     let probes = cfg.pool.health_check.map_or(0.0, |h| {
         2.0 * cfg.pool.members.len() as f64 * secs / h.interval.as_secs_f64().max(1e-3)

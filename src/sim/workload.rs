@@ -7,7 +7,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::check::invalid;
-use super::config::{ArrivalProcess, Method, SimConfig, WorkloadConfig};
+use super::config::{ArrivalProcess, Method, SimConfig, Trace, TraceConnection, WorkloadConfig};
 use super::observe::Outcome;
 use super::requests::{Call, Failed};
 use super::sample::{below, exponential, unit, Chooser, CountSampler, Sampler};
@@ -73,13 +73,17 @@ pub(super) struct Opening {
 pub(super) struct Workload<'c> {
     cfg: &'c WorkloadConfig,
     listener: (IpAddr, u16),
-    /// Next row of `cfg.trace` to replay.
+    /// The replayed trace, if any, and its connections (empty without one).
+    trace: Option<&'c Trace>,
+    replayed: &'c [TraceConnection],
+    /// Next of `replayed`.
     trace_pos: usize,
     /// Mean gap between arrivals in ns (`1e9 / rate`; infinite when the rate is 0).
     mean_gap: f64,
     clients: Chooser,
     uris: Option<Chooser>,
-    uri_bytes: Vec<Box<[u8]>>,
+    /// The URIs requests name (by index).
+    uri_table: &'c [String],
     rpc: CountSampler,
     think: Option<Sampler>,
     ip_proto: u8,
@@ -99,10 +103,11 @@ pub(super) struct Workload<'c> {
 impl<'c> Workload<'c> {
     pub(super) fn new(cfg: &'c SimConfig) -> Result<Self, SimError> {
         let w = &cfg.workload;
-        let uris = if w.uris.is_empty() {
+        let table = w.uri_table();
+        let uris = if table.is_empty() {
             None
         } else {
-            Some(Chooser::new(w.uris.len() as u32, w.uri_popularity).map_err(invalid)?)
+            Some(Chooser::new(table.len() as u32, w.uri_popularity).map_err(invalid)?)
         };
         let think = w
             .think_time
@@ -113,11 +118,13 @@ impl<'c> Workload<'c> {
         Ok(Workload {
             cfg: w,
             listener: cfg.listener,
+            trace: w.trace.as_deref(),
+            replayed: w.trace.as_ref().map_or(&[], |t| &t.connections),
             trace_pos: 0,
             mean_gap: mean_gap(w.arrivals.rate_per_s),
             clients: Chooser::new(w.clients.count, w.clients.popularity).map_err(invalid)?,
             uris,
-            uri_bytes: w.uris.iter().map(|u| u.as_bytes().into()).collect(),
+            uri_table: table,
             rpc: CountSampler::new(&w.requests_per_connection).map_err(invalid)?,
             think,
             ip_proto: if matches!(w.protocol, Protocol::Udp | Protocol::Quic) {
@@ -145,9 +152,11 @@ impl<'c> Workload<'c> {
     /// When the next connection arrives, drawn at `now` (`SimTime::MAX`: none).
     #[inline]
     pub(super) fn interarrival(&mut self, rng: &mut ChaCha8Rng, now: SimTime) -> SimTime {
-        let trace = &self.cfg.trace;
-        if !trace.is_empty() {
-            return trace.get(self.trace_pos).map_or(SimTime::MAX, |a| a.at);
+        if self.trace.is_some() {
+            return self
+                .replayed
+                .get(self.trace_pos)
+                .map_or(SimTime::MAX, |a| a.at);
         }
         let mean = self.mean_gap;
         if mean.is_infinite() {
@@ -167,7 +176,7 @@ impl<'c> Workload<'c> {
     /// The arriving connection's client and request count: the next trace row, or drawn.
     #[inline(always)]
     pub(super) fn open(&mut self, rng: &mut ChaCha8Rng) -> Opening {
-        match self.cfg.trace.get(self.trace_pos) {
+        match self.replayed.get(self.trace_pos) {
             Some(a) => {
                 self.trace_pos += 1;
                 Opening {
@@ -258,14 +267,14 @@ impl<'c> Workload<'c> {
     /// Draws the URI of `conn`'s next request (or takes it from its trace row).
     #[inline(always)]
     pub(super) fn draw_uri(&self, conn: &mut Conn, rng: &mut ChaCha8Rng) {
-        let traced = conn
-            .trace_row
-            .and_then(|row| self.cfg.trace.get(row.get() as usize));
+        let traced = conn.trace_row.zip(self.trace).map(|(row, trace)| {
+            trace.uri(
+                &self.replayed[row.get() as usize],
+                conn.sent.saturating_sub(1),
+            )
+        });
         match (&self.uris, traced) {
-            (_, Some(a)) if !a.uris.is_empty() => {
-                let k = (conn.sent as usize).saturating_sub(1).min(a.uris.len() - 1);
-                conn.uri = a.uris[k];
-            }
+            (_, Some(Some(uri))) => conn.uri = uri,
             (Some(ch), None) => conn.uri = ch.pick(rng),
             _ => {}
         }
@@ -288,8 +297,8 @@ impl<'c> Workload<'c> {
     /// header.
     #[inline(always)]
     pub(super) fn request(&mut self, conn: &Conn, now: SimTime, initial: bool) -> Request<'_> {
-        let uri: &[u8] = match self.uri_bytes.get(conn.uri as usize) {
-            Some(bytes) => bytes,
+        let uri: &[u8] = match self.uri_table.get(conn.uri as usize) {
+            Some(uri) => uri.as_bytes(),
             None => b"/",
         };
         let quic_packet = if self.quic {

@@ -22,12 +22,9 @@ pub use plan::{is_spec, json_schema, Plan, Spec};
 pub use report::headline;
 pub use results::{RunRecord, Shard};
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use crate::pipeline::{self, Overrides, Source};
-use crate::scenario::trace::TraceRow;
 use crate::scenario::{self, Finding};
 use crate::sim::{self, Limits, SimConfig};
 use crate::time::SimTime;
@@ -48,26 +45,13 @@ pub enum SweepError {
 /// What the runs of a plan share: the trace files their scenarios replay, each read once.
 #[derive(Default)]
 pub struct Inputs {
-    traces: Mutex<BTreeMap<PathBuf, TraceRead>>,
-}
-
-type TraceRead = Result<Vec<TraceRow>, Vec<Finding>>;
-
-impl Inputs {
-    fn trace(&self, path: &Path) -> TraceRead {
-        let mut traces = self.traces.lock().unwrap_or_else(|e| e.into_inner());
-        traces
-            .entry(path.to_path_buf())
-            .or_insert_with(|| scenario::trace::read(path))
-            .clone()
-    }
+    traces: scenario::trace::Cache,
 }
 
 /// Validates and lowers every point (point 0 is the base) before any run starts, so a bad value
 /// in the last point fails in a second, not after hours. Also checks that the objective and the
 /// constraints name metrics the report has. Configurations are lowered again for each run
-/// ([`point_config`]) rather than kept: a trace replay held for every point would multiply its
-/// memory by the number of points.
+/// ([`point_config`]) rather than kept; a replayed trace is read once and shared by them all.
 pub fn prepare(plan: &Plan) -> Result<Inputs, SweepError> {
     let inputs = Inputs::default();
     // each problem once, with the points that have it (a bad parameter path fails every point)
@@ -189,14 +173,14 @@ fn ranges(numbers: &[usize]) -> String {
 /// checked against the work limit; `Err` holds every problem.
 pub fn point_config(plan: &Plan, inputs: &Inputs, point: usize) -> Result<SimConfig, Vec<String>> {
     let settings = plan.settings(point);
-    let read = |path: &Path| inputs.trace(path);
+    let read = |path: &Path| inputs.traces.read(path);
     let source = Source::Text {
         file: &plan.base_file,
         text: &plan.base_text,
         trace: plan
             .base_dir
             .as_deref()
-            .map(|dir| (dir, &read as pipeline::ReadTrace)),
+            .map(|dir| (dir, &read as scenario::trace::ReadTrace)),
     };
     let overrides = Overrides {
         seed: None,

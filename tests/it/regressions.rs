@@ -754,3 +754,42 @@ fn event_bodies_meet_the_rules_of_the_pool_at_their_time() {
         .collect();
     assert_eq!(errors, Vec::<String>::new());
 }
+
+/// A trace was held as strings per row and again as lowered arrivals, once per configuration
+/// replaying it (every `compare` variant): preparations sharing a cache now share one trace.
+#[test]
+fn configurations_replaying_one_trace_share_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("a.csv"),
+        "0.1,0,/a,c\n0.2,1,/b\n0.3,0,/c,c\n",
+    )
+    .unwrap();
+    let path = dir.path().join("s.json");
+    std::fs::write(
+        &path,
+        r#"{"pool": {"protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN",
+                      "members": [{"address": "10.0.0.1", "protocol_port": 80}]},
+            "workload": {"arrivals": {"trace": "a.csv"}}}"#,
+    )
+    .unwrap();
+    let cache = scenario::trace::Cache::default();
+    let prepare = |seed: u64| {
+        let sets = [scenario::patch::Setting {
+            path: "seed".into(),
+            value: seed.into(),
+        }];
+        let prepared =
+            pipeline::prepare(&Source::Shared(&path, &cache), &sets, Overrides::default());
+        prepared
+            .expect("runnable")
+            .config
+            .workload
+            .trace
+            .expect("a trace")
+    };
+    let (one, two) = (prepare(1), prepare(2));
+    assert!(std::sync::Arc::ptr_eq(&one, &two), "one trace for both");
+    assert_eq!(one.connections.len(), 2);
+    assert_eq!(one.request_uris, [0, 2, 1]);
+}
