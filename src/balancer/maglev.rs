@@ -10,15 +10,20 @@
 //!   the set of candidates, never on their indices or insertion order.
 //! - Weights are ignored by default (vendor: "the member weight is ignored" under hash
 //!   algorithms; weight 0 never reaches here because eligibility removes it). With
-//!   `Maglev::new(true)` they are honoured as Katran's `MaglevHashV2` does: a member's k-th
+//!   `weighted` set they are honoured as Katran's `MaglevHashV2` does: a member's k-th
 //!   turn comes in pass ⌈k · W / w⌉ (W the largest weight), so it fills about `w / Σw` of the
 //!   table; with equal weights every member takes every pass, which is the unweighted fill.
 //! - Lookup maps the 64-bit request hash onto `[0, M)` with a multiply-shift (`(h · M) >> 64`),
 //!   which is as uniform as `h % M` and avoids a 64-bit division per pick.
 //!
+//! - LB nodes whose candidates are equal build the same table, so they share one
+//!   ([`SharedTables`]): the first node to rebuild fills it, the others find it.
+//!
 //! Disruption measured by `tests/it/balancer.rs` is documented in `docs/model.md`.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use super::{Candidate, MemberIdx, Picker};
 
@@ -49,47 +54,55 @@ fn is_prime(n: u64) -> bool {
     true
 }
 
-/// Slot owners. 16-bit entries while every candidate's index fits: a 10,000-member table
-/// (M ≈ 1 M) then takes 2 MiB instead of 4, which halved the pick's time with a million
-/// distinct clients (the lookup misses cache either way; half the bytes stay in L3).
-enum Table {
+/// Slot owners as a fill writes them. 16-bit entries while every candidate's index fits: a
+/// 10,000-member table (M ≈ 1 M) then takes 2 MiB instead of 4, which halved the pick's time
+/// with a million distinct clients (the lookup misses cache either way; half the bytes stay in
+/// L3).
+enum Slots {
     Narrow(Vec<u16>),
     Wide(Vec<MemberIdx>),
 }
 
+impl Slots {
+    /// `size` slots wide enough for `widest`.
+    fn new(size: usize, widest: MemberIdx) -> Slots {
+        match u16::try_from(widest) {
+            Ok(_) => Slots::Narrow(vec![0; size]),
+            Err(_) => Slots::Wide(vec![0; size]),
+        }
+    }
+
+    /// `idx` was checked by [`Slots::new`] to fit.
+    #[inline]
+    fn set(&mut self, slot: u64, idx: MemberIdx) {
+        match self {
+            Slots::Narrow(t) => t[slot as usize] = idx as u16,
+            Slots::Wide(t) => t[slot as usize] = idx,
+        }
+    }
+
+    fn into_table(self) -> Table {
+        match self {
+            Slots::Narrow(t) => Table::Narrow(t.into()),
+            Slots::Wide(t) => Table::Wide(t.into()),
+        }
+    }
+}
+
+/// A filled table, held by every balancer whose candidates it was filled for.
+#[derive(Clone)]
+enum Table {
+    Narrow(Rc<[u16]>),
+    Wide(Rc<[MemberIdx]>),
+}
+
 impl Default for Table {
     fn default() -> Table {
-        Table::Narrow(Vec::new())
+        Table::Narrow(Rc::new([]))
     }
 }
 
 impl Table {
-    /// Empties the table and gives it `size` slots wide enough for `widest`.
-    fn reset(&mut self, size: usize, widest: MemberIdx) {
-        let narrow = u16::try_from(widest).is_ok();
-        match self {
-            Table::Narrow(t) if narrow => {
-                t.clear();
-                t.resize(size, 0);
-            }
-            Table::Wide(t) if !narrow => {
-                t.clear();
-                t.resize(size, 0);
-            }
-            _ if narrow => *self = Table::Narrow(vec![0; size]),
-            _ => *self = Table::Wide(vec![0; size]),
-        }
-    }
-
-    /// `idx` was checked by [`Table::reset`] to fit.
-    #[inline]
-    fn set(&mut self, slot: u64, idx: MemberIdx) {
-        match self {
-            Table::Narrow(t) => t[slot as usize] = idx as u16,
-            Table::Wide(t) => t[slot as usize] = idx,
-        }
-    }
-
     #[inline]
     fn get(&self, slot: usize) -> MemberIdx {
         match self {
@@ -102,6 +115,14 @@ impl Table {
         match self {
             Table::Narrow(t) => t.len(),
             Table::Wide(t) => t.len(),
+        }
+    }
+
+    /// How many hold the table.
+    fn holders(&self) -> usize {
+        match self {
+            Table::Narrow(t) => Rc::strong_count(t),
+            Table::Wide(t) => Rc::strong_count(t),
         }
     }
 }
@@ -229,25 +250,67 @@ impl Turns for ByWeight {
     }
 }
 
+/// A candidate as the fill sees it: key hashes, index and weight, in key-hash order.
+type Entry = (u64, u64, MemberIdx, u32);
+
+/// The tables the balancers of one run have filled and still hold, for the others to share. A
+/// table is a pure function of its size, the weighting and the candidates, so balancers whose
+/// candidates are equal (LB nodes after the same change) take the first one's instead of filling
+/// their own: at 10,000 members a fill costs about 25 ms, finding it a comparison of the lists.
+#[derive(Default)]
+pub struct SharedTables(RefCell<Vec<Built>>);
+
+struct Built {
+    m: u64,
+    weighted: bool,
+    order: Vec<Entry>,
+    table: Table,
+}
+
+impl SharedTables {
+    /// The table of these candidates, if a balancer holds one; tables no balancer holds any
+    /// more are let go.
+    fn find(&self, m: u64, weighted: bool, order: &[Entry]) -> Option<Table> {
+        let mut built = self.0.borrow_mut();
+        built.retain(|b| b.table.holders() > 1);
+        built
+            .iter()
+            .find(|b| b.m == m && b.weighted == weighted && b.order == order)
+            .map(|b| b.table.clone())
+    }
+
+    fn add(&self, m: u64, weighted: bool, order: &[Entry], table: &Table) {
+        self.0.borrow_mut().push(Built {
+            m,
+            weighted,
+            order: order.to_vec(),
+            table: table.clone(),
+        });
+    }
+}
+
 /// A Maglev lookup table over the current candidates.
 #[derive(Default)]
 pub(crate) struct Maglev {
     /// Honour candidate weights (an lbsim option; the vendor ignores them).
     weighted: bool,
     table: Table,
+    shared: Rc<SharedTables>,
     /// Reused between rebuilds: candidates in key-hash order with their weights, and per
     /// candidate its permutation cursor and skip, and the occupancy bit of each slot (M/8 bytes,
     /// so it stays in cache).
-    order: Vec<(u64, u64, MemberIdx, u32)>,
+    order: Vec<Entry>,
     next: Vec<u64>,
     skip: Vec<u64>,
     occupied: Vec<u64>,
 }
 
 impl Maglev {
-    pub(crate) fn new(weighted: bool) -> Maglev {
+    /// A picker sharing its tables through `shared`.
+    pub(crate) fn new(weighted: bool, shared: Rc<SharedTables>) -> Maglev {
         Maglev {
             weighted,
+            shared,
             ..Maglev::default()
         }
     }
@@ -266,11 +329,11 @@ impl Maglev {
     /// free slot is the free one with the smallest position (every free slot lies ahead of its
     /// cursor: the cursor only passed occupied slots, and slots never empty). That costs E
     /// products per turn, fewer than M/E probes while E < √M; ½√M measured best.
-    fn fill(&mut self, m: u64, turns: &mut impl Turns) {
+    fn fill(&mut self, m: u64, turns: &mut impl Turns) -> Table {
         let size = m as usize;
         debug_assert!(m < 1 << 32, "positions are multiplied in 64 bits");
         let widest = self.order.iter().map(|o| o.2).max().unwrap_or(0);
-        self.table.reset(size, widest);
+        let mut table = Slots::new(size, widest);
         self.occupied.clear();
         self.occupied.resize(size.div_ceil(64), 0);
         // A cursor is a member's current position along its permutation; advancing by `skip`
@@ -285,7 +348,7 @@ impl Maglev {
         while free > endgame {
             let turn = turns.next();
             let slot = self.probe(turn, m);
-            self.table.set(slot, self.order[turn].2);
+            table.set(slot, self.order[turn].2);
             free -= 1;
         }
         let mut empty: Vec<u64> = (0..m)
@@ -306,8 +369,9 @@ impl Maglev {
                     (best, best_position) = (k, p);
                 }
             }
-            self.table.set(empty.swap_remove(best), idx);
+            table.set(empty.swap_remove(best), idx);
         }
+        table.into_table()
     }
 
     /// Takes the next free slot along candidate `i`'s permutation and advances its cursor.
@@ -389,20 +453,26 @@ impl Picker for Maglev {
                 .iter()
                 .map(|c| (c.key_hash.0, c.key_hash.1, c.idx, c.weight)),
         );
+        // let go of the old table first: one no other balancer holds is freed before the fill
+        self.table = Table::default();
         if self.order.is_empty() {
-            self.table.reset(0, 0);
             return;
         }
         self.order.sort_unstable();
         let m = table_size(pool_size);
+        if let Some(table) = self.shared.find(m, self.weighted, &self.order) {
+            self.table = table;
+            return;
+        }
         let first = self.order[0].3;
-        if self.weighted && self.order.iter().any(|o| o.3 != first) {
+        self.table = if self.weighted && self.order.iter().any(|o| o.3 != first) {
             let mut turns = ByWeight::new(self.order.iter().map(|o| u64::from(o.3)));
-            self.fill(m, &mut turns);
+            self.fill(m, &mut turns)
         } else {
             let count = self.order.len();
-            self.fill(m, &mut EveryCandidate { next: 0, count });
-        }
+            self.fill(m, &mut EveryCandidate { next: 0, count })
+        };
+        self.shared.add(m, self.weighted, &self.order, &self.table);
     }
 
     fn pick(&mut self, key: u64) -> MemberIdx {
@@ -500,13 +570,13 @@ mod tests {
             weighted,
             ..Maglev::default()
         };
-        if weighted {
+        mg.table = if weighted {
             let mut turns = ByWeight::new(mg.order.iter().map(|o| u64::from(o.3)));
-            mg.fill(m, &mut turns);
+            mg.fill(m, &mut turns)
         } else {
             let count = mg.order.len();
-            mg.fill(m, &mut EveryCandidate { next: 0, count });
-        }
+            mg.fill(m, &mut EveryCandidate { next: 0, count })
+        };
         mg
     }
 
@@ -549,7 +619,7 @@ mod tests {
     fn weighted_shares_follow_weights() {
         // weights 1, 2, 3, 4 repeating over 40 members: shares w / Σw of M = 65,537 slots
         let cands = ordered(65_537, 40, 0, |i| (i % 4 + 1) * 100);
-        let mut mg = Maglev::new(true);
+        let mut mg = Maglev::new(true, Rc::default());
         mg.rebuild(&cands, 40);
         let mut counts = [0f64; 40];
         for owner in mg.table() {
@@ -585,5 +655,43 @@ mod tests {
         x.rebuild(&a, 5);
         y.rebuild(&b, 5);
         assert!(x.table() == y.table());
+    }
+
+    /// Balancers sharing tables take one table for equal candidates (in any order), fill their
+    /// own for others, and a table nobody holds any more is let go.
+    #[test]
+    fn equal_candidates_share_one_table() {
+        let mk =
+            |i: u32| Candidate::new(i, 1, 0, super::super::hash::member_hashes(&format!("k{i}")));
+        let all: Vec<Candidate> = (0..5).map(mk).collect();
+        let reversed: Vec<Candidate> = (0..5).rev().map(mk).collect();
+        let fewer: Vec<Candidate> = (0..4).map(mk).collect();
+        let shared = Rc::<SharedTables>::default();
+        let mut nodes: Vec<Maglev> = (0..3).map(|_| Maglev::new(false, shared.clone())).collect();
+        nodes[0].rebuild(&all, 5);
+        nodes[1].rebuild(&reversed, 5);
+        nodes[2].rebuild(&fewer, 5);
+        let (Table::Narrow(a), Table::Narrow(b), Table::Narrow(c)) =
+            (&nodes[0].table, &nodes[1].table, &nodes[2].table)
+        else {
+            panic!("narrow tables");
+        };
+        assert!(Rc::ptr_eq(a, b), "equal candidates: one table");
+        assert!(!Rc::ptr_eq(a, c), "other candidates: their own");
+        let mut alone = Maglev::new(false, Rc::default());
+        alone.rebuild(&fewer, 5);
+        assert!(
+            alone.table() == nodes[2].table(),
+            "the shared table is the one a fill makes"
+        );
+        assert_eq!(nodes[0].table.holders(), 3, "two balancers and the list");
+        nodes[2].rebuild(&all, 5);
+        assert_eq!(nodes[0].table.holders(), 4);
+        nodes[0].rebuild(&fewer, 5);
+        assert_eq!(
+            shared.0.borrow().len(),
+            2,
+            "the 4-candidate table was let go and refilled"
+        );
     }
 }

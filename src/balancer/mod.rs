@@ -19,6 +19,7 @@ mod slow_start;
 mod wrr;
 
 use std::net::IpAddr;
+use std::rc::Rc;
 
 use crate::model::{
     Algorithm, AzAffinity, AzFallback, AzThreshold, Member, Persistence, PoolConfig, Tier, ZoneId,
@@ -26,6 +27,7 @@ use crate::model::{
 use crate::time::SimTime;
 
 pub use crate::model::MemberIdx;
+pub use maglev::SharedTables;
 
 /// A member's health as the load balancer sees it (ELB `operating_status`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -196,14 +198,21 @@ fn retry_key(key: u64, i: u64) -> u64 {
 
 /// `weighted_hashing`: hash algorithms honour member weights
 /// (see [`Balancer::set_weighted_hashing`]).
-fn picker_for(algorithm: Algorithm, weighted_hashing: bool) -> Box<dyn Picker> {
+/// `tables`: Maglev tables shared with other balancers.
+fn picker_for(
+    algorithm: Algorithm,
+    weighted_hashing: bool,
+    tables: &Rc<SharedTables>,
+) -> Box<dyn Picker> {
     match algorithm {
         Algorithm::RoundRobin => Box::new(wrr::Wrr::new()),
         Algorithm::LeastConnections => Box::<least_conn::LeastConn>::default(),
         Algorithm::SourceIp
         | Algorithm::UriHash
         | Algorithm::QuicCid { .. }
-        | Algorithm::TupleHash(_) => Box::new(maglev::Maglev::new(weighted_hashing)),
+        | Algorithm::TupleHash(_) => {
+            Box::new(maglev::Maglev::new(weighted_hashing, tables.clone()))
+        }
     }
 }
 
@@ -278,6 +287,8 @@ pub struct Balancer {
 
     members: Vec<MemberState>,
     picker: Box<dyn Picker>,
+    /// Hash tables shared with the other balancers of a run ([`Balancer::share_tables`]).
+    tables: Rc<SharedTables>,
     candidates: Vec<Candidate>,
     is_candidate: Vec<bool>,
     route: Route,
@@ -300,6 +311,7 @@ impl Balancer {
         address_slots: u32,
         now: SimTime,
     ) -> Balancer {
+        let tables = Rc::<SharedTables>::default();
         let mut b = Balancer {
             algorithm: pool.algorithm,
             persistence: pool.persistence.clone(),
@@ -311,7 +323,8 @@ impl Balancer {
             short_dcid_len: usize::from(quic::DEFAULT_SHORT_DCID_LEN),
             weighted_hashing: false,
             members: Vec::with_capacity(pool.members.len()),
-            picker: picker_for(pool.algorithm, false),
+            picker: picker_for(pool.algorithm, false, &tables),
+            tables,
             candidates: Vec::new(),
             is_candidate: Vec::new(),
             route: Route::Normal,
@@ -356,7 +369,15 @@ impl Balancer {
     /// instead of ignoring them as the vendor does (an lbsim option for what-if comparisons).
     pub fn set_weighted_hashing(&mut self, weighted: bool) {
         self.weighted_hashing = weighted;
-        self.picker = picker_for(self.algorithm, weighted);
+        self.picker = picker_for(self.algorithm, weighted, &self.tables);
+        self.dirty = true;
+    }
+
+    /// Shares hash tables with the other balancers given `tables` (the LB nodes of a run): a
+    /// node whose candidates equal another's takes its table instead of filling one.
+    pub fn share_tables(&mut self, tables: Rc<SharedTables>) {
+        self.tables = tables;
+        self.picker = picker_for(self.algorithm, self.weighted_hashing, &self.tables);
         self.dirty = true;
     }
 
@@ -611,7 +632,7 @@ impl Balancer {
     pub fn update_pool(&mut self, now: SimTime, pool: &PoolConfig) {
         if pool.algorithm != self.algorithm {
             self.algorithm = pool.algorithm;
-            self.picker = picker_for(pool.algorithm, self.weighted_hashing);
+            self.picker = picker_for(pool.algorithm, self.weighted_hashing, &self.tables);
         }
         let kind = |p: &Option<Persistence>| p.as_ref().map(std::mem::discriminant);
         if kind(&pool.persistence) != kind(&self.persistence) {

@@ -69,14 +69,17 @@ pub(super) fn estimate_events(cfg: &SimConfig) -> Result<u64, SimError> {
 }
 
 /// Table rebuilds, in events of equal cost: an action that changes the candidates or weights
-/// rebuilds every LB node's table on its next pick (an upper bound: a weight change an
+/// rebuilds every LB node's candidate list on its next pick (an upper bound: a weight change an
 /// unweighted hash table ignores rebuilds nothing), and a crash or recovery does again when
-/// health checks see it. A rebuild costs about 3 events per member, a Maglev table about 25
-/// (at 10,000 members: 2.5 ms for round robin, 25 ms for Maglev, against about 0.1 µs per event);
-/// each node applying a change (`propagation`) is one more event, well inside that bound.
+/// health checks see it. A candidate list costs about 3 events per member and a Maglev table
+/// about 25 (at 10,000 members: 2.5 ms against 25 ms, at about 0.1 µs per event); nodes with
+/// equal candidates share one table (`balancer::SharedTables`), so a change fills one table, or
+/// one per node when AZ affinity gives each node its own candidates. Each node applying a change
+/// (`propagation`) is one more event, well inside that bound.
 fn rebuild_work(cfg: &SimConfig) -> f64 {
     let mut members = cfg.pool.members.len() as f64;
     let mut hashing = cfg.pool.algorithm.hashes();
+    let mut affinity = cfg.pool.az_affinity.is_some();
     let probed = f64::from(u8::from(cfg.pool.health_check.is_some()));
     let mut changes = 0.0;
     for e in &cfg.timeline {
@@ -88,14 +91,20 @@ fn rebuild_work(cfg: &SimConfig) -> f64 {
             }
             Action::UpdatePool(p) => {
                 hashing |= p.algorithm.hashes();
+                affinity |= p.az_affinity.is_some();
                 1.0
             }
             Action::SetFailure { .. } | Action::AzDown(_) | Action::AzUp(_) => 1.0 + probed,
             _ => 1.0,
         };
     }
-    let per_member = if hashing { 25.0 } else { 3.0 };
-    changes * members * cfg.lb_zones.len().max(1) as f64 * per_member
+    let nodes = cfg.lb_zones.len().max(1) as f64;
+    let fills = match (hashing, affinity) {
+        (false, _) => 0.0,
+        (true, false) => 1.0,
+        (true, true) => nodes,
+    };
+    changes * members * (3.0 * nodes + 25.0 * fills)
 }
 
 /// A configuration that passed [`check`]: the timeline stable-sorted by time, and the LB nodes

@@ -2,10 +2,11 @@
 //! algorithm state and connection counts, as real LB nodes are.
 
 use rand_chacha::ChaCha8Rng;
+use std::rc::Rc;
 
 use super::config::{LbZone, SimConfig};
 use super::sample::below;
-use crate::balancer::{Balancer, BalancerCounters};
+use crate::balancer::{Balancer, BalancerCounters, SharedTables};
 use crate::model::ZoneId;
 use crate::time::SimTime;
 
@@ -27,12 +28,14 @@ pub(super) struct Nodes(Vec<Node>);
 impl Nodes {
     pub(super) fn new(cfg: &SimConfig, lb_zones: &[LbZone]) -> Nodes {
         let w = &cfg.workload;
+        let tables = Rc::<SharedTables>::default();
         Nodes(
             lb_zones
                 .iter()
                 .map(|z| {
                     let mut balancer =
                         Balancer::new(&cfg.pool, z.zone, w.clients.addresses, SimTime::ZERO);
+                    balancer.share_tables(tables.clone());
                     // the servers issue CIDs of this length; short headers do not carry it
                     balancer.set_quic_short_dcid_len(w.quic.dcid_len);
                     balancer.set_weighted_hashing(cfg.weighted_hashing);

@@ -593,7 +593,9 @@ fn names_have_the_vendors_length_limit() {
 }
 
 /// Weight toggles on a source-IP pool behind 1,000 LB nodes took minutes of table rebuilds
-/// that the work estimate did not count; they are counted and refused up front.
+/// that the work estimate did not count. Nodes with equal candidates now share one table, so
+/// each change fills one and the estimate counts that; with AZ affinity every node has its own
+/// candidates and table, and the run is refused up front.
 #[test]
 fn table_rebuilds_count_in_the_work_estimate() {
     let members: Vec<String> = (0..4_000)
@@ -615,19 +617,33 @@ fn table_rebuilds_count_in_the_work_estimate() {
             )
         })
         .collect();
-    let text = format!(
-        r#"{{"duration_s": 30, "loadbalancer": {{"availability_zones": [{}]}},
-            "pool": {{"protocol": "TCP", "lb_algorithm": "SOURCE_IP", "members": [{}]}},
-            "workload": {{"arrivals": {{"rate_per_s": 10}}}}, "events": [{}]}}"#,
-        zones.join(","),
-        members.join(","),
-        events.join(",")
-    );
-    let config = config("r.json", &text);
-    let work = lbsim::sim::check_work(&config, Limits::default());
+    let scenario = |affinity: &str| {
+        format!(
+            r#"{{"duration_s": 30, "loadbalancer": {{"availability_zones": [{}]}},
+                "pool": {{"protocol": "TCP", "lb_algorithm": "SOURCE_IP", "members": [{}] {affinity}}},
+                "workload": {{"arrivals": {{"rate_per_s": 10}}}}, "events": [{}]}}"#,
+            zones.join(","),
+            members.join(","),
+            events.join(",")
+        )
+    };
+    let work = |text: &str, max_events: Option<u64>| {
+        lbsim::sim::check_work(&config("r.json", text), Limits { max_events })
+    };
+    // 20 changes × 4,000 members × (1,000 candidate lists × 3 + one table × 25)
+    let shared = scenario("");
+    assert!(work(&shared, None).is_ok());
+    let counted = work(&shared, Some(20 * 4_000 * 3_025));
     assert!(
-        matches!(work, Err(lbsim::sim::SimError::TooMuchWork { estimated, .. }) if estimated > 1_000_000_000),
-        "{work:?}"
+        matches!(counted, Err(lbsim::sim::SimError::TooMuchWork { .. })),
+        "{counted:?}"
+    );
+    let affinity = r#", "az_affinity": {"enable": true, "az_minimum_healthy_member_percentage": -1,
+                       "az_minimum_healthy_member_count": 1}"#;
+    let own = work(&scenario(affinity), None);
+    assert!(
+        matches!(own, Err(lbsim::sim::SimError::TooMuchWork { estimated, .. }) if estimated > 20 * 4_000 * 28_000),
+        "{own:?}"
     );
 }
 
