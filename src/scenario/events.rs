@@ -47,7 +47,7 @@ pub fn validate(
     zones: &[String],
     duration: f64,
     f: &mut Findings,
-) -> Vec<TimedAction> {
+) -> (Vec<TimedAction>, Vec<String>) {
     let master_slave = matches!(pool, Some(PoolDef::Elb(p)) if p.is_master_slave());
     let given: Vec<Option<Given>> = events
         .iter()
@@ -72,7 +72,7 @@ pub fn validate(
             }
         }
     }
-    out
+    (out, timeline.keys_ever())
 }
 
 fn at(e: &Event) -> f64 {

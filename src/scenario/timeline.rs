@@ -55,8 +55,11 @@ struct ElbMembers {
     at: BTreeMap<(String, i64), MemberIdx>,
     /// Live masters and slaves of a master-slave pool.
     roles: [usize; 2],
-    /// Keys the pool's own members' names and addresses stand for.
-    own_uses: BTreeMap<String, usize>,
+    /// Each member's name or address (its key before disambiguation), and how many live
+    /// members use each: an added member whose name or address a live member uses is keyed
+    /// `address:port`, one that only removed members used takes it again.
+    bases: Vec<String>,
+    uses: BTreeMap<String, usize>,
 }
 
 impl ElbMembers {
@@ -68,7 +71,8 @@ impl ElbMembers {
             slots: Vec::new(),
             at: BTreeMap::new(),
             roles: [0, 0],
-            own_uses: elb::own_key_uses(own),
+            bases: Vec::new(),
+            uses: BTreeMap::new(),
         };
         let mut keys: BTreeMap<String, usize> = BTreeMap::new();
         for (i, member) in elb::added_members(&BTreeMap::new(), own, zones) {
@@ -84,7 +88,7 @@ impl ElbMembers {
                     keys.entry(member.key.clone()).or_insert(i);
                 }
             }
-            m.add(&member);
+            m.add(&member, elb::base_key(&own[i]));
         }
         m
     }
@@ -94,12 +98,14 @@ impl ElbMembers {
         (addr, i64::from(member.port), member.tier)
     }
 
-    fn add(&mut self, member: &model::Member) {
+    fn add(&mut self, member: &model::Member, base: String) {
         let (addr, port, tier) = Self::slot(member);
         let i = self.slots.len() as MemberIdx;
         self.at.entry((addr.clone(), port)).or_insert(i);
         self.count(tier, 1);
         self.slots.push(Some((addr, port, tier)));
+        *self.uses.entry(base.clone()).or_default() += 1;
+        self.bases.push(base);
     }
 
     fn remove(&mut self, i: MemberIdx) {
@@ -111,6 +117,9 @@ impl ElbMembers {
             self.at.remove(&(addr, port));
         }
         self.count(tier, -1);
+        if let Some(n) = self.uses.get_mut(&self.bases[i as usize]) {
+            *n -= 1;
+        }
     }
 
     fn count(&mut self, tier: Tier, by: isize) {
@@ -158,6 +167,11 @@ impl<'a> Timeline<'a> {
             },
             master_slave: matches!(pool, Some(PoolDef::Elb(p)) if p.is_master_slave()),
         }
+    }
+
+    /// The key of every member the run will have had, by index (members added by events too).
+    pub(super) fn keys_ever(self) -> Vec<String> {
+        self.roster.keys
     }
 
     /// The member `key` names now; an error at `path` when it names none.
@@ -291,7 +305,7 @@ impl<'a> Timeline<'a> {
             pool.validate_member(&format!("{p}.add_members.members[{i}]"), m, f);
         }
         let mut added = Vec::new();
-        for (j, m) in elb::added_members(&members.own_uses, body, self.zones) {
+        for (j, m) in elb::added_members(&members.uses, body, self.zones) {
             let mp = format!("{p}.add_members.members[{j}]");
             let (addr, port, tier) = ElbMembers::slot(&m);
             if let Some(&i) = members.at.get(&(addr, port)) {
@@ -319,7 +333,7 @@ impl<'a> Timeline<'a> {
                 f.error(&mp, &m.key, rule, Code::NONE);
                 continue;
             }
-            members.add(&m);
+            members.add(&m, elb::base_key(&body[j]));
             self.roster.add(m.key.clone());
             added.push(m);
         }

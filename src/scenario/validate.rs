@@ -94,9 +94,6 @@ pub fn validate(mut s: Scenario, f: &mut Findings) -> Option<ValidScenario> {
     if let Some(lb) = &given_lb {
         lb.validate(f);
     }
-    if let Some(b) = &backends {
-        b.validate(&keys, f);
-    }
     if let Some(w) = &workload {
         w.validate(f);
     }
@@ -104,7 +101,12 @@ pub fn validate(mut s: Scenario, f: &mut Findings) -> Option<ValidScenario> {
     let front = (listener.as_ref(), api.as_ref());
     front::validate(front.0, front.1, pool.as_ref(), workload.as_ref(), f);
     let events = s.events.take().unwrap_or_default();
-    let timeline = events::validate(&events, pool.as_ref(), &keys, &zones, duration, f);
+    let (timeline, keys_ever) =
+        events::validate(&events, pool.as_ref(), &keys, &zones, duration, f);
+    // backends may name members added by events
+    if let Some(b) = &backends {
+        b.validate(&keys_ever, f);
+    }
     if f.has_errors() {
         return None;
     }

@@ -809,3 +809,49 @@ fn configurations_replaying_one_trace_share_it() {
     assert_eq!(one.connections.len(), 2);
     assert_eq!(one.request_uris, [0, 2, 1]);
 }
+
+/// A pool member removed and added again took the key `address:port`, because the pool's own
+/// members' keys were reserved for the whole run: a later event naming it by its address was
+/// refused ("it was removed before"), against the documented rule that a key names the newest
+/// member. Keys now yield only to live members.
+#[test]
+fn a_re_added_pool_member_takes_its_key_again() {
+    let text = r#"{"pool": {"protocol": "TCP", "members": [
+          {"address": "10.0.0.1", "protocol_port": 80}, {"address": "10.0.0.2", "protocol_port": 80}]},
+        "events": [{"at_s": 5, "remove_member": "10.0.0.1"},
+                   {"at_s": 10, "add_members": {"members": [{"address": "10.0.0.1", "protocol_port": 80}]}},
+                   {"at_s": 15, "member_down": "10.0.0.1"}]}"#;
+    let config = config("r.json", text);
+    let actions: Vec<&Action> = config.timeline.iter().map(|e| &e.action).collect();
+    let [Action::RemoveMember(0), Action::AddMembers(added), Action::SetFailure { member: 2, .. }] =
+        actions[..]
+    else {
+        panic!("{actions:?}");
+    };
+    assert_eq!(added[0].0.key, "10.0.0.1");
+}
+
+/// `backends.members` could name only the pool's own members: a member added by an event was
+/// refused ("names no member of the pool"), so it could only behave as the default.
+#[test]
+fn backends_may_name_members_added_by_events() {
+    let text = r#"{"pool": {"protocol": "TCP", "members": [{"address": "10.0.0.1", "protocol_port": 80}]},
+        "backends": {"members": {"web": {"speed": 0.5, "capacity": 3}}},
+        "events": [{"at_s": 5, "add_members": {"members": [{"name": "web", "address": "10.0.0.5", "protocol_port": 80}]}},
+                   {"at_s": 8, "remove_member": "web"},
+                   {"at_s": 10, "add_members": {"members": [{"name": "web", "address": "10.0.0.6", "protocol_port": 80}]}}]}"#;
+    let config = config("r.json", text);
+    let added: Vec<_> = config
+        .timeline
+        .iter()
+        .filter_map(|e| match &e.action {
+            Action::AddMembers(added) => Some(&added[0]),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(added.len(), 2);
+    for (member, backend) in added {
+        assert_eq!(member.key, "web");
+        assert_eq!((backend.speed, backend.capacity), (0.5, 3));
+    }
+}

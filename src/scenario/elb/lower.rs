@@ -270,23 +270,21 @@ fn lower_member(m: &Member, key: String, zones: &[String]) -> model::Member {
 
 /// How many of the pool's own members each `name`-or-address stands for: what an added member's
 /// key is disambiguated against (counted once, so adding members costs nothing per pool member).
-pub fn own_key_uses(members: &[Member]) -> BTreeMap<String, usize> {
-    let mut uses = BTreeMap::new();
-    for (name, addr, _) in key_parts(members) {
-        *uses.entry(keys::base_key(name, addr)).or_default() += 1;
-    }
-    uses
+/// A member's key before disambiguation: its name, else its address.
+pub fn base_key(m: &Member) -> String {
+    keys::base_key(m.name.as_deref(), m.address.as_deref().unwrap_or_default())
 }
 
 /// The members of an add-members body that have an address, lowered with their keys, each with
 /// its index in the body. They are keyed as they would be in the pool itself: a `name` or address
-/// that the pool's own members (`own_uses`) or the body also use becomes `address:port`.
+/// that the pool's live members (`uses`: base key → members using it) or the body also use
+/// becomes `address:port`.
 pub fn added_members(
-    own_uses: &BTreeMap<String, usize>,
+    uses: &BTreeMap<String, usize>,
     added: &[Member],
     zones: &[String],
 ) -> Vec<(usize, model::Member)> {
-    let keys = keys::disambiguate(&key_parts(added), own_uses);
+    let keys = keys::disambiguate(&key_parts(added), uses);
     let with_address = added
         .iter()
         .enumerate()

@@ -12,7 +12,7 @@ pub use listener::{
     LISTENER_PUT_FIELDS,
 };
 pub use lower::{
-    added_members, apply_pool_update, lower_pool, member_keys, own_key_uses, protocol_named,
+    added_members, apply_pool_update, base_key, lower_pool, member_keys, protocol_named,
     NULLABLE_POOL_FIELDS,
 };
 pub use monitor::check_code_list;
