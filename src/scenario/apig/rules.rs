@@ -109,9 +109,7 @@ impl VpcChannel {
             hc.validate(&format!("{p}.vpc_health_config"), f);
         }
     }
-}
 
-impl VpcChannel {
     /// A member's own `weight` counts only in a server channel (seed 001: "valid only when the
     /// VPC channel type is set to 2"), and not when its group has a weight (seeds 001/003: the
     /// group's weight "is automatically used to assign weights to servers in this group").
