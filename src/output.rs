@@ -16,6 +16,10 @@ use std::sync::Mutex;
 /// `discard_pending` skips.
 static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
+/// Held while outputs are renamed into place: an interrupted process waits for the renames to
+/// end before it discards what is pending, so it leaves every output of a commit or none.
+static COMMITTING: Mutex<()> = Mutex::new(());
+
 fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
     // a panic while the list was held leaves it usable: it is only ever pushed and filtered
     PENDING
@@ -149,6 +153,7 @@ pub fn commit_all(mut outputs: Vec<Pending>) -> io::Result<()> {
     for o in &mut outputs {
         o.flush().map_err(|e| named(&o.path, e))?;
     }
+    let _committing = COMMITTING.lock().unwrap_or_else(|e| e.into_inner());
     // each renamed destination, and its former file kept aside (None: there was none)
     let mut renamed: Vec<(PathBuf, Option<tempfile::TempPath>)> = Vec::new();
     for o in outputs {
@@ -176,9 +181,11 @@ pub fn commit_all(mut outputs: Vec<Pending>) -> io::Result<()> {
 }
 
 /// A second name for the file at `path`, beside it (a hard link, or a copy where the file
-/// system has none), removed when the returned path drops.
+/// system has none), removed when the returned path drops: before an interrupted process
+/// discards what is pending, which therefore need not list it.
 fn keep_aside(path: &Path) -> io::Result<tempfile::TempPath> {
     let kept = temporary_beside(path)?.into_temp_path();
+    pending().retain(|p| *p != *kept);
     std::fs::remove_file(&kept).map_err(|e| named(path, e))?;
     if std::fs::hard_link(path, &kept).is_err() {
         std::fs::copy(path, &kept).map_err(|e| named(path, e))?;
@@ -186,8 +193,10 @@ fn keep_aside(path: &Path) -> io::Result<tempfile::TempPath> {
     Ok(kept)
 }
 
-/// Removes every temporary output file still in flight; for an interrupted process.
+/// Removes every temporary output file still in flight; for an interrupted process. Outputs
+/// being renamed into place are let finish first.
 pub fn discard_pending() {
+    let _committing = COMMITTING.lock().unwrap_or_else(|e| e.into_inner());
     for p in pending().drain(..) {
         let _ = std::fs::remove_file(p);
     }
@@ -235,6 +244,15 @@ mod tests {
             assert_eq!(std::fs::read_to_string(path).expect("read"), "after");
         }
         assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 3);
+        let stale: Vec<PathBuf> = pending()
+            .iter()
+            .filter(|p| p.starts_with(dir.path()))
+            .cloned()
+            .collect();
+        assert!(
+            stale.is_empty(),
+            "nothing left for an interruption to remove: {stale:?}"
+        );
     }
 
     #[test]
