@@ -13,7 +13,7 @@ pub mod elb;
 mod events;
 mod fields;
 mod front;
-mod input;
+pub mod input;
 mod keys;
 pub mod lower;
 pub mod patch;

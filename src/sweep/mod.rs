@@ -20,7 +20,7 @@ mod tie;
 pub use aggregate::{summarise, SweepSummary};
 pub use plan::{is_spec, json_schema, Plan, Spec};
 pub use report::headline;
-pub use results::{RunRecord, Shard};
+pub use results::{RunRecord, Shard, MAX_RESULTS_BYTES};
 
 use std::path::{Path, PathBuf};
 

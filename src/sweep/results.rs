@@ -207,11 +207,16 @@ pub struct Existing {
     pub records: Vec<RunRecord>,
 }
 
-/// Reads `results.jsonl`. A last line cut short by a crash (without its newline) is dropped,
-/// whatever its bytes, even a character cut in half; anything else broken is an error.
+/// The largest results file read: twice the results a plan may hold in memory
+/// ([`crate::scenario::lower::MAX_MEMORY_BYTES`]), as JSON text takes more bytes than the numbers.
+pub const MAX_RESULTS_BYTES: u64 = 2 * crate::scenario::lower::MAX_MEMORY_BYTES;
+
+/// Reads `results.jsonl` (a regular file within [`MAX_RESULTS_BYTES`]). A last line cut short
+/// by a crash (without its newline) is dropped, whatever its bytes, even a character cut in half;
+/// anything else broken is an error.
 pub fn read(path: &Path) -> Result<Existing, SweepError> {
     let bad = |why: String| SweepError::Results(format!("{}: {why}", path.display()));
-    let bytes = fs_err::read(path).map_err(|e| bad(e.to_string()))?;
+    let bytes = crate::scenario::input::read(path, MAX_RESULTS_BYTES, "results").map_err(bad)?;
     let mut lines = bytes
         .split_inclusive(|b| *b == b'\n')
         .filter(|l| l.ends_with(b"\n"));

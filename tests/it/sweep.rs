@@ -805,3 +805,41 @@ fn the_slow_start_example_answers_inside_its_grid() {
     // fewest changes: the base's own scale-out (2 members), only the ramp changed
     assert!(best["label"].as_str().unwrap().ends_with("members added=2"));
 }
+
+/// `results.jsonl` was read whole, whatever it was: a FIFO blocked `merge` and `--resume`
+/// forever, `/dev/zero` ran out of memory and a 20 GB file aborted the process. It must be a
+/// regular file within the results limit.
+#[test]
+fn a_results_file_must_be_a_regular_file_within_the_limit() {
+    let (dir, spec) = setup(SPEC);
+    let results = |name: &str| {
+        let out = out_dir(&dir, name);
+        std::fs::create_dir(&out).unwrap();
+        (Path::new(&out).join("results.jsonl"), out)
+    };
+    let (big, big_dir) = results("big");
+    let file = std::fs::File::create(&big).unwrap();
+    file.set_len(lbsim::sweep::MAX_RESULTS_BYTES + 1).unwrap();
+    let (link, link_dir) = results("device");
+    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+    for (out, expect) in [
+        (&big_dir, "more than the results limit"),
+        (&link_dir, "is not a regular file"),
+    ] {
+        for args in [
+            vec![
+                "sweep",
+                "merge",
+                out.as_str(),
+                "--out",
+                &out_dir(&dir, "merged"),
+            ],
+            vec!["sweep", &spec, "--out", out.as_str(), "--resume"],
+        ] {
+            let run = lbsim(&args, &[]);
+            assert_eq!(run.status.code(), Some(2), "{args:?}");
+            let err = String::from_utf8_lossy(&run.stderr);
+            assert!(err.contains(expect), "{args:?}: {err}");
+        }
+    }
+}
