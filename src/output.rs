@@ -73,7 +73,6 @@ impl Pending {
 
     /// Whether two outputs would land on the same file (`-` and `-` are both standard output).
     pub fn same_target(a: &Path, b: &Path) -> bool {
-        let resolve = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
         resolve(a) == resolve(b)
     }
 
@@ -91,6 +90,21 @@ impl Pending {
             mut other => other.writer().flush().map_err(|e| named(&path, e)),
         }
     }
+}
+
+/// The file `path` names, whatever its spelling (`./x`, `d/../x`, links): the file resolved, or,
+/// for one not there yet, its directory resolved and its name.
+fn resolve(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        match (std::fs::canonicalize(dir), path.file_name()) {
+            (Ok(dir), Some(name)) => dir.join(name),
+            _ => path.to_path_buf(),
+        }
+    })
 }
 
 /// A registered temporary file beside `path`.
@@ -253,6 +267,20 @@ mod tests {
             stale.is_empty(),
             "nothing left for an interruption to remove: {stale:?}"
         );
+    }
+
+    /// Two spellings of a file not there yet were two targets: both outputs were written and
+    /// one was lost.
+    #[test]
+    fn one_target_is_recognised_however_it_is_spelled() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("sub")).expect("sub");
+        let x = dir.path().join("x");
+        for other in [dir.path().join("sub/../x"), dir.path().join("./x")] {
+            assert!(Pending::same_target(&x, &other), "{}", other.display());
+        }
+        assert!(!Pending::same_target(&x, &dir.path().join("sub/x")));
+        assert!(Pending::same_target(Path::new("-"), Path::new("-")));
     }
 
     #[test]
