@@ -447,8 +447,11 @@ fn expand(p: &Parameter, master_seed: u64, index: u64) -> Result<Vec<Value>, Str
                 .collect()
         }
         (None, None, Some(r)) => {
-            if !(r.from.is_finite() && r.to.is_finite() && r.to >= r.from && r.samples > 0) {
-                return Err("random needs finite from <= to and samples >= 1".into());
+            if !((r.to - r.from).is_finite() && r.to >= r.from && r.samples > 0) {
+                return Err(format!(
+                    "random needs from <= to, a finite span to - from ({}) and samples >= 1",
+                    crate::text::number(r.to - r.from)
+                ));
             }
             if r.samples as usize > MAX_POINTS {
                 return Err(format!("samples: {} is more than {MAX_POINTS}", r.samples));
@@ -510,6 +513,10 @@ mod tests {
         assert!(samples.contains("more than 100000"), "{samples}");
         let inexact = err(json!({"path": "a", "range": {"from": 1e19, "to": 1e19, "step": 1}}));
         assert!(inexact.contains("not exact"), "{inexact}");
+        // the span overflowed: every sample was infinite or NaN, written as null
+        let span =
+            err(json!({"path": "a", "random": {"from": -1.7e308, "to": 1.7e308, "samples": 3}}));
+        assert!(span.contains("a finite span to - from (inf)"), "{span}");
         let spec = |extra: Value| -> Spec {
             let mut v = json!({"base": "b.json", "master_seed": 1, "replications": 1,
                 "parameters": [{"path": "a", "values": [1, 2, 3]}],
