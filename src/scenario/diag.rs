@@ -34,7 +34,8 @@ pub struct Finding {
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: ", self.file)?;
+        // file, path, value and rule all come from the input: none reaches a terminal raw
+        write!(f, "{}: ", printable(&self.file))?;
         match self.severity {
             Severity::Error => {}
             Severity::Warning => write!(f, "warning: ")?,
@@ -44,7 +45,7 @@ impl fmt::Display for Finding {
             write!(f, "{}: ", printable(&self.path))?;
         }
         if !self.value.is_empty() {
-            write!(f, "{} ", self.value)?;
+            write!(f, "{} ", printable(&self.value))?;
         }
         write!(f, "{}", printable(&self.rule))?;
         if let Some(code) = self.code {

@@ -179,7 +179,7 @@ fn replay(plan: &Plan, p: &PointSummary) -> String {
         let _ = write!(cmd, " --set '{path}={v}'");
     }
     if let Some(d) = plan.spec.duration_s {
-        let _ = write!(cmd, " --duration {d}");
+        let _ = write!(cmd, " --duration {}", crate::text::number(d));
     }
     let _ = write!(cmd, " --seed {}", p.seeds[0]);
     cmd

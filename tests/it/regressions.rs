@@ -657,6 +657,19 @@ fn findings_are_printable() {
     };
     let key = lines("{\"pool\": {\"protocol\": \"TCP\", \"x\\u001b[31m\": 1}}");
     assert_eq!(key, ["r.json: pool.x\\u{1b}[31m: is not a known field"]);
+    // C1 controls (an 8-bit CSI) in a value, and controls in the file's name
+    let value = lines(
+        r#"{"pool": {"protocol": "TCP", "members": [{"address": "10.0.0.1", "protocol_port": 80}]},
+            "events": [{"at_s": 1, "member_down": "\u009b2J"}]}"#,
+    );
+    assert!(
+        value[0].contains("\"\\u{9b}2J\" names no member"),
+        "{value:?}"
+    );
+    let loaded = scenario::parse("e\u{1b}[31m.json", "{}", None, &[]).expect("parses");
+    assert!(loaded.findings[0]
+        .to_string()
+        .starts_with("e\\u{1b}[31m.json: "));
     let late = lines(
         r#"{"duration_s": 1e-300, "pool": {"protocol": "TCP", "members": [{"address": "10.0.0.1", "protocol_port": 80}]},
             "events": [{"at_s": 1, "member_down": "10.0.0.1"}]}"#,

@@ -843,3 +843,17 @@ fn a_results_file_must_be_a_regular_file_within_the_limit() {
         }
     }
 }
+
+/// The replay command in the reports wrote a 1e-300 s duration as 300 zeros.
+#[test]
+fn replay_commands_write_durations_shortly() {
+    let spec = SPEC.replace(
+        r#""replications": 2"#,
+        r#""replications": 1, "duration_s": 1e-300"#,
+    );
+    let (dir, spec) = setup(&spec);
+    let out = out_dir(&dir, "out");
+    ok(lbsim(&["sweep", &spec, "--out", &out], &[]));
+    let report = String::from_utf8(read(&out, "report.md")).unwrap();
+    assert!(report.contains("--duration 1e-300 "), "{report}");
+}
