@@ -3,17 +3,38 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-/// A member's key before disambiguation: its `name` if given, else its address.
+/// A member's key before disambiguation: its `name` if given, else its address as the API
+/// compares addresses ([`canonical`]).
 pub fn base_key(name: Option<&str>, addr: &str) -> String {
-    name.unwrap_or(addr).to_string()
+    match name {
+        Some(name) => name.to_string(),
+        None => canonical(addr).into_owned(),
+    }
 }
 
-/// Member keys from `(name, address, port)` in order: the [`base_key`], or `address:port` when
-/// that is used more than once, here or by the members of `elsewhere` (base key → members using
-/// it; ELB allows one address on several ports).
+/// `address:port`, `[address]:port` for IPv6, the address in its canonical text.
+fn address_port(addr: &str, port: i64) -> String {
+    match canonical(addr) {
+        a if a.contains(':') => format!("[{a}]:{port}"),
+        a => format!("{a}:{port}"),
+    }
+}
+
+/// A member reference as keys are written: an address or `address:port` in its canonical text
+/// (`2001:0DB8::1` is `2001:db8::1`), anything else as given.
+pub fn canonical_reference(key: &str) -> std::borrow::Cow<'_, str> {
+    match key.parse::<std::net::SocketAddr>() {
+        Ok(sa) => address_port(&sa.ip().to_string(), i64::from(sa.port())).into(),
+        Err(_) => canonical(key),
+    }
+}
+
+/// Member keys from `(name, address, port)` in order: the [`base_key`], or `address:port`
+/// (`[address]:port` for IPv6) when that is used more than once, here or by the members of
+/// `elsewhere` (base key → how many members use it; ELB allows one address on several ports).
 pub fn disambiguate(
     raw: &[(Option<&str>, &str, i64)],
-    elsewhere: &BTreeMap<String, usize>,
+    elsewhere: impl Fn(&str) -> usize,
 ) -> Vec<String> {
     let base: Vec<String> = raw
         .iter()
@@ -27,8 +48,8 @@ pub fn disambiguate(
         .zip(&base)
         .map(|((_, addr, port), key)| {
             let here = uses.get(key.as_str()).copied().unwrap_or(0);
-            if here + elsewhere.get(key).copied().unwrap_or(0) > 1 {
-                format!("{addr}:{port}")
+            if here + elsewhere(key) > 1 {
+                address_port(addr, *port)
             } else {
                 key.clone()
             }

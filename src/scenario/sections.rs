@@ -476,9 +476,15 @@ impl Backends {
         }
         let keys: std::collections::BTreeSet<&str> =
             member_keys.iter().map(String::as_str).collect();
+        let mut named = BTreeMap::new();
         for (key, b) in self.members.iter().flatten() {
             let path = format!("backends.members.{key}");
-            if !keys.contains(key.as_str()) {
+            let canonical = super::keys::canonical_reference(key);
+            if let Some(first) = named.insert(canonical.clone(), key) {
+                let rule = format!("names the member backends.members.{first} names");
+                f.error(&path, key, rule, NONE);
+            }
+            if !keys.contains(canonical.as_ref()) {
                 let mut rule = String::from("names no member of the pool");
                 if let Some(s) =
                     super::suggest::closest(key, member_keys.iter().map(String::as_str))
@@ -489,6 +495,20 @@ impl Backends {
             }
             b.validate(&path, f);
         }
+    }
+}
+
+impl Backends {
+    /// `members` keyed as member keys are written: addresses in their canonical text.
+    pub fn canonical(mut self) -> Backends {
+        self.members = self.members.map(|members| {
+            let canonical = |k: String| super::keys::canonical_reference(&k).into_owned();
+            members
+                .into_iter()
+                .map(|(k, b)| (canonical(k), b))
+                .collect()
+        });
+        self
     }
 }
 

@@ -4,11 +4,11 @@
 
 use super::diag::{Code, Findings, Severity};
 use super::events::Given;
-use super::keys::canonical;
+use super::keys::{canonical, canonical_reference};
 use super::valid::{ChannelChange, EventAction, PoolDef};
 use super::{apig, elb, suggest};
 use crate::model::{self, MemberIdx, Tier};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The members at a point of the timeline: every index ever given (indices are never reused)
 /// and the key of each member that exists now.
@@ -37,11 +37,17 @@ impl Roster {
     }
 
     fn remove(&mut self, key: &str) {
-        self.live.remove(key);
+        if self.live.remove(key).is_none() {
+            self.live.remove(canonical_reference(key).as_ref());
+        }
     }
 
+    /// The live member `key` names, an address spelt any way (`2001:DB8::1`).
     fn index(&self, key: &str) -> Option<MemberIdx> {
-        self.live.get(key).copied()
+        let found = self.live.get(key);
+        found
+            .or_else(|| self.live.get(canonical_reference(key).as_ref()))
+            .copied()
     }
 }
 
@@ -56,10 +62,10 @@ struct ElbMembers {
     /// Live masters and slaves of a master-slave pool.
     roles: [usize; 2],
     /// Each member's name or address (its key before disambiguation), and how many live
-    /// members use each: an added member whose name or address a live member uses is keyed
+    /// members use each (by index): an added member whose name or address a live member uses is keyed
     /// `address:port`, one that only removed members used takes it again.
     bases: Vec<String>,
-    uses: BTreeMap<String, usize>,
+    uses: BTreeMap<String, BTreeSet<MemberIdx>>,
 }
 
 impl ElbMembers {
@@ -75,7 +81,7 @@ impl ElbMembers {
             uses: BTreeMap::new(),
         };
         let mut keys: BTreeMap<String, usize> = BTreeMap::new();
-        for (i, member) in elb::added_members(&BTreeMap::new(), own, zones) {
+        for (i, member) in elb::added_members(|_| 0, own, zones) {
             let (addr, port, _) = Self::slot(&member);
             let repeated = m.at.contains_key(&(addr, port));
             match keys.get(&member.key) {
@@ -104,7 +110,7 @@ impl ElbMembers {
         self.at.entry((addr.clone(), port)).or_insert(i);
         self.count(tier, 1);
         self.slots.push(Some((addr, port, tier)));
-        *self.uses.entry(base.clone()).or_default() += 1;
+        self.uses.entry(base.clone()).or_default().insert(i);
         self.bases.push(base);
     }
 
@@ -117,9 +123,19 @@ impl ElbMembers {
             self.at.remove(&(addr, port));
         }
         self.count(tier, -1);
-        if let Some(n) = self.uses.get_mut(&self.bases[i as usize]) {
-            *n -= 1;
+        if let Some(users) = self.uses.get_mut(&self.bases[i as usize]) {
+            users.remove(&i);
         }
+    }
+
+    /// The live members whose name or address is `key`.
+    fn sharing(&self, key: &str) -> Option<&BTreeSet<MemberIdx>> {
+        self.uses.get(canonical_reference(key).as_ref())
+    }
+
+    /// How many live members have the name or address `base`.
+    fn users(&self, base: &str) -> usize {
+        self.uses.get(base).map_or(0, BTreeSet::len)
     }
 
     fn count(&mut self, tier: Tier, by: isize) {
@@ -174,9 +190,28 @@ impl<'a> Timeline<'a> {
         self.roster.keys
     }
 
-    /// The member `key` names now; an error at `path` when it names none.
+    /// The member `key` names now; an error at `path` when it names none, or several (a name
+    /// or address live members share: the API allows both, and keys tell them apart).
     fn member(&self, key: &str, path: &str, f: &mut Findings) -> Option<MemberIdx> {
-        let found = self.roster.index(key);
+        let sharing = self.elb.as_ref().and_then(|(_, m)| m.sharing(key));
+        if let Some(sharing) = sharing.filter(|s| s.len() > 1) {
+            let keys: Vec<&str> = sharing
+                .iter()
+                .map(|&i| self.roster.keys[i as usize].as_str())
+                .collect();
+            let rule = format!(
+                "is the name or address of {} members at its time: name one by its key ({})",
+                keys.len(),
+                keys.join(", ")
+            );
+            f.error(path, key, rule, Code::NONE);
+            return None;
+        }
+        // by key, or by the name or address only one live member has
+        let only = sharing
+            .filter(|s| s.len() == 1)
+            .and_then(|s| s.first().copied());
+        let found = self.roster.index(key).or(only);
         if found.is_none() {
             let mut rule = String::from("names no member of the pool");
             if self.roster.keys.iter().any(|k| k == key) {
@@ -305,7 +340,7 @@ impl<'a> Timeline<'a> {
             pool.validate_member(&format!("{p}.add_members.members[{i}]"), m, f);
         }
         let mut added = Vec::new();
-        for (j, m) in elb::added_members(&members.uses, body, self.zones) {
+        for (j, m) in elb::added_members(|b| members.users(b), body, self.zones) {
             let mp = format!("{p}.add_members.members[{j}]");
             let (addr, port, tier) = ElbMembers::slot(&m);
             if let Some(&i) = members.at.get(&(addr, port)) {

@@ -121,7 +121,7 @@ pub fn validate(mut s: Scenario, f: &mut Findings) -> Option<ValidScenario> {
         zones,
         keys,
         loadbalancer: lb,
-        backends: backends.unwrap_or_default(),
+        backends: backends.unwrap_or_default().canonical(),
         workload: workload.unwrap_or_default(),
         events: timeline,
     })

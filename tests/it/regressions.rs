@@ -868,3 +868,80 @@ fn backends_may_name_members_added_by_events() {
         assert_eq!((backend.speed, backend.capacity), (0.5, 3));
     }
 }
+
+/// IPv6 addresses were compared as text when keys were built: `2001:db8::1` and `2001:DB8::1`
+/// on two ports kept their spellings as two keys, so `member_down: "2001:db8::1"` took one of
+/// them silently, and `2001:0db8::1` named neither. Keys are built from canonical addresses
+/// (`[address]:port` for IPv6 on several ports), and references and backends may spell an
+/// address any way.
+#[test]
+fn ipv6_member_keys_compare_addresses() {
+    let text = r#"{"pool": {"protocol": "TCP", "ip_version": "dualstack", "members": [
+          {"address": "2001:db8::1", "protocol_port": 80}, {"address": "2001:DB8::1", "protocol_port": 81},
+          {"address": "2001:DB8::5", "protocol_port": 81}]},
+        "backends": {"members": {"[2001:0db8::1]:81": {"speed": 0.5}}},
+        "events": [{"at_s": 3, "member_down": "[2001:DB8::1]:80"}, {"at_s": 4, "member_down": "2001:0db8::5"}]}"#;
+    let config = config("r.json", text);
+    let keys: Vec<&str> = config.pool.members.iter().map(|m| m.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["[2001:db8::1]:80", "[2001:db8::1]:81", "2001:db8::5"]
+    );
+    assert_eq!(config.backends[1].speed, 0.5);
+    let downs: Vec<u32> = actions(text)
+        .iter()
+        .filter_map(|a| match a {
+            Action::SetFailure { member, .. } => Some(*member),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(downs, [0, 2]);
+    let loaded = scenario::parse(
+        "r.json",
+        &text.replace("2001:0db8::5", "2001:db8::1"),
+        None,
+        &[],
+    )
+    .expect("parses");
+    let errors: Vec<String> = loaded.findings.iter().map(ToString::to_string).collect();
+    assert!(
+        errors.iter().any(|e| e.contains(
+            "events[1].member_down: \"2001:db8::1\" is the name or address of 2 members"
+        )),
+        "an address on two ports names both: {errors:?}"
+    );
+}
+
+/// A name two live members share (the API allows it; their keys are told apart) was resolved
+/// silently: `member_down: "a"` after an `add_members` of another "a" crashed the first, and
+/// two pool members named "x" made "x" name "no member". A shared name or address is an error
+/// listing the keys to use, while more than one live member has it.
+#[test]
+fn a_name_live_members_share_is_ambiguous() {
+    let errors = |events: &str| -> Vec<String> {
+        let text = format!(
+            r#"{{"pool": {{"protocol": "TCP", "members": [
+                  {{"name": "a", "address": "10.0.0.1", "protocol_port": 80}},
+                  {{"name": "x", "address": "10.0.0.2", "protocol_port": 80}},
+                  {{"name": "x", "address": "10.0.0.3", "protocol_port": 80}}]}},
+                "events": [{events}]}}"#
+        );
+        let loaded = scenario::parse("r.json", &text, None, &[]).expect("parses");
+        loaded.findings.iter().map(ToString::to_string).collect()
+    };
+    assert_eq!(
+        errors(r#"{"at_s": 1, "member_down": "x"}"#),
+        ["r.json: events[0].member_down: \"x\" is the name or address of 2 members at its time: name one by its key (10.0.0.2:80, 10.0.0.3:80)"]
+    );
+    let added = r#"{"at_s": 1, "add_members": {"members": [{"name": "a", "address": "10.0.0.7", "protocol_port": 80}]}}"#;
+    assert_eq!(
+        errors(&format!(r#"{added}, {{"at_s": 2, "member_down": "a"}}"#)),
+        ["r.json: events[1].member_down: \"a\" is the name or address of 2 members at its time: name one by its key (a, 10.0.0.7:80)"]
+    );
+    // by key, or once one of them is gone, the name is a member's again
+    assert!(errors(&format!(
+        r#"{added}, {{"at_s": 2, "member_down": "10.0.0.7:80"}}, {{"at_s": 3, "remove_member": "10.0.0.2:80"}},
+           {{"at_s": 4, "member_down": "x"}}"#
+    ))
+    .is_empty());
+}

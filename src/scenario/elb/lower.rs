@@ -8,11 +8,10 @@ use crate::model::{
 };
 use crate::scenario::keys;
 use crate::time::SimTime;
-use std::collections::BTreeMap;
 
 /// Keys of the members that have an address, in pool order.
 pub fn member_keys(members: &[Member]) -> Vec<String> {
-    keys::disambiguate(&key_parts(members), &BTreeMap::new())
+    keys::disambiguate(&key_parts(members), |_| 0)
 }
 
 /// `(name, address, port)` of each member that has an address, in order.
@@ -277,10 +276,10 @@ pub fn base_key(m: &Member) -> String {
 
 /// The members of an add-members body that have an address, lowered with their keys, each with
 /// its index in the body. They are keyed as they would be in the pool itself: a `name` or address
-/// that the pool's live members (`uses`: base key → members using it) or the body also use
+/// that the pool's live members (`uses`: base key → how many use it) or the body also use
 /// becomes `address:port`.
 pub fn added_members(
-    uses: &BTreeMap<String, usize>,
+    uses: impl Fn(&str) -> usize,
     added: &[Member],
     zones: &[String],
 ) -> Vec<(usize, model::Member)> {
