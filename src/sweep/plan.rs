@@ -260,7 +260,7 @@ impl Plan {
     pub fn new(spec: Spec, base_text: String) -> Result<Plan, SweepError> {
         let bad = |why: String| Err(SweepError::Spec(why));
         if spec.replications == 0 {
-            return bad("replications must be at least 1".into());
+            return bad("replications: 0: must be at least 1".into());
         }
         if let Some(d) = spec.duration_s {
             let max = crate::scenario::MAX_DURATION_S;
@@ -304,7 +304,13 @@ impl Plan {
             .iter()
             .try_fold(1usize, |n, a| n.checked_mul(a.values.len()))
             .filter(|&n| n <= MAX_POINTS)
-            .ok_or_else(|| SweepError::Spec(format!("more than {MAX_POINTS} points")))?;
+            .ok_or_else(|| {
+                let counts: Vec<String> = axes.iter().map(|a| a.values.len().to_string()).collect();
+                SweepError::Spec(format!(
+                    "parameters: {} values give more than {MAX_POINTS} points",
+                    counts.join(" × ")
+                ))
+            })?;
         let runs = (grid as u64 + 1).saturating_mul(u64::from(spec.replications));
         if runs > MAX_RUNS {
             return bad(format!(
@@ -530,6 +536,19 @@ mod tests {
         assert!(matches!(runs, Err(SweepError::Spec(e)) if e.contains("1200000 runs")));
         let long = Plan::new(spec(json!({"duration_s": 1e19})), String::new());
         assert!(matches!(long, Err(SweepError::Spec(e)) if e.contains("outside (0, 604800]")));
+        // messages name the path and the value
+        let none = Plan::new(spec(json!({"replications": 0})), String::new());
+        assert!(
+            matches!(none, Err(SweepError::Spec(e)) if e == "replications: 0: must be at least 1")
+        );
+        let axes: Vec<Value> = (0..3)
+            .map(|i| json!({"path": format!("a{i}"), "range": {"from": 1, "to": 100, "step": 1}}))
+            .collect();
+        let grid = Plan::new(spec(json!({"parameters": axes})), String::new());
+        assert!(
+            matches!(&grid, Err(SweepError::Spec(e)) if e == "parameters: 100 × 100 × 100 values give more than 100000 points"),
+            "{grid:?}"
+        );
     }
 
     #[test]
