@@ -214,11 +214,29 @@ pub const MAX_RUNS: u64 = 1_000_000;
 /// Whole numbers a range or random parameter may reach: beyond 2^53 an f64 is no longer exact.
 const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
 
+/// A spec or base scenario file's text: a regular file (or `-`) within the scenario size limit.
+fn read_text(path: &Path, what: &str) -> Result<String, String> {
+    use crate::scenario::input;
+    let bytes = input::read(path, input::MAX_SCENARIO_BYTES, what)?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        format!("is not UTF-8 text (invalid byte at offset {at})")
+    })
+}
+
 impl Plan {
     /// Reads the spec and its base scenario.
     pub fn load(spec_path: &Path) -> Result<Plan, SweepError> {
         let bad = |why: String| SweepError::Spec(format!("{}: {why}", spec_path.display()));
-        let text = fs_err::read_to_string(spec_path).map_err(|e| bad(e.to_string()))?;
+        let text = read_text(spec_path, "sweep spec").map_err(bad)?;
+        // an objective with both keys is, to serde, only "expected value"
+        let value = serde_json::from_str::<Value>(&text).unwrap_or_default();
+        if let Some(o) = value.get("objective").and_then(Value::as_object) {
+            if o.len() != 1 {
+                let rule = "give exactly one of minimize or maximize";
+                return Err(bad(format!("objective: has {} keys: {rule}", o.len())));
+            }
+        }
         // the error names where in the spec it is (`parameters[0].range.step`), as findings do
         let mut de = serde_json::Deserializer::from_str(&text);
         let spec: Spec = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -233,7 +251,8 @@ impl Plan {
             .parent()
             .unwrap_or(Path::new("."))
             .join(&spec.base);
-        let base_text = fs_err::read_to_string(&base_path).map_err(|e| bad(e.to_string()))?;
+        let base_text = read_text(&base_path, "scenario")
+            .map_err(|e| SweepError::Spec(format!("{}: {e}", base_path.display())))?;
         let name = spec.name.clone().unwrap_or_else(|| {
             spec_path
                 .file_stem()

@@ -857,3 +857,28 @@ fn replay_commands_write_durations_shortly() {
     let report = String::from_utf8(read(&out, "report.md")).unwrap();
     assert!(report.contains("--duration 1e-300 "), "{report}");
 }
+
+/// A sweep spec (or its base) that was a device was read until memory ran out; an objective
+/// with both keys said only serde's "expected value".
+#[test]
+fn a_spec_is_a_regular_file_and_its_objective_has_one_key() {
+    let both = SPEC.replace(
+        r#""objective": {"minimize": "summary.latency_ms.p99"}"#,
+        r#""objective": {"minimize": "summary.latency_ms.p99", "maximize": "summary.requests"}"#,
+    );
+    let (dir, spec) = setup(&both);
+    let run = lbsim(&["sweep", &spec, "--out", &out_dir(&dir, "o")], &[]);
+    assert_eq!(run.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains("objective: has 2 keys: give exactly one of minimize or maximize"),
+        "{err}"
+    );
+    let (dir, spec) = setup(SPEC);
+    std::fs::remove_file(dir.path().join("base.json")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("base.json")).unwrap();
+    let run = lbsim(&["sweep", &spec, "--out", &out_dir(&dir, "o")], &[]);
+    assert_eq!(run.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("base.json: is not a regular file"), "{err}");
+}
