@@ -45,6 +45,11 @@ fn parse_value(text: &str) -> Result<Value, String> {
     match super::strict::from_str(text) {
         Ok(v) => Ok(v),
         Err(e) if e.to_string().contains("duplicate key") => Err(format!("{text}: {e}")),
+        // nested beyond serde_json's limit: JSON, not a string
+        Err(e) if e.to_string().contains("recursion limit") => Err(format!(
+            "{}…: is nested more than 128 deep",
+            text.chars().take(16).collect::<String>()
+        )),
         Err(_) if text.trim().parse::<f64>().is_ok_and(|x| x.is_infinite()) => Err(format!(
             "{} is a number beyond the range of a double (about 1.8e308)",
             text.trim()
@@ -208,5 +213,13 @@ mod tests {
             .unwrap_err()
             .contains("past the end"));
         assert!(apply(&mut v, "pool.members.weight", json!(1)).is_err());
+    }
+
+    /// JSON nested beyond serde_json's limit fell back to a string ("has the wrong type").
+    #[test]
+    fn deeply_nested_values_are_refused_as_json() {
+        let deep = format!("a={}{}", "[".repeat(200), "]".repeat(200));
+        let err = parse_assignment(&deep).unwrap_err();
+        assert_eq!(err, "[[[[[[[[[[[[[[[[…: is nested more than 128 deep");
     }
 }
