@@ -248,11 +248,14 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepSummary, SweepError> {
     let mut plan: Option<Plan> = None;
     let mut records: Vec<(RunRecord, usize)> = Vec::new();
     for (i, dir) in dirs.iter().enumerate() {
-        let existing = results::read(&dir.join("results.jsonl"))?;
+        let path = dir.join("results.jsonl");
+        let existing = results::read(&path)?;
         let h = existing.header;
         match &plan {
             None => {
-                let p = Plan::new(h.spec, h.base_text)?;
+                // the header's spec, checked as a spec file's would be, named by its file
+                let p = Plan::new(h.spec, h.base_text)
+                    .map_err(|e| SweepError::Results(format!("{}: line 1: {e}", path.display())))?;
                 if p.hash != h.plan_hash {
                     return Err(SweepError::Results(format!(
                         "{}: written by another lbsim version (plan hash {} here, {} in the file)",

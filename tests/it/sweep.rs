@@ -882,3 +882,29 @@ fn a_spec_is_a_regular_file_and_its_objective_has_one_key() {
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(err.contains("base.json: is not a regular file"), "{err}");
 }
+
+/// A shard's header whose spec breaks a rule was reported without its file.
+#[test]
+fn merge_names_the_file_whose_header_is_bad() {
+    let (dir, spec) = setup(SPEC);
+    let shard = out_dir(&dir, "shard");
+    ok(lbsim(&["sweep", &spec, "--out", &shard], &[]));
+    let path = Path::new(&shard).join("results.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(r#""replications":2"#));
+    std::fs::write(
+        &path,
+        text.replacen(r#""replications":2"#, r#""replications":0"#, 1),
+    )
+    .unwrap();
+    let run = lbsim(
+        &["sweep", "merge", &shard, "--out", &out_dir(&dir, "m")],
+        &[],
+    );
+    assert_eq!(run.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains("results.jsonl: line 1: replications: 0: must be at least 1"),
+        "{err}"
+    );
+}
