@@ -645,10 +645,13 @@ mod tests {
         }
     }
 
+    /// Candidate `i` of weight 1, keyed `k{i}`.
+    fn mk(i: u32) -> Candidate {
+        Candidate::new(i, 1, 0, super::super::hash::member_hashes(&format!("k{i}")))
+    }
+
     #[test]
     fn table_ignores_candidate_order() {
-        let mk =
-            |i: u32| Candidate::new(i, 1, 0, super::super::hash::member_hashes(&format!("k{i}")));
         let a: Vec<Candidate> = (0..5).map(mk).collect();
         let b: Vec<Candidate> = (0..5).rev().map(mk).collect();
         let (mut x, mut y) = (Maglev::default(), Maglev::default());
@@ -661,8 +664,6 @@ mod tests {
     /// own for others, and a table nobody holds any more is let go.
     #[test]
     fn equal_candidates_share_one_table() {
-        let mk =
-            |i: u32| Candidate::new(i, 1, 0, super::super::hash::member_hashes(&format!("k{i}")));
         let all: Vec<Candidate> = (0..5).map(mk).collect();
         let reversed: Vec<Candidate> = (0..5).rev().map(mk).collect();
         let fewer: Vec<Candidate> = (0..4).map(mk).collect();
