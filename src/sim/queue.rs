@@ -71,25 +71,27 @@ impl<E: Copy> EventQueue<E> {
         if n == 0 {
             return Some((SimTime((last_key >> 64) as u64), last));
         }
-        let (top, top_event) = (self.keys[0], self.events[0]);
+        // both slices of length `n`, so that the bounds checks of one cover the other's
+        let (keys, events) = (&mut self.keys[..n], &mut self.events[..n]);
+        let (top, top_event) = (keys[0], events[0]);
         // move the smallest child up until the hole reaches the bottom, then settle `last`
         // there (as std's BinaryHeap does: fewer comparisons than stopping early)
         let mut hole = 0;
         loop {
             let first = ARITY * hole + 1;
-            if first + ARITY <= n {
-                let k = &self.keys[first..first + ARITY];
-                let (a, ka) = if k[1] < k[0] { (1, k[1]) } else { (0, k[0]) };
-                let (b, kb) = if k[3] < k[2] { (3, k[3]) } else { (2, k[2]) };
+            if let Some(&[k0, k1, k2, k3]) = keys.get(first..first + ARITY) {
+                let (a, ka) = if k1 < k0 { (1, k1) } else { (0, k0) };
+                let (b, kb) = if k3 < k2 { (3, k3) } else { (2, k2) };
                 let (c, kc) = if kb < ka { (b, kb) } else { (a, ka) };
-                self.keys[hole] = kc;
-                self.events[hole] = self.events[first + c];
-                hole = first + c;
+                let child = first + c;
+                keys[hole] = kc;
+                events[hole] = events[child];
+                hole = child;
             } else {
                 if first < n {
-                    let c = (first..n).min_by_key(|&i| self.keys[i]).unwrap_or(first);
-                    self.keys[hole] = self.keys[c];
-                    self.events[hole] = self.events[c];
+                    let c = (first..n).min_by_key(|&i| keys[i]).unwrap_or(first);
+                    keys[hole] = keys[c];
+                    events[hole] = events[c];
                     hole = c;
                 }
                 break;
