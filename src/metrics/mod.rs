@@ -8,9 +8,11 @@
 //! log, not a metric).
 
 pub mod status;
+mod tally;
 mod timeline;
 
 use hdrhistogram::Histogram;
+use tally::Tally;
 
 pub use timeline::{OutcomeTimeline, MAX_BUCKETS};
 
@@ -88,12 +90,14 @@ pub struct Attempts {
 
 impl Attempts {
     /// A request that made other than one attempt: none (no member) or retries.
+    /// (Given the two fields rather than the observation: a reference would make the
+    /// recording of every request build the whole observation in memory.)
     #[cold]
-    fn add(&mut self, o: &RequestObs) {
-        let tries = u64::from(o.attempts);
+    fn add(&mut self, attempts: u8, outcome: Outcome) {
+        let tries = u64::from(attempts);
         self.attempts += tries;
         self.retries += tries.saturating_sub(1);
-        self.retried_ok += u64::from(tries > 1 && o.outcome == Outcome::Ok);
+        self.retried_ok += u64::from(tries > 1 && outcome == Outcome::Ok);
     }
 }
 
@@ -101,11 +105,13 @@ impl Attempts {
 #[derive(Clone, Debug)]
 pub struct MemberRecord {
     pub counts: Counts,
-    /// Latency in nanoseconds of completed requests ([`MEMBER_LATENCY_SIGFIG`] digits).
-    /// 32-bit counters halve what recording keeps in cache (3 % of the engine benchmark); a
-    /// counter saturates after 4,294,967,295 requests of one member in one 1 %-wide latency
-    /// bucket, beyond four times the default event limit ([`crate::sim::DEFAULT_MAX_EVENTS`]).
+    /// Latency in nanoseconds of completed requests ([`MEMBER_LATENCY_SIGFIG`] digits),
+    /// complete once the run has ended (counted in `pending` while it runs). 32-bit counters
+    /// halve what recording keeps in cache (3 % of the engine benchmark); a counter saturates
+    /// after 4,294,967,295 requests of one member in one 1 %-wide latency bucket, beyond four
+    /// times the default event limit ([`crate::sim::DEFAULT_MAX_EVENTS`]).
     pub latency: Histogram<u32>,
+    pending: Tally,
     /// Exact sum of those latencies, for an exact mean.
     pub latency_sum: u128,
     /// Requests per timeline bucket (by arrival time).
@@ -144,6 +150,7 @@ impl MemberRecord {
             uris_seen: vec![0; uris.div_ceil(64)],
             counts: Counts::default(),
             latency: new_histogram(MEMBER_LATENCY_SIGFIG),
+            pending: Tally::new(&new_histogram::<u32>(MEMBER_LATENCY_SIGFIG)),
             latency_sum: 0,
             requests: vec![0; buckets],
             failed: vec![0; buckets],
@@ -178,8 +185,9 @@ pub struct Recorder {
     pub outcomes: OutcomeTimeline,
     /// Requests whose LB node and member are in different AZs.
     pub cross_az: u64,
-    /// Latency in nanoseconds of all completed requests.
+    /// Latency in nanoseconds of all completed requests (complete once the run has ended).
     pub latency: Histogram<u64>,
+    pending: Tally,
     /// Latencies above [`LATENCY_HIGH`] (recorded as that value).
     pub overflows: u64,
     /// Indexed by member index.
@@ -204,6 +212,7 @@ impl Recorder {
             outcomes: OutcomeTimeline::new(config),
             cross_az: 0,
             latency: new_histogram(LATENCY_SIGFIG),
+            pending: Tally::new(&new_histogram::<u64>(LATENCY_SIGFIG)),
             overflows: 0,
             members: (0..config.pool.members.len())
                 .map(|_| MemberRecord::new(buckets, uris))
@@ -260,7 +269,7 @@ impl Observer for Recorder {
         if o.attempts == 1 {
             self.attempts.attempts += 1;
         } else {
-            self.attempts.add(o);
+            self.attempts.add(o.attempts, o.outcome);
         }
         // an arrival exactly at the end of the run falls just past the last bucket
         let b = (((o.arrival - self.warmup).0 / self.bucket.0) as usize).min(self.buckets - 1);
@@ -278,9 +287,9 @@ impl Observer for Recorder {
         if o.outcome == Outcome::Ok {
             let v = o.latency.0;
             self.overflows += u64::from(v > LATENCY_HIGH);
-            rec.latency.saturating_record(v);
-            self.latency.saturating_record(v);
             rec.latency_sum += u128::from(v);
+            rec.pending.record(v, &mut rec.latency);
+            self.pending.record(v, &mut self.latency);
         } else {
             rec.failed[b] += 1;
         }
@@ -298,6 +307,13 @@ impl Observer for Recorder {
 
     fn notice(&mut self, notice: &Notice) {
         self.notices.push(notice.clone());
+    }
+
+    fn end(&mut self) {
+        self.pending.carry(&mut self.latency);
+        for rec in &mut self.members {
+            rec.pending.carry(&mut rec.latency);
+        }
     }
 
     fn member_added(&mut self, idx: MemberIdx, _member: &Member) {

@@ -108,3 +108,30 @@ fn outcomes_over_time_are_bucketed_by_arrival() {
     );
     assert_eq!(c.iter().flatten().sum::<u64>(), r.total.requests);
 }
+
+#[test]
+fn latencies_reach_the_histograms_exactly_when_the_run_ends() {
+    let mut r = recorder();
+    let mut direct: Histogram<u64> = new_histogram(LATENCY_SIGFIG);
+    let mut direct_b: Histogram<u32> = new_histogram(MEMBER_LATENCY_SIGFIG);
+    for (i, ms) in [2.0, 0.0004, 3_700_000_000.0, 2.0, 17.25, 2.001]
+        .into_iter()
+        .enumerate()
+    {
+        let mut o = req(2 + i as u64, Some(1), Outcome::Ok, 1);
+        o.latency = SimTime((ms * 1e6) as u64);
+        r.request(&o);
+        direct.saturating_record(o.latency.0);
+        direct_b.saturating_record(o.latency.0);
+    }
+    // counted aside while the run goes on
+    assert_eq!(
+        (r.latency.len(), r.members[1].latency.len()),
+        (1, 1),
+        "the overflow only"
+    );
+    r.end();
+    assert!(r.latency == direct);
+    assert!(r.members[1].latency == direct_b);
+    assert_eq!(r.overflows, 1);
+}

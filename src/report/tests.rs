@@ -33,6 +33,7 @@ pub(super) fn report() -> Report {
     rec.request(&obs(2500, Some(1), Outcome::Ok, 2));
     rec.request(&obs(2600, Some(0), Outcome::Refused, 1));
     rec.request(&obs(3500, None, Outcome::Dropped, 0));
+    rec.end();
     let out = RunOutput {
         members: config
             .pool

@@ -50,7 +50,8 @@ pub const MAX_MEMORY_BYTES: u64 = 4 << 30;
 /// run, a bit per URI and (per LB node) its share of a Maglev table of up to 200 four-byte
 /// slots per member; per client a cookie and a persistence slot per LB node; the URI set.
 fn memory_estimate(c: &SimConfig) -> u64 {
-    const HISTOGRAM: u64 = 16 << 10;
+    // 3,456 buckets: four bytes each in the histogram, two in its tally while the run lasts
+    const HISTOGRAM: u64 = 3_456 * 6;
     let members = c.members_ever();
     let buckets = c.duration.as_secs_f64().ceil() as u64 + 1;
     let uris = c.workload.uri_table().len() as u64;

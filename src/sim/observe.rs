@@ -177,6 +177,9 @@ pub trait Observer {
 
     /// A member joined (after the initial ones): observers keyed by member learn its index.
     fn member_added(&mut self, _idx: MemberIdx, _member: &Member) {}
+
+    /// The run is over: observers settle what they kept aside while it ran.
+    fn end(&mut self) {}
 }
 
 impl<A: Observer, B: Observer> Observer for (A, B) {
@@ -200,6 +203,11 @@ impl<A: Observer, B: Observer> Observer for (A, B) {
         self.0.member_added(idx, member);
         self.1.member_added(idx, member);
     }
+
+    fn end(&mut self) {
+        self.0.end();
+        self.1.end();
+    }
 }
 
 impl<O: Observer + ?Sized> Observer for &mut O {
@@ -218,6 +226,10 @@ impl<O: Observer + ?Sized> Observer for &mut O {
 
     fn member_added(&mut self, idx: MemberIdx, member: &Member) {
         (**self).member_added(idx, member);
+    }
+
+    fn end(&mut self) {
+        (**self).end();
     }
 }
 
@@ -251,6 +263,12 @@ impl<O: Observer> Observer for Option<O> {
     fn member_added(&mut self, idx: MemberIdx, member: &Member) {
         if let Some(o) = self {
             o.member_added(idx, member);
+        }
+    }
+
+    fn end(&mut self) {
+        if let Some(o) = self {
+            o.end();
         }
     }
 }
