@@ -51,3 +51,11 @@ pub fn read(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, String> {
         Ok(_) => Ok(bytes),
     }
 }
+
+/// The text of `path`, read as [`read`] reads it, or the rule it breaks (not UTF-8).
+pub fn read_text(path: &Path, limit: u64, what: &str) -> Result<String, String> {
+    String::from_utf8(read(path, limit, what)?).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        format!("is not UTF-8 text (invalid byte at offset {at})")
+    })
+}

@@ -118,21 +118,12 @@ pub fn load(
         f.error("", "", rule, Code::NONE);
         f.items
     };
-    let bytes = input::read(path, input::MAX_SCENARIO_BYTES, "scenario").map_err(fail)?;
-    let text = match std::str::from_utf8(&bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            return Err(fail(format!(
-                "is not UTF-8 text (invalid byte at offset {})",
-                e.valid_up_to()
-            )))
-        }
-    };
+    let text = input::read_text(path, input::MAX_SCENARIO_BYTES, "scenario").map_err(fail)?;
     let default_name = path
         .file_stem()
         .filter(|_| path != Path::new("-"))
         .map(|s| s.to_string_lossy().into_owned());
-    let mut loaded = parse(&file, text, default_name, sets)?;
+    let mut loaded = parse(&file, &text, default_name, sets)?;
     if let Some(trace) = trace_path(&loaded, path.parent().unwrap_or(Path::new("."))) {
         attach_trace(&mut loaded, &file, read(&trace));
     }

@@ -496,9 +496,7 @@ impl Backends {
             b.validate(&path, f);
         }
     }
-}
 
-impl Backends {
     /// `members` keyed as member keys are written: addresses in their canonical text.
     pub fn canonical(mut self) -> Backends {
         self.members = self.members.map(|members| {

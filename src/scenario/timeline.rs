@@ -61,8 +61,8 @@ struct ElbMembers {
     at: BTreeMap<(String, i64), MemberIdx>,
     /// Live masters and slaves of a master-slave pool.
     roles: [usize; 2],
-    /// Each member's name or address (its key before disambiguation), and how many live
-    /// members use each (by index): an added member whose name or address a live member uses is keyed
+    /// Each member's name or address (its key before disambiguation), and the live members
+    /// using each: an added member whose name or address a live member uses is keyed
     /// `address:port`, one that only removed members used takes it again.
     bases: Vec<String>,
     uses: BTreeMap<String, BTreeSet<MemberIdx>>,

@@ -19,23 +19,10 @@ pub const MAX_TRACE_BYTES: u64 = 1 << 30;
 pub fn read(path: &Path) -> Result<Trace, Vec<Finding>> {
     let file = path.display().to_string();
     let mut f = Findings::new(&file);
-    let bytes = match super::input::read(path, MAX_TRACE_BYTES, "trace") {
-        Ok(b) => b,
+    let text = match super::input::read_text(path, MAX_TRACE_BYTES, "trace") {
+        Ok(t) => t,
         Err(rule) => {
             f.error("", "", rule, Code::NONE);
-            return Err(f.items);
-        }
-    };
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            f.error(
-                "",
-                "",
-                format!("is not UTF-8 text (invalid byte at offset {at})"),
-                Code::NONE,
-            );
             return Err(f.items);
         }
     };

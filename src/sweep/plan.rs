@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use super::expr::Constraint;
 use super::SweepError;
+use crate::scenario::input;
 use crate::scenario::patch::{self, Setting};
 use crate::scenario::schema::{self, above, at_least, within};
 
@@ -214,21 +215,12 @@ pub const MAX_RUNS: u64 = 1_000_000;
 /// Whole numbers a range or random parameter may reach: beyond 2^53 an f64 is no longer exact.
 const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
 
-/// A spec or base scenario file's text: a regular file (or `-`) within the scenario size limit.
-fn read_text(path: &Path, what: &str) -> Result<String, String> {
-    use crate::scenario::input;
-    let bytes = input::read(path, input::MAX_SCENARIO_BYTES, what)?;
-    String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        format!("is not UTF-8 text (invalid byte at offset {at})")
-    })
-}
-
 impl Plan {
     /// Reads the spec and its base scenario.
     pub fn load(spec_path: &Path) -> Result<Plan, SweepError> {
         let bad = |why: String| SweepError::Spec(format!("{}: {why}", spec_path.display()));
-        let text = read_text(spec_path, "sweep spec").map_err(bad)?;
+        let text =
+            input::read_text(spec_path, input::MAX_SCENARIO_BYTES, "sweep spec").map_err(bad)?;
         // an objective with both keys is, to serde, only "expected value"
         let value = serde_json::from_str::<Value>(&text).unwrap_or_default();
         if let Some(o) = value.get("objective").and_then(Value::as_object) {
@@ -251,7 +243,7 @@ impl Plan {
             .parent()
             .unwrap_or(Path::new("."))
             .join(&spec.base);
-        let base_text = read_text(&base_path, "scenario")
+        let base_text = input::read_text(&base_path, input::MAX_SCENARIO_BYTES, "scenario")
             .map_err(|e| SweepError::Spec(format!("{}: {e}", base_path.display())))?;
         let name = spec.name.clone().unwrap_or_else(|| {
             spec_path
