@@ -146,11 +146,12 @@ impl MemberRecord {
 
 impl MemberRecord {
     fn new(buckets: usize, uris: usize) -> MemberRecord {
+        let latency = new_histogram(MEMBER_LATENCY_SIGFIG);
         MemberRecord {
             uris_seen: vec![0; uris.div_ceil(64)],
             counts: Counts::default(),
-            latency: new_histogram(MEMBER_LATENCY_SIGFIG),
-            pending: Tally::new(&new_histogram::<u32>(MEMBER_LATENCY_SIGFIG)),
+            pending: Tally::new(&latency),
+            latency,
             latency_sum: 0,
             requests: vec![0; buckets],
             failed: vec![0; buckets],
@@ -201,6 +202,7 @@ impl Recorder {
         let bucket = config.bucket.0.max(1);
         let buckets = window.div_ceil(bucket).max(1) as usize;
         let uris = config.workload.uri_table().len();
+        let latency = new_histogram(LATENCY_SIGFIG);
         Recorder {
             uris,
             warmup: config.warmup,
@@ -211,8 +213,8 @@ impl Recorder {
             attempts: Attempts::default(),
             outcomes: OutcomeTimeline::new(config),
             cross_az: 0,
-            latency: new_histogram(LATENCY_SIGFIG),
-            pending: Tally::new(&new_histogram::<u64>(LATENCY_SIGFIG)),
+            pending: Tally::new(&latency),
+            latency,
             overflows: 0,
             members: (0..config.pool.members.len())
                 .map(|_| MemberRecord::new(buckets, uris))
