@@ -78,20 +78,6 @@ pub(super) enum Ev {
 /// [`Ev::Action`]'s node for a timeline entry that is due.
 pub(super) const EVERY_NODE: u16 = u16::MAX;
 
-/// The settings every request reads, copied out of the config (where they lie far apart) to
-/// sit together beside the engine's own state.
-#[derive(Clone, Copy)]
-pub(super) struct Hot {
-    /// The client's timeout (`workload.timeout`).
-    pub client_timeout: Option<SimTime>,
-    /// The listener's `keepalive_timeout`.
-    pub keepalive: Option<SimTime>,
-    pub duration: SimTime,
-    /// A request's time on the network and in the load balancer, there and back, within its
-    /// AZ and across AZs.
-    pub trips: [SimTime; 2],
-}
-
 pub(super) struct Engine<'c, O> {
     pub cfg: &'c SimConfig,
     pub obs: O,
@@ -126,7 +112,6 @@ pub(super) struct Engine<'c, O> {
     pub timer_on: bool,
     /// The listener limits new connections (`cps` or `connection`).
     pub limits_on: bool,
-    pub hot: Hot,
     /// The status code a client sees for each outcome ([`Outcome::index`]; 0: none) behind
     /// this front end.
     pub statuses: [u16; Outcome::ALL.len()],
@@ -184,15 +169,6 @@ impl<'c, O: Observer> Engine<'c, O> {
             tried: Vec::new(),
             statuses: Outcome::ALL.map(|o| o.status(cfg.front.kind).unwrap_or(0)),
             limits_on: cfg.front.cps > 0 || cfg.front.max_connections > 0,
-            hot: Hot {
-                client_timeout: cfg.workload.timeout,
-                keepalive: cfg.front.keepalive_timeout,
-                duration: cfg.duration,
-                trips: [
-                    cfg.front.forwarding_latency,
-                    cfg.front.forwarding_latency + cfg.cross_az_latency,
-                ],
-            },
             counters: Counters::new(cfg.warmup == SimTime::ZERO),
             warm_balancers: BalancerCounters::default(),
         })

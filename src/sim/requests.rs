@@ -183,7 +183,7 @@ impl<O: Observer> Engine<'_, O> {
             ..Call::default()
         };
         conn.outstanding = true;
-        if self.hot.client_timeout.is_some() {
+        if self.cfg.workload.timeout.is_some() {
             self.waiting.push(&mut self.conns, c);
         }
     }
@@ -329,7 +329,12 @@ impl<O: Observer> Engine<'_, O> {
     /// The time a request spends on the network and in the load balancer, there and back.
     #[inline]
     fn trip(&self, cross: bool) -> SimTime {
-        self.hot.trips[usize::from(cross)]
+        let t = self.cfg.front.forwarding_latency;
+        if cross {
+            t + self.cfg.cross_az_latency
+        } else {
+            t
+        }
     }
 
     /// Connection `c`'s current attempt fails at `at` (now or later).
@@ -445,7 +450,7 @@ impl<O: Observer> Engine<'_, O> {
         if let Some(c) = waiting {
             let call = &self.conns[c].call;
             let (arrival, done) = (call.arrival, self.now + self.trip(call.cross));
-            match self.hot.client_timeout {
+            match self.cfg.workload.timeout {
                 Some(t) if done - arrival > t => {
                     self.finish(c, Outcome::ClientTimeout, arrival + t, Next::Continue);
                 }
@@ -537,8 +542,7 @@ impl<O: Observer> Engine<'_, O> {
     /// Reports a request's end and moves its connection on.
     #[inline]
     pub(super) fn finish(&mut self, c: u32, outcome: Outcome, done: SimTime, next: Next) {
-        // (only the connections of clients with a timeout are listed)
-        if self.hot.client_timeout.is_some() && self.conns[c].wait.listed() {
+        if self.conns[c].wait.listed() {
             self.waiting.remove(&mut self.conns, c);
         }
         self.release_upstream(c);
@@ -551,10 +555,11 @@ impl<O: Observer> Engine<'_, O> {
         let call = conn.call;
         // the client waits until the outcome reaches it, its timeout or the end of the run
         let gives_up = self
-            .hot
-            .client_timeout
+            .cfg
+            .workload
+            .timeout
             .map_or(SimTime::MAX, |t| call.arrival + t);
-        let waits_until = done.min(gives_up).min(self.hot.duration);
+        let waits_until = done.min(gives_up).min(self.cfg.duration);
         self.counters.request_ended(self.now, waits_until);
         let has_uris = self.work.has_uris();
         let conn = &mut self.conns[c];
@@ -579,7 +584,7 @@ impl<O: Observer> Engine<'_, O> {
             let gen = self.conns.gen(c);
             // idle longer than the listener's keep-alive (0: none at all), the load balancer
             // closes it first
-            let keepalive = self.hot.keepalive;
+            let keepalive = self.cfg.front.keepalive_timeout;
             if let Some(k) = keepalive.filter(|&k| think > k || k == SimTime::ZERO) {
                 self.q.push(done + k, Ev::IdleClose { conn: c, gen });
             }
@@ -598,8 +603,7 @@ impl<O: Observer> Engine<'_, O> {
     /// The load balancer's side of connection `c` closes: its member and its node let go.
     #[inline]
     fn release_conn(&mut self, c: u32) {
-        // without listener limits or a per-connection pick there is nothing to let go, and the
-        // connection's cold fields stay untouched
+        // without listener limits or a per-connection pick there is nothing to let go
         if !(self.per_conn || self.limits_on) {
             return;
         }
