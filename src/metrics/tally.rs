@@ -140,7 +140,7 @@ mod tests {
     }
 
     #[test]
-    fn extremes_within_one_bucket_and_unit_stay_exact() {
+    fn zero_sub_unit_lone_and_clamped_values_match_direct_recording() {
         // 0, values below one unit (1 µs), one wide bucket holding both extremes, a lone value,
         // values beyond the last bucket
         same_as_direct(&[], LATENCY_SIGFIG);
@@ -158,7 +158,7 @@ mod tests {
     }
 
     #[test]
-    fn full_counts_carried_mid_run_keep_the_extremes() {
+    fn counts_carried_mid_run_match_direct_recording() {
         // one bucket passes 65,535 several times; its first value is the smallest, its last
         // the largest; and the first bucket with values above 0
         let mut values: Vec<u64> = (0..200_000).map(|k| 4_000_000 + k % 3).collect();
