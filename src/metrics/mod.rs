@@ -1,12 +1,14 @@
 //! Turns the engine's observations into counters, latency histograms and timelines.
 //!
 //! [`Recorder`] is the standard [`Observer`]. Everything it needs is allocated up front (one
-//! fixed-bounds hdrhistogram and one timeline row per member, the bounded outcome timeline),
+//! fixed-bounds hdrhistogram per member, the members' counts per time bucket for every member
+//! the run will have, the bounded outcome timeline),
 //! and counts by outcome and status are fixed arrays, so recording a request or an attempt never
 //! allocates; only members added mid-run grow the tables, once each. Requests (and attempts of
 //! requests) that arrived before the warmup ends are ignored; notices are all kept (they are a
 //! log, not a metric).
 
+mod series;
 pub mod status;
 mod tally;
 mod timeline;
@@ -14,6 +16,7 @@ mod timeline;
 use hdrhistogram::Histogram;
 use tally::Tally;
 
+pub use series::MemberSeries;
 pub use timeline::{OutcomeTimeline, MAX_BUCKETS};
 
 use crate::balancer::MemberIdx;
@@ -64,6 +67,12 @@ impl Counts {
         self.failures_by[outcome.index()] += 1;
     }
 
+    /// Sets the finished requests to `all`: those not counted as failing completed.
+    fn finished(&mut self, all: u64) {
+        self.requests = all;
+        self.completed = all - (self.failed + self.rejected + self.reset);
+    }
+
     /// Requests by [`Outcome::index`].
     pub fn by_outcome(&self) -> [u64; Outcome::ALL.len()] {
         let mut n = self.failures_by;
@@ -101,9 +110,12 @@ impl Attempts {
     }
 }
 
-/// What was recorded for one member.
+/// What was recorded for one member (its requests over time are [`Recorder::requests`] and
+/// [`Recorder::failed`]).
 #[derive(Clone, Debug)]
 pub struct MemberRecord {
+    /// Complete once the run has ended: while it runs, only the failing outcomes are counted
+    /// here (the requests are in [`Recorder::requests`]; the rest completed).
     pub counts: Counts,
     /// Latency in nanoseconds of completed requests ([`MEMBER_LATENCY_SIGFIG`] digits),
     /// complete once the run has ended (counted in `pending` while it runs). 32-bit counters
@@ -114,10 +126,6 @@ pub struct MemberRecord {
     pending: Tally,
     /// Exact sum of those latencies, for an exact mean.
     pub latency_sum: u128,
-    /// Requests per timeline bucket (by arrival time).
-    pub requests: Vec<u64>,
-    /// Failed, rejected or reset requests per timeline bucket.
-    pub failed: Vec<u64>,
     /// Bit set of the URIs (indices into the workload's URI set) this member was asked for: a
     /// cache behind the member has to hold that many objects.
     pub uris_seen: Vec<u64>,
@@ -145,7 +153,7 @@ impl MemberRecord {
 }
 
 impl MemberRecord {
-    fn new(buckets: usize, uris: usize) -> MemberRecord {
+    fn new(uris: usize) -> MemberRecord {
         let latency = new_histogram(MEMBER_LATENCY_SIGFIG);
         MemberRecord {
             uris_seen: vec![0; uris.div_ceil(64)],
@@ -153,8 +161,6 @@ impl MemberRecord {
             pending: Tally::new(&latency),
             latency,
             latency_sum: 0,
-            requests: vec![0; buckets],
-            failed: vec![0; buckets],
             retried_away: 0,
             retried_away_by: [0; Outcome::ALL.len()],
         }
@@ -193,6 +199,10 @@ pub struct Recorder {
     pub overflows: u64,
     /// Indexed by member index.
     pub members: Vec<MemberRecord>,
+    /// Requests per member and timeline bucket (by arrival time).
+    pub requests: MemberSeries,
+    /// Failed, rejected or reset requests per member and timeline bucket.
+    pub failed: MemberSeries,
     pub notices: Vec<Notice>,
 }
 
@@ -202,6 +212,7 @@ impl Recorder {
         let bucket = config.bucket.0.max(1);
         let buckets = window.div_ceil(bucket).max(1) as usize;
         let uris = config.workload.uri_table().len();
+        let members_ever = usize::try_from(config.members_ever()).unwrap_or(usize::MAX);
         let latency = new_histogram(LATENCY_SIGFIG);
         Recorder {
             uris,
@@ -217,8 +228,10 @@ impl Recorder {
             latency,
             overflows: 0,
             members: (0..config.pool.members.len())
-                .map(|_| MemberRecord::new(buckets, uris))
+                .map(|_| MemberRecord::new(uris))
                 .collect(),
+            requests: MemberSeries::new(buckets, members_ever),
+            failed: MemberSeries::new(buckets, members_ever),
             notices: Vec::new(),
         }
     }
@@ -238,8 +251,9 @@ impl Recorder {
     /// many did per bucket.
     pub fn outcomes_over_time(&self) -> Vec<[u64; Outcome::ALL.len()]> {
         let mut t = self.outcomes.counts.clone();
-        for rec in &self.members {
-            for (b, (&n, &f)) in rec.requests.iter().zip(&rec.failed).enumerate() {
+        for m in 0..self.members.len() {
+            let buckets = self.requests.member(m).zip(self.failed.member(m));
+            for (b, (n, f)) in buckets.enumerate() {
                 t[self.outcomes.slot(b)][Outcome::Ok.index()] += n - f;
             }
         }
@@ -280,9 +294,8 @@ impl Observer for Recorder {
         }
         self.cross_az += u64::from(o.cross_az);
         let Some(m) = o.member else { return };
+        self.requests.add(b, m as usize);
         let rec = &mut self.members[m as usize];
-        rec.counts.add(o.outcome);
-        rec.requests[b] += 1;
         if let Some(u) = o.uri {
             rec.uris_seen[u as usize / 64] |= 1 << (u % 64);
         }
@@ -293,7 +306,8 @@ impl Observer for Recorder {
             rec.pending.record(v, &mut rec.latency);
             self.pending.record(v, &mut self.latency);
         } else {
-            rec.failed[b] += 1;
+            rec.counts.add(o.outcome);
+            self.failed.add(b, m as usize);
         }
     }
 
@@ -313,15 +327,17 @@ impl Observer for Recorder {
 
     fn end(&mut self) {
         self.pending.carry(&mut self.latency);
-        for rec in &mut self.members {
+        for (m, rec) in self.members.iter_mut().enumerate() {
             rec.pending.carry(&mut rec.latency);
+            rec.counts.finished(self.requests.total(m));
         }
     }
 
     fn member_added(&mut self, idx: MemberIdx, _member: &Member) {
         debug_assert_eq!(idx as usize, self.members.len());
-        self.members
-            .push(MemberRecord::new(self.buckets, self.uris));
+        self.members.push(MemberRecord::new(self.uris));
+        self.requests.fit(idx as usize);
+        self.failed.fit(idx as usize);
     }
 }
 

@@ -70,6 +70,7 @@ fn counts_statuses_attempts_and_retries() {
             retried_ok: 1
         }
     );
+    r.end();
     let fails = |m: usize, o: Outcome| r.members[m].attempt_failures()[o.index()];
     assert_eq!(
         r.members.iter().map(|m| m.attempts()).collect::<Vec<_>>(),
@@ -88,6 +89,23 @@ fn counts_statuses_attempts_and_retries() {
     assert_eq!(
         r.members[0].counts.requests, 0,
         "a retried-away attempt is no request"
+    );
+    let counts = |c: &Counts| (c.requests, c.completed, c.failed);
+    assert_eq!(
+        r.members
+            .iter()
+            .map(|m| counts(&m.counts))
+            .collect::<Vec<_>>(),
+        [(0, 0, 0), (2, 1, 1), (2, 1, 1)]
+    );
+    assert_eq!(
+        (
+            r.requests.total(1),
+            r.failed.total(1),
+            r.failed.member(2).nth(3)
+        ),
+        (2, 1, Some(1)),
+        "the 500 arrived at 4 s: bucket 3 after the 1 s warmup"
     );
 }
 

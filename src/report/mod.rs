@@ -278,11 +278,11 @@ impl Report {
             members: out
                 .members
                 .iter()
-                .zip(&rec.members)
-                .map(|(o, r)| {
+                .enumerate()
+                .map(|(m, o)| {
                     let series = Series {
-                        requests: r.requests.clone(),
-                        failed: r.failed.clone(),
+                        requests: rec.requests.member(m).collect(),
+                        failed: rec.failed.member(m).collect(),
                     };
                     (o.member.key.clone(), series)
                 })
