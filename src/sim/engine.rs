@@ -10,7 +10,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::check::check;
-use super::config::{SimConfig, TimedEvent};
+use super::config::{Failure, SimConfig, TimedEvent};
 use super::counters::Counters;
 use super::health::HealthState;
 use super::members::Membership;
@@ -106,12 +106,20 @@ pub(super) struct Engine<'c, O> {
     pub conns: Slab<Conn>,
     /// With a client timeout, the connections whose clients wait, oldest request first.
     pub waiting: WaitList,
-    /// Attempts the load balancer waits on, oldest forwarded first, when its response timeout
-    /// can expire before the client's (`timer_on`).
+    /// Attempts the load balancer waits on whose response timeout can expire (queued, or
+    /// served for longer), oldest forwarded first, when it can expire before the client's
+    /// (`timer_on`).
     pub timers: WaitList,
     pub timer_on: bool,
     /// The listener limits new connections (`cps` or `connection`).
     pub limits_on: bool,
+    /// Members whose mode is not [`Failure::None`]: while there are none, an attempt does not
+    /// read its member's mode (a cache line of the member's server less per request).
+    pub failing: u32,
+    /// A request's time on the network and in the load balancer, there and back
+    /// (`front.forwarding_latency`), with the member in the LB node's AZ and in another: read
+    /// by every request, so kept with the engine's hot state rather than in the config.
+    pub trips: [SimTime; 2],
     /// The status code a client sees for each outcome ([`Outcome::index`]; 0: none) behind
     /// this front end.
     pub statuses: [u16; Outcome::ALL.len()],
@@ -136,6 +144,7 @@ impl<'c, O: Observer> Engine<'c, O> {
             .zip(&cfg.backends)
             .map(|(m, b)| Server::new(m, b))
             .collect::<Result<Vec<_>, _>>()?;
+        let failing = servers.iter().filter(|s| s.mode != Failure::None).count() as u32;
         let health = Health::starting(pool.health_check.is_some(), Joined::AtStart);
         Ok(Engine {
             cfg,
@@ -167,6 +176,11 @@ impl<'c, O: Observer> Engine<'c, O> {
             },
             attempt_seq: 0,
             tried: Vec::new(),
+            failing,
+            trips: [
+                cfg.front.forwarding_latency,
+                cfg.front.forwarding_latency + cfg.cross_az_latency,
+            ],
             statuses: Outcome::ALL.map(|o| o.status(cfg.front.kind).unwrap_or(0)),
             limits_on: cfg.front.cps > 0 || cfg.front.max_connections > 0,
             counters: Counters::new(cfg.warmup == SimTime::ZERO),

@@ -106,6 +106,8 @@ impl<O: Observer> Engine<'_, O> {
             s.failure
         };
         let was = std::mem::replace(&mut self.servers[m as usize].mode, mode);
+        self.failing =
+            self.failing + u32::from(mode != Failure::None) - u32::from(was != Failure::None);
         let silent = |f: Failure| matches!(f, Failure::Blackhole | Failure::Hang);
         if mode == Failure::Refuse && was != Failure::Refuse {
             if self.per_conn {
@@ -133,6 +135,7 @@ impl<O: Observer> Engine<'_, O> {
             let idx = b.add_member(now, seen.clone());
             debug_assert_eq!(idx, m, "balancers index members in the order added");
         });
+        self.failing += u32::from(server.mode != Failure::None);
         self.servers.push(server);
         let monitored = self.pool.health_check.is_some();
         self.health

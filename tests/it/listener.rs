@@ -171,6 +171,46 @@ fn a_hung_member_adds_exactly_member_timeout_to_each_request_sent_to_it() {
         .all(|a| a.member == 2 && a.outcome == Outcome::ResponseTimeout));
 }
 
+/// A slow member (one server, constant service) is not silent: the load balancer's
+/// `member_timeout` (1 s) ends each attempt that it has not answered within 1 s of forwarding —
+/// in service longer than that, or waiting in its queue — exactly then, and the GET is retried
+/// on the other member. An answer within the timeout, or exactly at it, arrives.
+#[test]
+fn member_timeout_ends_attempts_a_slow_member_serves_or_queues_too_long() {
+    for (service_ms, all_time_out) in [(1500.0, true), (1000.0, false), (600.0, false)] {
+        let mut cfg = http(2, 20);
+        cfg.front.member_timeout = Some(SimTime::from_secs(1));
+        let mut slow = backend(1, service_ms);
+        slow.service_time = Distribution::Constant {
+            value_ms: service_ms,
+        };
+        cfg.backends[0] = slow;
+        let log = simulate(&cfg);
+        let timed_out: Vec<&AttemptObs> = log.retried.iter().filter(|a| a.member == 0).collect();
+        assert!(timed_out.len() > 500, "{service_ms}: {}", timed_out.len());
+        for a in &timed_out {
+            assert_eq!(a.outcome, Outcome::ResponseTimeout);
+        }
+        let mut served = 0;
+        for r in &log.requests {
+            assert_eq!(r.outcome, Outcome::Ok, "{r:?}");
+            match (r.member, r.attempts) {
+                (Some(1), 2) => {
+                    assert_eq!(r.latency, SimTime::from_secs(1) + SERVICE + TRIP, "{r:?}");
+                }
+                (Some(0), 1) => {
+                    served += 1;
+                    assert!(r.latency <= SimTime::from_secs(1) + TRIP, "{r:?}");
+                }
+                (Some(1), 1) => assert_eq!(r.latency, SERVICE + TRIP),
+                _ => panic!("{r:?}"),
+            }
+        }
+        // at 600 ms or 1 s, those the single server takes at once are answered; queued ones not
+        assert_eq!(served == 0, all_time_out, "{service_ms}: {served} served");
+    }
+}
+
 /// POST, PATCH and DELETE are not retried once forwarded: a hung member's POSTs time out
 /// with 504 after one attempt; a refused connection was never forwarded, so it is retried.
 #[test]
