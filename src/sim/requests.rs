@@ -613,12 +613,17 @@ impl<O: Observer> Engine<'_, O> {
     }
 
     /// The load balancer's side of connection `c` closes: its member and its node let go.
-    #[inline]
+    /// (Inlined for its test: without listener limits or a per-connection pick, the common
+    /// case, there is nothing to let go, and the call cost 1 % of the engine benchmark's
+    /// instructions.)
+    #[inline(always)]
     fn release_conn(&mut self, c: u32) {
-        // without listener limits or a per-connection pick there is nothing to let go
-        if !(self.per_conn || self.limits_on) {
-            return;
+        if self.per_conn || self.limits_on {
+            self.let_go(c);
         }
+    }
+
+    fn let_go(&mut self, c: u32) {
         let conn = &mut self.conns[c];
         let node = conn.node;
         let admitted = std::mem::take(&mut conn.admitted);
