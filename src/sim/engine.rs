@@ -159,7 +159,14 @@ impl<'c, O: Observer> Engine<'c, O> {
             nodes,
             propagation,
             health: vec![HealthState::new(health); servers.len()],
-            membership: vec![Membership::default(); servers.len()],
+            membership: cfg
+                .backends
+                .iter()
+                .map(|b| Membership {
+                    failure: b.failure,
+                    ..Membership::default()
+                })
+                .collect(),
             servers,
             meta: pool.members.clone(),
             probe_epoch: 0,

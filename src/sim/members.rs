@@ -19,6 +19,9 @@ use crate::model::MemberIdx;
 /// A member's standing in the pool.
 #[derive(Clone, Copy, Default)]
 pub(super) struct Membership {
+    /// How the member itself is failing (AZ failures are tracked per zone; how the load
+    /// balancer meets it is its server's `mode`).
+    pub failure: Failure,
     pub removed: bool,
     /// Its connections are draining; `drain_epoch` changes whenever drain starts or ends, so a
     /// deadline from an earlier drain is stale.
@@ -98,12 +101,12 @@ impl<O: Observer> Engine<'_, O> {
     /// off the network: `blackhole`), and acts on the change: a process that dies resets what
     /// it holds; a member that goes silent leaves it to the timeouts.
     pub(super) fn refresh_mode(&mut self, m: MemberIdx) {
-        let s = &self.servers[m as usize];
-        let zone_down = s.zone.is_some_and(|z| self.zone_down[usize::from(z)]);
+        let zone = self.servers[m as usize].zone;
+        let zone_down = zone.is_some_and(|z| self.zone_down[usize::from(z)]);
         let mode = if zone_down {
             Failure::Blackhole
         } else {
-            s.failure
+            self.membership[m as usize].failure
         };
         let was = std::mem::replace(&mut self.servers[m as usize].mode, mode);
         self.failing =
@@ -140,7 +143,10 @@ impl<O: Observer> Engine<'_, O> {
         let monitored = self.pool.health_check.is_some();
         self.health
             .push(HealthState::new(Health::starting(monitored, Joined::Added)));
-        self.membership.push(Membership::default());
+        self.membership.push(Membership {
+            failure: cfg.failure,
+            ..Membership::default()
+        });
         self.obs.member_added(m, &member);
         self.meta.push(member);
         self.refresh_mode(m);

@@ -18,7 +18,7 @@ impl<O: Observer> Engine<'_, O> {
         let action = std::mem::replace(&mut self.timeline[i].action, Action::SetRate(0.0));
         match action {
             Action::SetFailure { member, failure } => {
-                self.servers[member as usize].failure = failure;
+                self.membership[member as usize].failure = failure;
                 self.notice(Some(member), NoticeKind::Failing(failure));
                 self.refresh_mode(member);
             }
