@@ -40,7 +40,8 @@ pub const MEMBER_LATENCY_SIGFIG: u8 = 2;
 /// member's own 503 when its queue is full) and `reset`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
-    /// All finished requests; the sum of the four outcomes.
+    /// All finished requests; the sum of the four outcomes (for a member's, once the run has
+    /// ended: [`MemberRecord::counts`]).
     pub requests: u64,
     pub completed: u64,
     pub failed: u64,

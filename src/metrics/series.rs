@@ -21,7 +21,7 @@ impl MemberSeries {
         MemberSeries {
             stride,
             buckets,
-            counts: vec![0; buckets * stride],
+            counts: vec![0; buckets.saturating_mul(stride)],
         }
     }
 
@@ -38,7 +38,7 @@ impl MemberSeries {
             return;
         }
         let stride = m + 1;
-        let mut counts = vec![0; self.buckets * stride];
+        let mut counts = vec![0; self.buckets.saturating_mul(stride)];
         for (new, old) in counts
             .chunks_exact_mut(stride)
             .zip(self.counts.chunks_exact(self.stride))
@@ -54,6 +54,7 @@ impl MemberSeries {
 
     /// Member `m`'s counts, bucket by bucket.
     pub fn member(&self, m: usize) -> impl Iterator<Item = u64> + '_ {
+        debug_assert!(m < self.stride, "member {m} beyond the table");
         self.counts.iter().skip(m).step_by(self.stride).copied()
     }
 

@@ -171,23 +171,34 @@ fn a_hung_member_adds_exactly_member_timeout_to_each_request_sent_to_it() {
         .all(|a| a.member == 2 && a.outcome == Outcome::ResponseTimeout));
 }
 
-/// A slow member (one server, constant service) is not silent: the load balancer's
-/// `member_timeout` (1 s) ends each attempt that it has not answered within 1 s of forwarding —
-/// in service longer than that, or waiting in its queue — exactly then, and the GET is retried
-/// on the other member. An answer within the timeout, or exactly at it, arrives.
+/// A slow member is not silent: the load balancer's `member_timeout` (1 s) ends each attempt it
+/// has not answered within 1 s of forwarding — in service longer than that, or waiting in its
+/// queue — exactly then, and the GET is retried on the other member. An answer within the
+/// timeout, or exactly at it, arrives. One server with constant service (1.5 s: every attempt
+/// times out; 1 s and 0.6 s: those it takes at once are answered, while the queue behind them
+/// outlasts the timeout), then enough servers for no queue and service uniform over
+/// 0.6–1.5 s (about 4 in 9 answered).
 #[test]
 fn member_timeout_ends_attempts_a_slow_member_serves_or_queues_too_long() {
-    for (service_ms, all_time_out) in [(1500.0, true), (1000.0, false), (600.0, false)] {
+    let constant = |value_ms| Distribution::Constant { value_ms };
+    let uniform = Distribution::Uniform {
+        min_ms: 600.0,
+        max_ms: 1500.0,
+    };
+    for (service, capacity, min_served) in [
+        (constant(1500.0), 1, 0),
+        (constant(1000.0), 1, 1),
+        (constant(600.0), 1, 1),
+        (uniform, 400, 500),
+    ] {
         let mut cfg = http(2, 20);
         cfg.front.member_timeout = Some(SimTime::from_secs(1));
-        let mut slow = backend(1, service_ms);
-        slow.service_time = Distribution::Constant {
-            value_ms: service_ms,
-        };
+        let mut slow = backend(capacity, 1000.0);
+        slow.service_time = service;
         cfg.backends[0] = slow;
         let log = simulate(&cfg);
         let timed_out: Vec<&AttemptObs> = log.retried.iter().filter(|a| a.member == 0).collect();
-        assert!(timed_out.len() > 500, "{service_ms}: {}", timed_out.len());
+        assert!(timed_out.len() > 500, "{service:?}: {}", timed_out.len());
         for a in &timed_out {
             assert_eq!(a.outcome, Outcome::ResponseTimeout);
         }
@@ -206,8 +217,8 @@ fn member_timeout_ends_attempts_a_slow_member_serves_or_queues_too_long() {
                 _ => panic!("{r:?}"),
             }
         }
-        // at 600 ms or 1 s, those the single server takes at once are answered; queued ones not
-        assert_eq!(served == 0, all_time_out, "{service_ms}: {served} served");
+        assert!(served >= min_served, "{service:?}: {served} served");
+        assert_eq!(served > 0, min_served > 0, "{service:?}: {served} served");
     }
 }
 
