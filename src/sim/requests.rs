@@ -329,12 +329,10 @@ impl<O: Observer> Engine<'_, O> {
         } else {
             s.busy += 1;
             let done = self.serve(r);
-            self.timer_on
-                && self
-                    .cfg
-                    .front
-                    .member_timeout
-                    .is_some_and(|t| done > now + t)
+            self.cfg
+                .front
+                .member_timeout
+                .is_some_and(|t| done > now + t)
         };
         if timed && self.timer_on {
             self.timers.push(&mut self.reqs, r);
