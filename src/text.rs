@@ -15,6 +15,15 @@ pub fn printable(s: &str) -> Cow<'_, str> {
     Cow::Owned(escaped.collect())
 }
 
+/// At most the first `max` characters of `s`, then `…`: a message quotes a value, not a file's
+/// worth of it.
+pub fn excerpt(s: &str, max: usize) -> Cow<'_, str> {
+    match s.char_indices().nth(max) {
+        Some((end, _)) => Cow::Owned(format!("{}…", &s[..end])),
+        None => Cow::Borrowed(s),
+    }
+}
+
 /// A number as messages show it: plain, but in exponent notation where a reader would have to
 /// count digits (`1e300`, `1e-300`, not hundreds of zeros).
 pub fn number(x: f64) -> String {

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::text::excerpt;
+
 /// `LHS OP RHS`, evaluated on a point's mean metrics.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Constraint {
@@ -44,7 +46,7 @@ impl std::fmt::Display for Token {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Token::Number(n) => write!(f, "`{}`", crate::text::number(*n)),
-            Token::Metric(m) => write!(f, "`{m}`"),
+            Token::Metric(m) => write!(f, "`{}`", excerpt(m, 40)),
             Token::Op(c) => write!(f, "`{c}`"),
             Token::Cmp(c) => write!(
                 f,
@@ -97,7 +99,7 @@ fn tokens(text: &str) -> Result<Vec<Token>, String> {
                 let word: String = chars[start..i].iter().collect();
                 let n = word
                     .parse()
-                    .map_err(|_| format!("{word:?} is not a number"))?;
+                    .map_err(|_| format!("{:?} is not a number", excerpt(&word, 40)))?;
                 out.push(Token::Number(n));
             }
             c if c.is_ascii_alphabetic() || c == '_' => {
@@ -199,7 +201,7 @@ impl Expr {
             Expr::Number(n) => *n,
             Expr::Metric(m) => *metrics
                 .get(m)
-                .ok_or_else(|| format!("{m} is not a report metric"))?,
+                .ok_or_else(|| format!("{} is not a report metric", excerpt(m, 40)))?,
             Expr::Binary(a, op, b) => {
                 let (a, b) = (a.eval(metrics)?, b.eval(metrics)?);
                 match op {
@@ -318,6 +320,27 @@ mod tests {
         let c = Constraint::parse("a.b / c <= 1").unwrap();
         assert_eq!(c.metrics(), ["a.b", "c"]);
         assert!(c.holds(&BTreeMap::new()).is_err());
+    }
+
+    /// A message quotes the first 40 characters of a long word, not all of it.
+    #[test]
+    fn messages_quote_long_words_in_part() {
+        let x = "x".repeat(10_000);
+        let part = format!("`{}…`", &x[..40]);
+        assert_eq!(
+            Constraint::parse(&format!("1 <= 2 {x}")).unwrap_err(),
+            format!("unexpected {part}")
+        );
+        let unknown = Constraint::parse(&format!("{x} <= 2")).unwrap();
+        assert_eq!(
+            unknown.holds(&BTreeMap::new()).unwrap_err(),
+            format!("{}… is not a report metric", &x[..40])
+        );
+        let dots = "1.".repeat(5_000);
+        assert_eq!(
+            Constraint::parse(&format!("{dots} <= 2")).unwrap_err(),
+            format!("{:?} is not a number", format!("{}…", &dots[..40]))
+        );
     }
 
     /// 20,000 nested parentheses or a million minus signs overflowed the stack.

@@ -344,8 +344,12 @@ impl Plan {
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                Constraint::parse(c)
-                    .map_err(|why| SweepError::Spec(format!("constraints[{i}] {c:?}: {why}")))
+                Constraint::parse(c).map_err(|why| {
+                    SweepError::Spec(format!(
+                        "constraints[{i}] {:?}: {why}",
+                        crate::text::excerpt(c, 80)
+                    ))
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let canonical = serde_json::json!({
@@ -551,6 +555,17 @@ mod tests {
         let none = Plan::new(spec(json!({"replications": 0})), String::new());
         assert!(
             matches!(none, Err(SweepError::Spec(e)) if e == "replications: 0: must be at least 1")
+        );
+        let mut constraint = "summary.failed <= ".to_string() + &"1".repeat(100_000);
+        constraint.push('(');
+        let quoted = Plan::new(
+            spec(json!({"constraints": ["summary.failed <= 1", constraint]})),
+            String::new(),
+        );
+        let expected = format!("constraints[1] \"summary.failed <= {}…\"", "1".repeat(62));
+        assert!(
+            matches!(&quoted, Err(SweepError::Spec(e)) if e.starts_with(&expected) && e.len() < 200),
+            "{quoted:?}"
         );
         let axes: Vec<Value> = (0..3)
             .map(|i| json!({"path": format!("a{i}"), "range": {"from": 1, "to": 100, "step": 1}}))
