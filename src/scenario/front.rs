@@ -66,7 +66,7 @@ pub fn validate(
                 f.error("api", "", rule, Code::NONE);
             }
             if let Some(l) = listener {
-                l.validate("listener", pool.protocol(), f);
+                l.validate("listener", pool.protocol(), pool.ip_version.as_deref(), f);
             }
             let protocol = elb::protocol_of(listener, pool.protocol());
             if methods.is_some() && !elb::is_l7(protocol) {

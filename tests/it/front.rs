@@ -318,6 +318,34 @@ fn listener_and_pool_protocols_follow_the_vendor_table() {
         "listener.protocol",
     );
     assert!(f.rule.contains("takes only UDP, QUIC pools"), "{f}");
+    // a TLS listener takes a TCP pool only of ip_version v4: an error for dualstack, a warning
+    // when the pool does not say
+    let tls_before_tcp = |ip_version: &str| {
+        format!(
+            r#"{{"pool": {{"protocol": "TCP", {ip_version} "members": {TWO_MEMBERS}}}, "listener": {{"protocol": "TLS"}}}}"#
+        )
+    };
+    let v4 = tls_before_tcp(r#""ip_version": "v4","#);
+    assert!(
+        findings(&v4).iter().all(|f| f.path != "listener.protocol"),
+        "{:#?}",
+        findings(&v4)
+    );
+    let dual = finding(
+        &tls_before_tcp(r#""ip_version": "dualstack","#),
+        Severity::Error,
+        "listener.protocol",
+    );
+    assert!(
+        dual.rule
+            .starts_with("cannot forward to the pool (TCP, ip_version dualstack): a TLS listener takes a TCP pool only of ip_version v4"),
+        "{dual}"
+    );
+    let unsaid = finding(&tls_before_tcp(""), Severity::Warning, "listener.protocol");
+    assert!(
+        unsaid.rule.contains("does not give its ip_version"),
+        "{unsaid}"
+    );
     // a GRPC pool behind HTTPS needs HTTP/2
     no_errors(&elb(
         "GRPC",

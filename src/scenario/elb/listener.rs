@@ -142,6 +142,27 @@ fn pool_protocols(protocol: &str) -> &'static [&'static str] {
     }
 }
 
+/// A TLS listener forwards to a TCP pool only of `ip_version` v4 (huawei-semantics §8): an
+/// error for another version; a warning when the pool does not say (a dedicated load
+/// balancer's TCP pool is dualstack, seed 000).
+fn tls_to_tcp(path: &str, ip_version: Option<&str>, f: &mut Findings) {
+    const RULE: &str =
+        "a TLS listener takes a TCP pool only of ip_version v4 (huawei-semantics §8)";
+    match ip_version {
+        Some("v4") => {}
+        Some(v) => {
+            let rule = format!("cannot forward to the pool (TCP, ip_version {v}): {RULE}");
+            f.error(path, "TLS", rule, Code::NONE);
+        }
+        None => {
+            let rule = format!(
+                "{RULE}; the pool does not give its ip_version (a dedicated load balancer's TCP pool is dualstack)"
+            );
+            f.warn(path, "TLS", rule);
+        }
+    }
+}
+
 /// The listener a pool of `pool_protocol` gets when the scenario does not say: a QUIC pool
 /// sits behind a UDP listener, a GRPC pool behind an HTTPS one, any other behind its own.
 pub fn default_protocol(pool_protocol: &str) -> &str {
@@ -181,8 +202,15 @@ const LISTENER_PORTS: RangeInclusive<i64> = 0..=65535;
 const LIMITS: RangeInclusive<i64> = 0..=1_000_000;
 
 impl Listener {
-    /// The listener's rules in front of a pool of `pool_protocol`; `p` is its path.
-    pub fn validate(&self, p: &str, pool_protocol: &str, f: &mut Findings) {
+    /// The listener's rules in front of a pool of `pool_protocol` and `pool_ip_version`; `p`
+    /// is its path.
+    pub fn validate(
+        &self,
+        p: &str,
+        pool_protocol: &str,
+        pool_ip_version: Option<&str>,
+        f: &mut Findings,
+    ) {
         let at = |field: &str| format!("{p}.{field}");
         let protocol = protocol_of(Some(self), pool_protocol);
         match &self.protocol {
@@ -204,6 +232,8 @@ impl Listener {
                             takes.join(", ")
                         );
                         f.error(&at("protocol"), given, rule, Code::NONE);
+                    } else if (given.as_str(), pool_protocol) == ("TLS", "TCP") {
+                        tls_to_tcp(&at("protocol"), pool_ip_version, f);
                     }
                 }
             }
