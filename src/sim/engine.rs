@@ -116,10 +116,6 @@ pub(super) struct Engine<'c, O> {
     /// Members whose mode is not [`Failure::None`]: while there are none, an attempt does not
     /// read its member's mode (a cache line of the member's server less per request).
     pub failing: u32,
-    /// A request's time on the network and in the load balancer, there and back
-    /// (`front.forwarding_latency`), with the member in the LB node's AZ and in another: read
-    /// by every request, so kept with the engine's hot state rather than in the config.
-    pub trips: [SimTime; 2],
     /// The status code a client sees for each outcome ([`Outcome::index`]; 0: none) behind
     /// this front end.
     pub statuses: [u16; Outcome::ALL.len()],
@@ -184,10 +180,6 @@ impl<'c, O: Observer> Engine<'c, O> {
             attempt_seq: 0,
             tried: Vec::new(),
             failing,
-            trips: [
-                cfg.front.forwarding_latency,
-                cfg.front.forwarding_latency + cfg.cross_az_latency,
-            ],
             statuses: Outcome::ALL.map(|o| o.status(cfg.front.kind).unwrap_or(0)),
             limits_on: cfg.front.cps > 0 || cfg.front.max_connections > 0,
             counters: Counters::new(cfg.warmup == SimTime::ZERO),

@@ -342,7 +342,12 @@ impl<O: Observer> Engine<'_, O> {
     /// The time a request spends on the network and in the load balancer, there and back.
     #[inline]
     fn trip(&self, cross: bool) -> SimTime {
-        self.trips[usize::from(cross)]
+        let t = self.cfg.front.forwarding_latency;
+        if cross {
+            t + self.cfg.cross_az_latency
+        } else {
+            t
+        }
     }
 
     /// Connection `c`'s current attempt fails at `at` (now or later).
